@@ -1,0 +1,144 @@
+"""Plain records of an analysis: one per row, the totals, the notes.
+
+Room: analysis. These are the contract: renderers, the homework tools, the
+engine and export read them; none of them recomputes a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Shape = tuple[int, ...]  # (H, W, C) for a volume, (N,) for a vector
+
+OPTIMIZER_SLOTS: dict[str, int] = {
+    "sgd": 0,
+    "momentum": 1,
+    "nesterov": 1,
+    "adagrad": 1,
+    "rmsprop": 1,
+    "adadelta": 2,
+    "adam": 2,
+}
+
+
+def shape_text(shape: Shape | None) -> str:
+    """``(55, 55, 96)`` -> ``55x55x96``; ``(4096,)`` -> ``4096``."""
+    if not shape:
+        return ""
+    return "x".join(str(d) for d in shape)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader should know about a row (or the whole network when ``layer`` is None)."""
+
+    layer: str | None
+    message: str
+    kind: str = "info"  # rounding | convention | claim | shape | info
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"layer": self.layer, "message": self.message, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One row of the analysis: a layer, or a block summing its children."""
+
+    index: int
+    path: str
+    depth: int
+    name: str
+    kind: str
+    type: str
+    hyper: str
+    input: Shape
+    output: Shape
+    nodes: int
+    weights: int
+    biases: int
+    params: int
+    trainable: int
+    non_trainable: int
+    macs: int
+    rf_size: tuple[int, int]
+    rf_jump: tuple[int, int]
+    activation_bytes: int
+    is_block: bool = False
+    main: bool = True
+    formulas: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the contract of ``--format json``)."""
+        data = asdict(self)
+        data["input"] = list(self.input)
+        data["output"] = list(self.output)
+        del data["rf_size"], data["rf_jump"]
+        data["receptive_field"] = {"size": list(self.rf_size), "jump": list(self.rf_jump)}
+        return data
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over the leaf rows of the main network (auxiliary heads apart)."""
+
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    weights: int
+    biases: int
+    nodes: int
+    input_nodes: int
+    param_bytes: int
+    activation_bytes: int
+    batch: int
+    activation_bytes_batch: int
+    macs: int
+    flops: int
+    layers: int
+    optimizer: str
+    training_bytes: int
+    training_breakdown: dict[str, int]
+    aux_params: int = 0
+    aux_macs: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole analysis of one network."""
+
+    name: str
+    input: Shape
+    conventions: dict[str, Any]
+    conventions_text: str
+    layers: list[LayerRecord]
+    totals: Totals
+    notes: list[Note]
+    bytes_per_value: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``{name, input, conventions, layers, totals, notes}``."""
+        return {
+            "name": self.name,
+            "input": list(self.input),
+            "conventions": self.conventions,
+            "layers": [r.to_dict() for r in self.layers],
+            "totals": self.totals.to_dict(),
+            "notes": [n.to_dict() for n in self.notes],
+        }
+
+    def leaves(self, main_only: bool = True) -> list[LayerRecord]:
+        """Rows that are layers, not blocks (the rows totals are summed over)."""
+        return [r for r in self.layers if not r.is_block and (r.main or not main_only)]
+
+    def row(self, name: str) -> LayerRecord:
+        """The row called ``name`` (raises ``KeyError``)."""
+        for record in self.layers:
+            if record.name == name:
+                return record
+        raise KeyError(name)

@@ -1,0 +1,479 @@
+"""The analysis: one walk over the spec tree, producing plain records.
+
+Room: analysis; imports spec, conventions and errors, never NumPy or the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnnspec.analysis import counts
+from cnnspec.analysis.memory import training_memory
+from cnnspec.analysis.missing import require_sizes
+from cnnspec.analysis.receptive import Field, next_field, whole_input_field
+from cnnspec.analysis.records import LayerRecord, Note, Report, Shape, Totals, shape_text
+from cnnspec.analysis.shapes import SizeError, conv_output_size, same_padding
+from cnnspec.conventions import Conventions, Rounding
+from cnnspec.errors import AnalysisError, Location
+from cnnspec.spec import blocks, layers
+from cnnspec.spec.tree import Network
+
+
+@dataclass
+class _State:
+    """Where the walk is: the data's shape and its receptive field per axis."""
+
+    shape: Shape
+    rf_h: Field
+    rf_w: Field
+
+
+@dataclass
+class _Walk:
+    conventions: Conventions
+    rows: list[LayerRecord] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    main: bool = True
+
+    # -- helpers -----------------------------------------------------------------------------
+    def auto_name(self, node: layers.Node) -> str:
+        if node.label:
+            return node.label
+        display = node.type_name
+        self.counters[display] = self.counters.get(display, 0) + 1
+        return f"{display}:{self.counters[display]}"
+
+    def where(self, node: layers.Node, arg: str | None = None) -> Location | None:
+        ref = node.source
+        if ref is None:
+            return None
+        return ref.arg(arg) if arg else ref.loc
+
+    def fail(self, node: layers.Node, name: str, message: str, hint: str,
+             arg: str | None = None) -> AnalysisError:
+        return AnalysisError(f"{name}: {message}", self.where(node, arg), hint)
+
+    def add_row(self, node: layers.Node, name: str, path: str, depth: int, state: _State,
+                out: Shape, rf: tuple[Field, Field], *, hyper: str = "", weights: int = 0,
+                biases: int = 0, non_trainable: int = 0, macs: int = 0,
+                formulas: dict[str, str] | None = None, kind: str | None = None,
+                type_name: str | None = None) -> _State:
+        nodes = counts.nodes(out)
+        params = weights + biases + non_trainable
+        self.rows.append(LayerRecord(
+            index=len(self.rows), path=path, depth=depth, name=name,
+            kind=kind or getattr(node, "kind", "layer"), type=type_name or node.type_name,
+            hyper=hyper, input=state.shape, output=out, nodes=nodes, weights=weights,
+            biases=biases, params=params, trainable=weights + biases,
+            non_trainable=non_trainable, macs=macs, rf_size=(rf[0].size, rf[1].size),
+            rf_jump=(rf[0].jump, rf[1].jump),
+            activation_bytes=nodes * self.conventions.bytes_per_value,
+            main=self.main, formulas=formulas or {},
+        ))
+        return _State(out, rf[0], rf[1])
+
+    def spatial(self, node: layers.Node, name: str, shape: Shape) -> tuple[int, int, int]:
+        if len(shape) != 3:
+            raise self.fail(
+                node, name,
+                f"{node.type_name} needs an H x W x C volume but gets a flat vector of "
+                f"{shape[0]:,} values",
+                "move it before the first FC/Flatten layer",
+            )
+        return shape  # type: ignore[return-value]
+
+    def size(self, node: layers.Node, name: str, axis: str, n: int, f: int, s: int,
+             p: int | tuple[int, int], d: int, rounding: Rounding, arg: str) -> tuple[int, str]:
+        try:
+            result = conv_output_size(n, f, s, p, d, rounding)
+        except SizeError as exc:
+            raise self.fail(node, name, f"{axis}: {exc.message}", exc.hint, arg) from None
+        text = f"{result.arithmetic} = {result.exact_text}"
+        if result.rounded:
+            text += f" -> {result.size} ({rounding.value})"
+            message = (f"{result.arithmetic} = {result.exact_text} is not a whole number; "
+                       f"{rounding.value} gives {result.size}; strict rounding (the rule of the "
+                       f"lecture notes) would reject this layer")
+            previous = self.notes[-1] if self.notes else None
+            if previous is not None and previous.layer == name and previous.message.endswith(
+                    message):
+                self.notes[-1] = Note(name, f"height and width: {message}", "rounding")
+            else:
+                self.notes.append(Note(name, f"{axis}: {message}", "rounding"))
+        return result.size, text
+
+    # -- the walk ------------------------------------------------------------------------
+    def nodes(self, items: list[Any], state: _State, path: str, depth: int) -> _State:
+        for i, node in enumerate(items, start=1):
+            state = self.node(node, state, f"{path}{i}" if not path else f"{path}.{i}", depth)
+        return state
+
+    def node(self, node: Any, state: _State, path: str, depth: int) -> _State:
+        method = getattr(self, f"visit_{node.kind}", None)
+        if method is None:  # pragma: no cover - every kind of the union has a visitor
+            raise AnalysisError(f"no analysis for layer kind {node.kind!r}", self.where(node))
+        return method(node, state, path, depth)
+
+    def block(self, node: Any, state: _State, path: str, depth: int, name: str,
+              run, hyper: str = "", type_name: str | None = None) -> _State:
+        """Add a block row summing the rows ``run`` adds under it."""
+        at = len(self.rows)
+        start_shape = state.shape
+        out_state = run()
+        children = [r for r in self.rows[at:] if not r.is_block]
+        row = LayerRecord(
+            index=at, path=path, depth=depth, name=name, kind=node.kind,
+            type=type_name or node.type_name, hyper=hyper, input=start_shape,
+            output=out_state.shape, nodes=sum(r.nodes for r in children),
+            weights=sum(r.weights for r in children), biases=sum(r.biases for r in children),
+            params=sum(r.params for r in children), trainable=sum(r.trainable for r in children),
+            non_trainable=sum(r.non_trainable for r in children),
+            macs=sum(r.macs for r in children),
+            rf_size=(out_state.rf_h.size, out_state.rf_w.size),
+            rf_jump=(out_state.rf_h.jump, out_state.rf_w.jump),
+            activation_bytes=sum(r.activation_bytes for r in children), is_block=True,
+            main=self.main,
+        )
+        self.rows.insert(at, row)
+        return out_state
+
+    def visit_sequence(self, node: blocks.Sequence, state: _State, path: str, depth: int):
+        if node.repeat == 1 and not node.label:
+            return self._flat(node.layers, state, path, depth)
+        name = node.label or f"Group:{self._count('Group')}"
+
+        def run() -> _State:
+            current = state
+            for r in range(node.repeat):
+                current = self.nodes(node.layers, current, f"{path}.{r + 1}" if node.repeat > 1
+                                     else path, depth + 1)
+            return current
+
+        return self.block(node, state, path, depth, name, run,
+                          hyper=f"x{node.repeat}" if node.repeat > 1 else "")
+
+    def _flat(self, items: list[Any], state: _State, path: str, depth: int) -> _State:
+        for i, child in enumerate(items, start=1):
+            state = self.node(child, state, f"{path}.{i}", depth)
+        return state
+
+    def _count(self, display: str) -> int:
+        self.counters[display] = self.counters.get(display, 0) + 1
+        return self.counters[display]
+
+    def visit_residual(self, node: blocks.Residual, state: _State, path: str, depth: int):
+        name = node.label or f"Residual:{self._count('Residual')}"
+
+        def run() -> _State:
+            body = self._flat(node.body, state, f"{path}.body", depth + 1)
+            skip = self._flat(node.shortcut, state, f"{path}.skip", depth + 1) \
+                if node.shortcut else state
+            if body.shape != skip.shape:
+                raise AnalysisError(
+                    f"{name}: cannot add the residual branch's {shape_text(body.shape)} to the "
+                    f"shortcut's {shape_text(skip.shape)}",
+                    self.where(node),
+                    f"give the shortcut a projection, e.g. shortcut: [Conv(1x1, "
+                    f"{body.shape[-1]}, s=STRIDE), BN]",
+                )
+            rf = (max(body.rf_h, skip.rf_h), max(body.rf_w, skip.rf_w))
+            add = layers.Node(written="Add")
+            return self.add_row(add, f"{name}.add", f"{path}.add", depth + 1, body, body.shape,
+                                rf, hyper="y = F(x) + x", kind="add", type_name="Add")
+
+        return self.block(node, state, path, depth, name, run)
+
+    def visit_concat(self, node: blocks.Concat, state: _State, path: str, depth: int):
+        display = node.type_name
+        name = node.label or f"{display}:{self._count(display)}"
+        if not node.branches:
+            raise AnalysisError(
+                f"{name}: {display} has no branches, so its output cannot be known",
+                self.where(node),
+                "give its branches in YAML: `- concat: {branches: [Conv(1x1,64), ...]}` "
+                "or write the module out",
+            )
+
+        def run() -> _State:
+            outs = []
+            for b, branch in enumerate(node.branches, start=1):
+                outs.append(self._flat(branch, state, f"{path}.b{b}", depth + 1)
+                            if branch else state)
+            first = outs[0].shape
+            for b, out in enumerate(outs, start=1):
+                if len(out.shape) != 3 or out.shape[:2] != first[:2]:
+                    raise AnalysisError(
+                        f"{name}: branch {b} ends at {shape_text(out.shape)} but branch 1 ends at "
+                        f"{shape_text(first)}; concatenation needs equal H x W",
+                        self.where(node),
+                        f"change branch {b}'s stride or padding so its output is "
+                        f"{first[0]}x{first[1]}",
+                    )
+            channels = sum(o.shape[2] for o in outs)
+            rf = (max(o.rf_h for o in outs), max(o.rf_w for o in outs))
+            cat = layers.Node(written="Concat")
+            sizes = " + ".join(str(o.shape[2]) for o in outs)
+            return self.add_row(cat, f"{name}.concat", f"{path}.cat", depth + 1, outs[0],
+                                (first[0], first[1], channels), rf, hyper=f"C = {sizes}",
+                                kind="concat_merge", type_name="Concat")
+
+        return self.block(node, state, path, depth, name, run)
+
+    def visit_aux(self, node: blocks.Aux, state: _State, path: str, depth: int):
+        name = node.label or f"AuxHead:{self._count('AuxHead')}"
+        was_main = self.main
+        self.main = False
+        try:
+            self.block(node, state, path, depth, name,
+                       lambda: self._flat(node.layers, state, path, depth + 1))
+        finally:
+            self.main = was_main
+        return state
+
+    def visit_conv(self, node: layers.Conv, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        h, w, c = self.spatial(node, name, state.shape)
+        assert node.kernel is not None and node.filters is not None  # require_sizes checked
+        fh, fw = node.kernel
+        sh, sw = node.stride
+        dh, dw = node.dilation
+        if node.in_channels is not None and node.in_channels != c:
+            raise self.fail(node, name, f"the filter is written with depth {node.in_channels} but "
+                            f"the input has {c} channels",
+                            f"a filter spans the full input depth: write {fh}x{fw}x{c}", "kernel")
+        if c % node.groups or node.filters % node.groups:
+            raise self.fail(node, name, f"groups={node.groups} must divide both the input "
+                            f"channels ({c}) and the filters ({node.filters})",
+                            "pick a groups value that divides both", "groups")
+        if node.padding == "same":
+            ph, pw = same_padding(h, fh, sh, dh), same_padding(w, fw, sw, dw)
+        elif node.padding == "valid":
+            ph, pw = (0, 0), (0, 0)
+        else:
+            ph, pw = (node.padding[0],) * 2, (node.padding[1],) * 2
+        rounding = self.conventions.rounding_for("conv")
+        oh, th = self.size(node, name, "height", h, fh, sh, ph, dh, rounding, "stride")
+        ow, tw = self.size(node, name, "width", w, fw, sw, pw, dw, rounding, "stride")
+        bias = self.conventions.conv_bias if node.bias is None else node.bias
+        k = node.filters
+        weights = counts.conv_weights(fh, fw, c, k, node.groups)
+        biases = k if bias else 0
+        macs = counts.conv_macs(oh, ow, k, fh, fw, c, node.groups)
+        cg = c // node.groups
+        depth_text = f"{c}/{node.groups}" if node.groups > 1 else str(c)
+        formulas = {
+            "output": th if th == tw else f"H: {th}; W: {tw}",
+            "params": f"({fh}*{fw}*{depth_text}{' + 1' if bias else ''})*{k} = "
+                      f"{weights + biases:,}",
+            "macs": f"{oh}*{ow}*{k}*{fh}*{fw}*{cg} = {macs:,}",
+            "nodes": f"{oh}*{ow}*{k} = {oh * ow * k:,}",
+        }
+        pad_text = node.padding if isinstance(node.padding, str) else (
+            str(ph[0]) if ph == pw else f"{ph[0]}x{pw[0]}")
+        hyper = f"{fh}x{fw}x{c}, {k}, s={sh if sh == sw else f'{sh}x{sw}'}, p={pad_text}"
+        if (dh, dw) != (1, 1):
+            hyper += f", d={dh if dh == dw else f'{dh}x{dw}'}"
+        if node.groups > 1:
+            hyper += f", g={node.groups}"
+        if not bias:
+            hyper += ", no bias"
+        rf = (next_field(state.rf_h, fh, sh, dh), next_field(state.rf_w, fw, sw, dw))
+        return self.add_row(node, name, path, depth, state, (oh, ow, k), rf, hyper=hyper,
+                            weights=weights, biases=biases, macs=macs, formulas=formulas)
+
+    def visit_pool(self, node: layers.Pool, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        h, w, c = self.spatial(node, name, state.shape)
+        assert node.kernel is not None
+        fh, fw = node.kernel
+        sh, sw = node.stride or node.kernel
+        ph, pw = node.padding
+        if node.ceil_mode is None:
+            rounding = self.conventions.rounding_for("pool")
+        else:
+            rounding = Rounding.CEIL if node.ceil_mode else Rounding.FLOOR
+        oh, th = self.size(node, name, "height", h, fh, sh, ph, 1, rounding, "stride")
+        ow, tw = self.size(node, name, "width", w, fw, sw, pw, 1, rounding, "stride")
+        rf = (next_field(state.rf_h, fh, sh), next_field(state.rf_w, fw, sw))
+        hyper = f"{node.mode} {fh}x{fw}, s={sh if sh == sw else f'{sh}x{sw}'}"
+        if (ph, pw) != (0, 0):
+            hyper += f", p={ph if ph == pw else f'{ph}x{pw}'}"
+        formulas = {"output": th if th == tw else f"H: {th}; W: {tw}",
+                    "params": "pooling has no weights = 0", "nodes": f"{oh}*{ow}*{c} = {oh*ow*c:,}"}
+        return self.add_row(node, name, path, depth, state, (oh, ow, c), rf, hyper=hyper,
+                            formulas=formulas)
+
+    def visit_subsample(self, node: layers.Subsample, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        h, w, c = self.spatial(node, name, state.shape)
+        fh, fw = node.kernel
+        sh, sw = node.stride or node.kernel
+        rounding = self.conventions.rounding_for("pool")
+        oh, th = self.size(node, name, "height", h, fh, sh, 0, 1, rounding, "stride")
+        ow, _ = self.size(node, name, "width", w, fw, sw, 0, 1, rounding, "stride")
+        rf = (next_field(state.rf_h, fh, sh), next_field(state.rf_w, fw, sw))
+        formulas = {"output": th, "params": f"(1 + 1)*{c} = {2 * c}",
+                    "macs": f"{oh}*{ow}*{c} = {oh * ow * c:,}"}
+        return self.add_row(node, name, path, depth, state, (oh, ow, c), rf,
+                            hyper=f"w*sum({fh}x{fw}) + b, s={sh}", weights=c, biases=c,
+                            macs=oh * ow * c, formulas=formulas)
+
+    def visit_global_pool(self, node: layers.GlobalPool, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        h, w, c = self.spatial(node, name, state.shape)
+        rf = (whole_input_field(state.rf_h, h), whole_input_field(state.rf_w, w))
+        return self.add_row(node, name, path, depth, state, (1, 1, c), rf,
+                            hyper=f"{node.mode} over {h}x{w}")
+
+    def visit_adaptive_pool(self, node: layers.AdaptivePool, state: _State, path: str,
+                            depth: int):
+        name = self.auto_name(node)
+        h, w, c = self.spatial(node, name, state.shape)
+        assert node.output is not None
+        oh, ow = node.output
+        kh, kw = -(-h // oh), -(-w // ow)
+        rf = (next_field(state.rf_h, kh, max(1, h // oh)), next_field(state.rf_w, kw,
+                                                                       max(1, w // ow)))
+        return self.add_row(node, name, path, depth, state, (oh, ow, c), rf,
+                            hyper=f"avg to {oh}x{ow}")
+
+    def visit_fc(self, node: layers.FC, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        assert node.units is not None
+        n_in = counts.nodes(state.shape)
+        bias = self.conventions.fc_bias if node.bias is None else node.bias
+        weights = counts.fc_weights(n_in, node.units)
+        biases = node.units if bias else 0
+        if len(state.shape) == 3:
+            rf = (whole_input_field(state.rf_h, state.shape[0]),
+                  whole_input_field(state.rf_w, state.shape[1]))
+        else:
+            rf = (state.rf_h, state.rf_w)
+        in_text = "x".join(map(str, state.shape))
+        formulas = {
+            "params": f"({in_text}{' + 1' if bias else ''})*{node.units} = {weights + biases:,}",
+            "macs": f"{n_in:,}*{node.units} = {weights:,}",
+            "nodes": f"{node.units:,}",
+        }
+        return self.add_row(node, name, path, depth, state, (node.units,), rf,
+                            hyper=f"{n_in:,} -> {node.units:,}" + ("" if bias else ", no bias"),
+                            weights=weights, biases=biases, macs=weights, formulas=formulas)
+
+    def visit_flatten(self, node: layers.Flatten, state: _State, path: str, depth: int):
+        name = self.auto_name(node)
+        n = counts.nodes(state.shape)
+        rf = (state.rf_h, state.rf_w)
+        if len(state.shape) == 3:
+            rf = (whole_input_field(state.rf_h, 1), whole_input_field(state.rf_w, 1))
+        return self.add_row(node, name, path, depth, state, (n,), rf,
+                            hyper=f"{shape_text(state.shape)} -> {n:,}")
+
+    def _same_shape(self, node: Any, state: _State, path: str, depth: int, hyper: str = "",
+                    non_trainable: int = 0, weights: int = 0, biases: int = 0):
+        name = self.auto_name(node)
+        return self.add_row(node, name, path, depth, state, state.shape,
+                            (state.rf_h, state.rf_w), hyper=hyper, weights=weights,
+                            biases=biases, non_trainable=non_trainable)
+
+    def visit_relu(self, node, state, path, depth):
+        return self._same_shape(node, state, path, depth)
+
+    visit_sigmoid = visit_tanh = visit_softmax = visit_relu
+
+    def visit_dropout(self, node: layers.Dropout, state: _State, path: str, depth: int):
+        return self._same_shape(node, state, path, depth, hyper=f"p={node.p:g}")
+
+    def visit_lrn(self, node: layers.LRN, state: _State, path: str, depth: int):
+        hyper = f"n={node.size}, k={node.k:g}, alpha={node.alpha:g}, beta={node.beta:g}"
+        return self._same_shape(node, state, path, depth, hyper=hyper)
+
+    def visit_batchnorm(self, node: layers.BatchNorm, state: _State, path: str, depth: int):
+        c = state.shape[-1]
+        trainable, running = counts.batchnorm_params(c)
+        return self._same_shape(node, state, path, depth, hyper=f"{c} channels",
+                                weights=trainable // 2, biases=trainable // 2,
+                                non_trainable=running)
+
+    def visit_expect(self, node: layers.Expect, state: _State, path: str, depth: int):
+        if tuple(node.shape) != tuple(state.shape):
+            raise AnalysisError(
+                f"the string says the data is {shape_text(node.shape)} here, but it is "
+                f"{shape_text(state.shape)}",
+                self.where(node),
+                "check the layer before it, or correct the written shape",
+            )
+        self.notes.append(Note(None, f"written shape {shape_text(node.shape)} checked: it matches",
+                               "shape"))
+        return state
+
+
+def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
+            include_aux: bool = False) -> Report:
+    """Walk ``network`` once and return its :class:`Report`.
+
+    Totals are sums over leaf rows; blocks only group them, so totals do not
+    depend on how deep a table is shown.
+    """
+    conventions = network.conventions
+    require_sizes(network)
+    assert network.input is not None
+    walk = _Walk(conventions)
+    start = _State(tuple(network.input), Field(1, 1), Field(1, 1))
+    walk._flat(network.layers, start, "", 0)
+    rows = walk.rows
+    for r in rows:
+        object.__setattr__(r, "path", r.path.lstrip("."))
+    leaves = [r for r in rows if not r.is_block]
+    main = [r for r in leaves if r.main]
+    aux = [r for r in leaves if not r.main]
+    counted = main + (aux if include_aux else [])
+    notes = walk.notes + convention_notes(main, conventions)
+    input_nodes = counts.nodes(tuple(network.input))
+    nodes = sum(r.nodes for r in counted) + (input_nodes if conventions.count_input_nodes else 0)
+    params = sum(r.params for r in counted)
+    trainable = sum(r.trainable for r in counted)
+    bpv = conventions.bytes_per_value
+    activation_values = sum(r.nodes for r in counted)
+    breakdown = training_memory(params, trainable, input_nodes + activation_values, batch,
+                                optimizer, bpv)
+    macs = sum(r.macs for r in counted)
+    totals = Totals(
+        params=params, trainable_params=trainable,
+        non_trainable_params=sum(r.non_trainable for r in counted),
+        weights=sum(r.weights for r in counted), biases=sum(r.biases for r in counted),
+        nodes=nodes, input_nodes=input_nodes, param_bytes=params * bpv,
+        activation_bytes=nodes * bpv, batch=batch, activation_bytes_batch=nodes * bpv * batch,
+        macs=macs, flops=2 * macs, layers=len(counted), optimizer=optimizer,
+        training_bytes=sum(breakdown.values()), training_breakdown=breakdown,
+        aux_params=sum(r.params for r in aux), aux_macs=sum(r.macs for r in aux),
+    )
+    report = Report(
+        name=network.name, input=tuple(network.input),
+        conventions=conventions.model_dump(mode="json"),
+        conventions_text=conventions.describe(), layers=rows, totals=totals, notes=notes,
+        bytes_per_value=bpv,
+    )
+    if network.claims is not None:
+        from cnnspec.analysis.claims import check_claims
+
+        report.notes.extend(check_claims(report, network.claims))
+    return report
+
+
+def convention_notes(rows: list[LayerRecord], conventions: Conventions) -> list[Note]:
+    """Notes that follow from the conventions alone (biases counted in some rows only)."""
+    notes = []
+    fc_no_bias = [r.name for r in rows if r.kind == "fc" and r.biases == 0]
+    conv_bias = [r.name for r in rows if r.kind == "conv" and r.biases > 0]
+    if fc_no_bias and conv_bias:
+        notes.append(Note(
+            None,
+            f"{', '.join(fc_no_bias)} count no bias (conventions fc_bias: "
+            f"{str(conventions.fc_bias).lower()}) while the conv rows count one per filter "
+            f"(+1); with FC biases the FC rows would add "
+            f"{sum(r.output[0] for r in rows if r.name in fc_no_bias):,} parameters",
+            "convention",
+        ))
+    return notes

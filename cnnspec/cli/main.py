@@ -1,0 +1,73 @@
+"""The ``cnnspec`` command: one click group; each sub-command lives in its own module.
+
+Room: consumers (cli). Sub-command modules are imported only when run, so
+``cnnspec --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+# name -> (module, function, one-line help shown by `cnnspec --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "analyze": ("cnnspec.cli.analyze", "analyze", "Per-layer shapes, weights, MACs, memory."),
+    "validate": ("cnnspec.cli.analyze", "validate", "Check a spec's structure; print OK."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a sub-command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attr, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from cnnspec.errors import CnnspecError
+
+        try:
+            return super().invoke(ctx)
+        except CnnspecError as exc:
+            click.echo(exc.render(), err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cnnspec")
+def cli() -> None:
+    """Write a convolutional network down, check it, size it, train it in NumPy.
+
+    A SPEC is a YAML file, a zoo name (see `cnnspec zoo`) or a network string.
+
+    \b
+    Examples:
+      cnnspec analyze specs/alexnet.yaml
+      cnnspec analyze "Conv(5x5,6)-ReLU-Pool(2)-Conv(5x5,16)-ReLU-Pool(2)-FC(120)-FC(10)-SM" --input 32x32x1
+      cnnspec validate "Conv-Pool-Conv-Pool-Conv-FC-FC (SM)"
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cnnspec")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""2-D convolution (cross-correlation, as in every framework), NCHW.
+
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
+:mod:`cnnspec.engine.im2col` only.
+
+Named dims: N (batch), C (input channels), H, W (input size), F (filters =
+output channels), HH, WW (kernel size), G (groups), ``out_h``, ``out_w``.
+A weight has shape (F, C/G, HH, WW); filter f sees the channels of group
+``g = f // (F/G)``. Depthwise convolution is ``groups=C``.
+
+Formula (``xpad`` = input padded with ``pad_value``)::
+
+    out[n, f, oh, ow] = b[f] + sum_{c, i, j} w[f, c, i, j]
+                        * xpad[n, g*C/G + c, oh*sh + i*dh, ow*sw + j*dw]
+    out_h = (H + top + bottom - dh*(HH-1) - 1) // sh + 1     (floor)
+    out_w = (W + left + right - dw*(WW-1) - 1) // sw + 1
+
+The fast pair does one :func:`~cnnspec.engine.im2col.im2col` and one BLAS
+GEMM per group (a single ``np.matmul`` call over a (G, ., .) stack); the
+``*_naive`` pair is a plain loop used as the test oracle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from cnnspec.engine.im2col import (
+    IntPair,
+    Padding4,
+    as_padding,
+    as_pair,
+    col2im,
+    conv_output_size,
+    im2col,
+)
+from cnnspec.errors import EngineError
+
+__all__ = [
+    "Conv2dCache",
+    "Conv2dNaiveCache",
+    "conv2d_backward",
+    "conv2d_backward_naive",
+    "conv2d_forward",
+    "conv2d_forward_naive",
+]
+
+
+class Conv2dCache(NamedTuple):
+    """What :func:`conv2d_backward` needs.
+
+    cols : (C*HH*WW, N*out_h*out_w) im2col of the padded input.
+    w : (F, C/G, HH, WW) weights.
+    x_shape : (N, C, H, W).
+    has_bias : whether a bias was given (``db`` is ``None`` otherwise).
+    stride, padding, dilation, groups : the normalised settings.
+    """
+
+    cols: np.ndarray
+    w: np.ndarray
+    x_shape: tuple[int, int, int, int]
+    has_bias: bool
+    stride: IntPair
+    padding: Padding4
+    dilation: IntPair
+    groups: int
+
+
+class Conv2dNaiveCache(NamedTuple):
+    """What :func:`conv2d_backward_naive` needs: the raw input instead of columns."""
+
+    x: np.ndarray
+    w: np.ndarray
+    has_bias: bool
+    stride: IntPair
+    padding: Padding4
+    dilation: IntPair
+    groups: int
+    pad_value: float
+
+
+class _Setup(NamedTuple):
+    stride: IntPair
+    padding: Padding4
+    dilation: IntPair
+    out_h: int
+    out_w: int
+
+
+def _setup(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
+    groups: int,
+) -> _Setup:
+    """Validate shapes and settings; raise EngineError for user problems."""
+    if x.ndim != 4:
+        raise EngineError(f"conv2d expects x of shape (N, C, H, W), got {x.shape}")
+    if w.ndim != 4:
+        raise EngineError(f"conv2d expects w of shape (F, C/groups, HH, WW), got {w.shape}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise EngineError(f"groups must be a positive int, got {groups!r}")
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w.shape
+    if c % groups or f % groups:
+        raise EngineError(
+            f"groups={groups} must divide both input channels ({c}) and filters ({f})"
+        )
+    if cg != c // groups:
+        raise EngineError(
+            f"weight has {cg} input channels per group, input has {c} channels "
+            f"in {groups} group(s)",
+            hint=f"use a weight of shape ({f}, {c // groups}, {kh}, {kw})",
+        )
+    if b is not None and b.shape != (f,):
+        raise EngineError(f"bias must have shape ({f},), got {b.shape}")
+    st = as_pair(stride, "stride")
+    pad = as_padding(padding)
+    dil = as_pair(dilation, "dilation")
+    out_h = conv_output_size(h, kh, st[0], pad[0], pad[1], dil[0])
+    out_w = conv_output_size(wd, kw, st[1], pad[2], pad[3], dil[1])
+    if out_h < 1 or out_w < 1:
+        raise EngineError(
+            f"input {h}x{wd} is too small for a {kh}x{kw} kernel with stride {st}, "
+            f"padding {pad}, dilation {dil}"
+        )
+    return _Setup(st, pad, dil, out_h, out_w)
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    pad_value: float = 0.0,
+) -> tuple[np.ndarray, Conv2dCache]:
+    """Convolution forward pass via im2col and one GEMM per group.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) input.
+    w : (F, C/G, HH, WW) filters.
+    b : (F,) bias, or ``None`` for no bias.
+    stride, dilation : int or (h, w); dilation=1 is a dense kernel.
+    padding : int, (ph, pw) or (top, bottom, left, right).
+    groups : G; C and F must be multiples of it.
+    pad_value : constant written into the padding (0 is zero padding).
+
+    Returns
+    -------
+    out : (N, F, out_h, out_w), ``out_h = (H + top + bottom - dh*(HH-1) - 1)//sh + 1``.
+    cache : :class:`Conv2dCache`.
+    """
+    s = _setup(x, w, b, stride, padding, dilation, groups)
+    n = x.shape[0]
+    f, cg, kh, kw = w.shape
+    cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value)  # (C*HH*WW, P)
+    p = cols.shape[1]  # P = N*out_h*out_w
+    if groups == 1:
+        out2d = w.reshape(f, cg * kh * kw) @ cols  # (F, P)
+    else:
+        w3 = w.reshape(groups, f // groups, cg * kh * kw)  # (G, F/G, C/G*HH*WW)
+        cols3 = cols.reshape(groups, cg * kh * kw, p)  # (G, C/G*HH*WW, P)
+        out2d = np.matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
+    if b is not None:
+        out2d += b[:, None]  # out2d is a fresh array
+    out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
+    out = np.ascontiguousarray(out4.transpose(1, 0, 2, 3))  # (N, F, out_h, out_w)
+    cache = Conv2dCache(
+        cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups
+    )
+    return out, cache
+
+
+def conv2d_backward(
+    dout: np.ndarray, cache: Conv2dCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Convolution backward pass.
+
+    Parameters
+    ----------
+    dout : (N, F, out_h, out_w) upstream gradient (not modified).
+    cache : from :func:`conv2d_forward`.
+
+    Returns
+    -------
+    dx : (N, C, H, W) = col2im(W^T dout) per group.
+    dw : (F, C/G, HH, WW) = dout cols^T per group.
+    db : (F,) = sum of dout over N, out_h, out_w; ``None`` without bias.
+    """
+    cols, w, x_shape, has_bias, stride, padding, dilation, groups = cache
+    f, cg, kh, kw = w.shape
+    kg = cg * kh * kw
+    p = cols.shape[1]
+    if dout.shape[1] != f or dout.shape[0] * dout.shape[2] * dout.shape[3] != p:
+        raise EngineError(f"dout has shape {dout.shape}, which does not match the forward pass")
+    dout2d = dout.transpose(1, 0, 2, 3).reshape(f, p)  # (F, N*out_h*out_w), a copy
+    db = dout2d.sum(axis=1) if has_bias else None
+    if groups == 1:
+        w2d = w.reshape(f, kg)  # (F, C*HH*WW)
+        dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dcols = w2d.T @ dout2d  # (C*HH*WW, P)
+    else:
+        fg = f // groups
+        w3 = w.reshape(groups, fg, kg)  # (G, F/G, C/G*HH*WW)
+        cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P)
+        dout3 = dout2d.reshape(groups, fg, p)  # (G, F/G, P)
+        dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+        if fg == 1:
+            # Depthwise: the GEMM degenerates to an outer product, which
+            # np.matmul handles slowly; a broadcast multiply is the same sum.
+            dcols = w3.transpose(0, 2, 1) * dout3  # (G, Kg, 1) * (G, 1, P) -> (G, Kg, P)
+        else:
+            dcols = np.matmul(w3.transpose(0, 2, 1), dout3)  # (G, Kg, P)
+        dcols = dcols.reshape(groups * kg, p)  # (C*HH*WW, P)
+    dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
+    return dx, dw, db
+
+
+def conv2d_forward_naive(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    pad_value: float = 0.0,
+) -> tuple[np.ndarray, Conv2dNaiveCache]:
+    """Loop twin of :func:`conv2d_forward` (same arguments and result); test oracle only."""
+    s = _setup(x, w, b, stride, padding, dilation, groups)
+    n, c, _, _ = x.shape
+    f, cg, kh, kw = w.shape
+    fg = f // groups
+    (sh, sw), (dh, dw), (top, bottom, left, right) = s.stride, s.dilation, s.padding
+    xp = np.pad(
+        x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value
+    )
+    out = np.zeros((n, f, s.out_h, s.out_w), dtype=np.result_type(x, w))
+    for i in range(n):
+        for k in range(f):
+            g = k // fg
+            for oh in range(s.out_h):
+                for ow in range(s.out_w):
+                    r, q = oh * sh, ow * sw
+                    patch = xp[i, g * cg : (g + 1) * cg, r : r + dh * (kh - 1) + 1 : dh,
+                               q : q + dw * (kw - 1) + 1 : dw]  # fmt: skip
+                    out[i, k, oh, ow] = np.sum(patch * w[k]) + (0.0 if b is None else b[k])
+    cache = Conv2dNaiveCache(
+        x, w, b is not None, s.stride, s.padding, s.dilation, groups, pad_value
+    )
+    return out, cache
+
+
+def conv2d_backward_naive(
+    dout: np.ndarray, cache: Conv2dNaiveCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Loop twin of :func:`conv2d_backward`; test oracle only."""
+    x, w, has_bias, (sh, sw), padding, (dh, dw_), groups, pad_value = cache
+    top, bottom, left, right = padding
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w.shape
+    fg = f // groups
+    xp = np.pad(
+        x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value
+    )
+    dxp = np.zeros_like(xp, dtype=np.result_type(x, dout))
+    dw = np.zeros_like(w, dtype=np.result_type(w, dout))
+    _, _, out_h, out_w = dout.shape
+    for i in range(n):
+        for k in range(f):
+            g = k // fg
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    r, q = oh * sh, ow * sw
+                    rows = slice(r, r + dh * (kh - 1) + 1, dh)
+                    colz = slice(q, q + dw_ * (kw - 1) + 1, dw_)
+                    chans = slice(g * cg, (g + 1) * cg)
+                    dw[k] += dout[i, k, oh, ow] * xp[i, chans, rows, colz]
+                    dxp[i, chans, rows, colz] += dout[i, k, oh, ow] * w[k]
+    dx = dxp[:, :, top : top + h, left : left + wd].copy()
+    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    return dx, dw, db

@@ -1,0 +1,220 @@
+"""Strided window views, im2col and col2im for NCHW tensors.
+
+Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
+
+This is the only module of the engine that uses stride tricks; every other
+kernel goes through :func:`sliding_windows`, :func:`im2col` or
+:func:`col2im`. Layout is NCHW (PyTorch's) everywhere and dilation=1 means a
+dense kernel.
+
+Named dims: N (batch), C (channels), H, W (input height, width), HH, WW
+(kernel height, width), ``out_h``, ``out_w`` (output height, width).
+Padding is always the 4-tuple ``(top, bottom, left, right)`` once normalised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnnspec.errors import EngineError
+
+IntPair = tuple[int, int]
+Padding4 = tuple[int, int, int, int]
+
+__all__ = [
+    "IntPair",
+    "Padding4",
+    "as_padding",
+    "as_pair",
+    "col2im",
+    "conv_output_size",
+    "im2col",
+    "pad_nchw",
+    "sliding_windows",
+]
+
+
+def as_pair(value: int | Sequence[int], name: str, *, minimum: int = 1) -> IntPair:
+    """Normalise an int or a 2-sequence ``(h, w)`` to a pair of ints >= ``minimum``."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise EngineError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise EngineError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def as_padding(value: int | Sequence[int], name: str = "padding") -> Padding4:
+    """Normalise padding to ``(top, bottom, left, right)``.
+
+    Accepts an int (all four sides), a pair ``(ph, pw)`` (top=bottom=ph,
+    left=right=pw) or a 4-tuple ``(top, bottom, left, right)``.
+    """
+    if isinstance(value, (int, np.integer)):
+        sides: tuple[int, ...] = (value,) * 4
+    else:
+        sides = tuple(value)
+        if len(sides) == 2:
+            sides = (sides[0], sides[0], sides[1], sides[1])
+    if len(sides) != 4 or not all(isinstance(v, (int, np.integer)) for v in sides):
+        raise EngineError(
+            f"{name} must be an int, (ph, pw) or (top, bottom, left, right), got {value!r}"
+        )
+    if min(sides) < 0:
+        raise EngineError(f"{name} must be >= 0, got {value!r}")
+    top, bottom, left, right = (int(v) for v in sides)
+    return top, bottom, left, right
+
+
+def conv_output_size(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int
+) -> int:
+    """Output length of a sliding window, floor rounding.
+
+    ``O = (N + P_before + P_after - D (F - 1) - 1) // S + 1``, which is the
+    lecture's ``(N - F + 2P) / S + 1`` for D=1 and symmetric padding. The
+    caller decides whether a non-integral quotient is an error; this function
+    floors (PyTorch's rule). The result may be <= 0 for a too-small input.
+    """
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pad_nchw(x: np.ndarray, padding: Padding4, value: float = 0.0) -> np.ndarray:
+    """Pad the two spatial axes of ``x`` (N, C, H, W) with a constant.
+
+    Returns ``x`` itself when all pads are 0, otherwise a new array of shape
+    (N, C, H + top + bottom, W + left + right).
+    """
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    xp = np.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    # Fill only the border strips, then copy the interior once.
+    xp[:, :, :top, :] = value
+    xp[:, :, top + h :, :] = value
+    xp[:, :, top : top + h, :left] = value
+    xp[:, :, top : top + h, left + w :] = value
+    xp[:, :, top : top + h, left : left + w] = x
+    return xp
+
+
+def sliding_windows(
+    xp: np.ndarray, kernel: IntPair, stride: IntPair, dilation: IntPair, out_h: int, out_w: int
+) -> np.ndarray:
+    """Read-only strided view of all windows of an already padded ``xp``.
+
+    Parameters
+    ----------
+    xp : (N, C, Hp, Wp) array, the padded input.
+    kernel, stride, dilation : (h, w) pairs.
+    out_h, out_w : number of window positions along each axis.
+
+    Returns
+    -------
+    (N, C, HH, WW, out_h, out_w) view, no copy:
+    ``view[n, c, i, j, oh, ow] = xp[n, c, oh*sh + i*dh, ow*sw + j*dw]``.
+    ``view[:, :, i, j]`` is the plane of kernel offset (i, j).
+    """
+    kh, kw = kernel
+    sh, sw = stride
+    dh, dw = dilation
+    n, c, hp, wp = xp.shape
+    if (out_h - 1) * sh + dh * (kh - 1) >= hp or (out_w - 1) * sw + dw * (kw - 1) >= wp:
+        raise EngineError(
+            f"windows run past the padded input ({hp}x{wp}) for kernel {kernel}, "
+            f"stride {stride}, dilation {dilation} and output {out_h}x{out_w}"
+        )
+    s_n, s_c, s_h, s_w = xp.strides
+    return as_strided(
+        xp,
+        shape=(n, c, kh, kw, out_h, out_w),
+        strides=(s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w),
+        writeable=False,
+    )
+
+
+def im2col(
+    x: np.ndarray,
+    kernel: IntPair,
+    stride: IntPair = (1, 1),
+    padding: Padding4 = (0, 0, 0, 0),
+    dilation: IntPair = (1, 1),
+    pad_value: float = 0.0,
+) -> np.ndarray:
+    """Unfold every receptive field of ``x`` into a column.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array.
+    kernel : (HH, WW).
+    stride, dilation : (h, w) pairs; padding : (top, bottom, left, right).
+    pad_value : constant written into the padding.
+
+    Returns
+    -------
+    cols : (C*HH*WW, N*out_h*out_w) C-contiguous array, rows ordered
+        (c, i, j) and columns (n, oh, ow):
+        ``cols[(c*HH + i)*WW + j, (n*out_h + oh)*out_w + ow]
+        = xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``.
+        A filter bank ``w`` (F, C, HH, WW) reshaped to (F, C*HH*WW) then
+        multiplies it in one GEMM.
+    """
+    n, c, h, w = x.shape
+    top, bottom, left, right = padding
+    out_h = conv_output_size(h, kernel[0], stride[0], top, bottom, dilation[0])
+    out_w = conv_output_size(w, kernel[1], stride[1], left, right, dilation[1])
+    if out_h < 1 or out_w < 1:
+        raise EngineError(f"input {h}x{w} is too small for kernel {kernel} with these settings")
+    xp = pad_nchw(x, padding, pad_value)
+    win = sliding_windows(xp, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, oh, ow)
+    win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
+    # One copy: the reshape of a non-contiguous view materialises the columns.
+    return win.reshape(c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
+
+
+def col2im(
+    cols: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: IntPair,
+    stride: IntPair = (1, 1),
+    padding: Padding4 = (0, 0, 0, 0),
+    dilation: IntPair = (1, 1),
+) -> np.ndarray:
+    """Adjoint of :func:`im2col`: sum every column entry back onto its pixel.
+
+    Parameters
+    ----------
+    cols : (C*HH*WW, N*out_h*out_w) array laid out as :func:`im2col` returns.
+    x_shape : (N, C, H, W) of the unpadded input.
+
+    Returns
+    -------
+    dx : (N, C, H, W) new array; entries that fell into the padding are dropped.
+
+    Notes
+    -----
+    No ``np.add.at``: one loop over the HH*WW kernel offsets, each adding a
+    whole strided plane (the planes of one offset never overlap each other).
+    """
+    n, c, h, w = x_shape
+    kh, kw = kernel
+    sh, sw = stride
+    dh, dw = dilation
+    top, bottom, left, right = padding
+    out_h = conv_output_size(h, kh, sh, top, bottom, dh)
+    out_w = conv_output_size(w, kw, sw, left, right, dw)
+    cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
+    # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
+    dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
+    h_span = sh * (out_h - 1) + 1
+    w_span = sw * (out_w - 1) + 1
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dh, j * dw
+            dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
+    inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
+    return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))  # (N, C, H, W)

@@ -1,0 +1,488 @@
+"""The string notation: ``Conv(5x5,6)-ReLU-Pool(2)-[Conv-ReLU] x 3-FC(10)-SM``.
+
+Room: spec. Produces plain dicts (one per node, with a :class:`SourceRef`)
+that the pydantic models then validate; it never computes sizes.
+
+Grammar (names case-insensitive; ``-``, ``->``, ``=>`` and whitespace separate)::
+
+    network := [INPUT ['(' shape ')']] [shape] item*
+    item    := layer | group | paren | shape
+    layer   := NAME [':' LABEL] ['(' args ')']
+    group   := '[' network ']' [('x' | '*' | '×') COUNT]     '[...]' repeats the previous group
+    paren   := '(' NAME ')'                  e.g. "(SM)": a trailing softmax
+             | '(' shape NAME ')'            e.g. "(1x1 conv)"
+             | '(' shape ')' '@' COUNT       e.g. "(1x1x500)@120": FH x FW x C_in @ K filters
+    shape   := INT ('x' INT)*               a leading shape is the input; a later one is an
+                                             expected shape, checked by the analysis
+    args    := arg (',' arg)*;  arg := [key '='] (shape | number | name)
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cnnspec.errors import SpecError
+from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.source import SourceRef, TextMap
+
+MAX_LAYERS = 100_000
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<arrow>->|=>|→)
+  | (?P<ellipsis>\.\.\.|…)
+  | (?P<shape>\d+(?:\s*[x×X]\s*\d+)+(?![\w.]))
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>[\[\](),:@=*×\-])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: its kind, text and offsets in the string."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class ParsedString:
+    """What a network string says: an optional input shape and the node dicts."""
+
+    input: tuple[int, ...] | None
+    input_ref: SourceRef | None
+    layers: list[dict[str, Any]]
+
+
+def tokenize(text: str, where: TextMap) -> list[Token]:
+    """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise SpecError(
+                f"unexpected character {text[pos]!r} in the network string",
+                where.loc(pos),
+                "layers are names like Conv, Pool, FC joined by '-'",
+            )
+        kind = match.lastgroup or ""
+        tokens.append(Token(kind, match.group(), match.start(), match.end()))
+        pos = match.end()
+    return tokens
+
+
+def shape_of(text: str) -> tuple[int, ...]:
+    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``."""
+    return tuple(int(p) for p in re.split(r"\s*[x×X]\s*", text.strip()))
+
+
+class _Parser:
+    def __init__(self, text: str, where: TextMap):
+        self.text = text
+        self.where = where
+        self.tokens = [t for t in tokenize(text, where)]
+        self.pos = 0
+        self.last_group: list[dict[str, Any]] | None = None
+
+    # -- token helpers -------------------------------------------------------
+    def peek(self, skip_ws: bool = True) -> Token | None:
+        i = self.pos
+        while skip_ws and i < len(self.tokens) and self.tokens[i].kind == "ws":
+            i += 1
+        return self.tokens[i] if i < len(self.tokens) else None
+
+    def next(self, skip_ws: bool = True) -> Token | None:
+        while skip_ws and self.pos < len(self.tokens) and self.tokens[self.pos].kind == "ws":
+            self.pos += 1
+        if self.pos >= len(self.tokens):
+            return None
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def loc(self, token: Token | None):
+        if token is None:
+            return self.where.loc(len(self.text))
+        return self.where.loc(token.start, token.end)
+
+    def is_sep(self, token: Token) -> bool:
+        return token.kind in ("ws", "arrow") or token.text == "-"
+
+    # -- grammar ---------------------------------------------------------------
+    def network(self) -> ParsedString:
+        input_shape: tuple[int, ...] | None = None
+        input_ref: SourceRef | None = None
+        self.skip_separators()
+        first = self.peek()
+        if first is not None and first.kind == "name" and first.text.lower() == "input":
+            self.next()
+            after = self.peek(skip_ws=False)
+            if after is not None and after.text == "(":
+                self.next()
+                shape_token = self.next()
+                if shape_token is None or shape_token.kind != "shape":
+                    raise SpecError(
+                        "INPUT(...) takes a shape", self.loc(shape_token), "write INPUT(32x32x3)"
+                    )
+                input_shape = shape_of(shape_token.text)
+                input_ref = SourceRef(self.loc(shape_token))
+                self.expect(")", "close INPUT( with ')'")
+            self.skip_separators()
+        first = self.peek()
+        if first is not None and first.kind == "shape" and input_shape is None:
+            self.next()
+            input_shape = shape_of(first.text)
+            input_ref = SourceRef(self.loc(first))
+        layers = self.sequence(closing=None)
+        return ParsedString(input_shape, input_ref, layers)
+
+    def skip_separators(self) -> None:
+        while self.pos < len(self.tokens) and self.is_sep(self.tokens[self.pos]):
+            self.pos += 1
+
+    def expect(self, text: str, hint: str) -> Token:
+        token = self.next()
+        if token is None or token.text != text:
+            found = "the end of the string" if token is None else repr(token.text)
+            raise SpecError(f"expected {text!r} but found {found}", self.loc(token), hint)
+        return token
+
+    def sequence(self, closing: Token | None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            self.skip_separators()
+            token = self.peek()
+            if token is None:
+                if closing is not None:
+                    raise SpecError(
+                        "unbalanced brackets: this '[' is never closed",
+                        self.loc(closing),
+                        "add ']' after the group's last layer",
+                    )
+                return items
+            if token.text == "]":
+                if closing is None:
+                    raise SpecError(
+                        "unbalanced brackets: this ']' has no matching '['",
+                        self.loc(token),
+                        "add '[' before the group's first layer, or remove the ']'",
+                    )
+                return items
+            items.append(self.item())
+
+    def item(self) -> dict[str, Any]:
+        token = self.peek()
+        assert token is not None
+        if token.text == "[":
+            return self.group()
+        if token.text == "(":
+            return self.paren()
+        if token.kind == "shape":
+            self.next()
+            return {"kind": "expect", "shape": shape_of(token.text), "written": "=>",
+                    "source": SourceRef(self.loc(token))}
+        if token.kind == "name":
+            return self.layer()
+        raise SpecError(
+            f"expected a layer name but found {token.text!r}",
+            self.loc(token),
+            "write a layer such as Conv(3x3, 64), Pool(2), FC(10) or a group [ ... ] x 3",
+        )
+
+    def group(self) -> dict[str, Any]:
+        opening = self.next()
+        assert opening is not None
+        inner = self.peek()
+        if inner is not None and inner.kind == "ellipsis":
+            self.next()
+            if self.last_group is None:
+                raise SpecError(
+                    "'[...]' repeats the previous group, but there is none before it",
+                    self.loc(inner),
+                    "write the group's layers out, e.g. [Conv-ReLU] x 3",
+                )
+            layers = copy.deepcopy(self.last_group)
+            close = self.peek()
+            if close is None or close.text != "]":
+                raise SpecError(
+                    "unbalanced brackets: this '[' is never closed",
+                    self.loc(opening),
+                    "write '[...]' with its closing ']'",
+                )
+            self.next()
+        else:
+            layers = self.sequence(closing=opening)
+            self.next()  # the ']'
+            self.last_group = layers
+        end = self.tokens[self.pos - 1].end
+        repeat, repeat_ref = self.repeat_count()
+        node: dict[str, Any] = {
+            "kind": "sequence",
+            "layers": layers,
+            "repeat": repeat,
+            "written": "Group",
+            "source": SourceRef(
+                self.where.loc(opening.start, end), {"repeat": repeat_ref} if repeat_ref else {}
+            ),
+        }
+        return node
+
+    def repeat_count(self):
+        """Read ``x 3``, ``x3``, ``*3`` or ``× 3`` after a group; 1 when absent."""
+        save = self.pos
+        token = self.next()
+        if token is None:
+            self.pos = save
+            return 1, None
+        count_token: Token | None = None
+        negative = False
+        if token.kind == "name" and re.fullmatch(r"[xX]\d+", token.text):
+            count_token = Token("number", token.text[1:], token.start + 1, token.end)
+        elif token.text in ("x", "X", "*", "×"):
+            nxt = self.next()
+            if nxt is not None and nxt.text == "-":
+                negative = True
+                nxt = self.next(skip_ws=False)
+            if nxt is None or nxt.kind != "number":
+                raise SpecError(
+                    "a group's repeat count must be a whole number",
+                    self.loc(nxt if nxt is not None else token),
+                    "write [ ... ] x 3",
+                )
+            count_token = nxt
+        else:
+            self.pos = save
+            return 1, None
+        where = self.where.loc(token.start, count_token.end)
+        if negative or not count_token.text.isdigit() or int(count_token.text) < 1:
+            shown = ("-" if negative else "") + count_token.text
+            raise SpecError(
+                f"repeat count {shown} is not allowed: a group runs at least once",
+                where,
+                "use x 1 or more, or delete the group",
+            )
+        count = int(count_token.text)
+        return count, where
+
+    def paren(self) -> dict[str, Any]:
+        opening = self.next()
+        assert opening is not None
+        first = self.next()
+        if first is None:
+            raise SpecError("unbalanced parentheses: '(' is never closed", self.loc(opening),
+                            "add ')'")
+        if first.kind == "name":
+            close = self.expect(")", "a parenthesised layer is written (SM)")
+            return self.make_layer(first, None, [], self.where.loc(opening.start, close.end))
+        if first.kind == "shape":
+            dims = shape_of(first.text)
+            second = self.next()
+            if second is not None and second.kind == "name":
+                close = self.expect(")", "write (1x1 conv)")
+                args = [(None, dims[:2] if len(dims) >= 2 else dims, first)]
+                node = self.make_layer(second, None, args, self.where.loc(opening.start, close.end))
+                if len(dims) == 3 and node["kind"] == "conv":
+                    node["in_channels"] = dims[2]
+                return node
+            if second is not None and second.text == ")":
+                at = self.next()
+                if at is None or at.text != "@":
+                    raise SpecError(
+                        "a bare filter shape in parentheses must be followed by '@ filters'",
+                        self.loc(at if at is not None else second),
+                        "write (1x1x500)@120 for 120 filters of 1x1x500",
+                    )
+                count = self.next()
+                if count is None or count.kind != "number" or not count.text.isdigit():
+                    raise SpecError("'@' must be followed by the number of filters",
+                                    self.loc(count), "write (1x1x500)@120")
+                if len(dims) not in (2, 3):
+                    raise SpecError("a filter shape is FH x FW or FH x FW x C",
+                                    self.loc(first), "write (1x1x500)@120")
+                ref = SourceRef(self.where.loc(opening.start, count.end),
+                                {"kernel": self.loc(first), "filters": self.loc(count)})
+                node: dict[str, Any] = {"kind": "conv", "written": "Conv",
+                                        "kernel": dims[:2], "filters": int(count.text),
+                                        "source": ref}
+                if len(dims) == 3:
+                    node["in_channels"] = dims[2]
+                return node
+        raise SpecError(
+            f"cannot read {first.text!r} in parentheses",
+            self.loc(first),
+            "parentheses hold a layer, e.g. (SM), (1x1 conv) or (1x1x500)@120",
+        )
+
+    def layer(self) -> dict[str, Any]:
+        name = self.next()
+        assert name is not None
+        label_token: Token | None = None
+        after = self.peek(skip_ws=False)
+        if after is not None and after.text == ":":
+            self.next(skip_ws=False)
+            label_token = self.next(skip_ws=False)
+            if label_token is None or label_token.kind not in ("name", "number"):
+                raise SpecError("a label follows ':' directly", self.loc(label_token or after),
+                                "write Conv:1")
+        end = self.tokens[self.pos - 1].end
+        args: list[tuple[str | None, Any, Token]] = []
+        after = self.peek(skip_ws=False)
+        spaced = self.peek()
+        if after is not None and after.text == "(" or (
+            spaced is not None and spaced.text == "(" and not self._standalone_paren()
+        ):
+            args, end = self.arguments()
+        label = None
+        if label_token is not None:
+            label = f"{name.text}:{label_token.text}"
+        return self.make_layer(name, label, args, self.where.loc(name.start, end))
+
+    def _standalone_paren(self) -> bool:
+        """Is the '(' ahead, after whitespace, a layer of its own like '(SM)'?"""
+        i = self.pos
+        while self.tokens[i].kind == "ws":
+            i += 1
+        rest = [t for t in self.tokens[i + 1 : i + 4] if t.kind != "ws"]
+        if len(rest) >= 2 and rest[0].kind == "name" and rest[1].text == ")":
+            return vocab.lookup(rest[0].text) is not None
+        return bool(rest) and rest[0].kind == "shape"
+
+    def arguments(self) -> tuple[list[tuple[str | None, Any, Token]], int]:
+        opening = self.next()
+        assert opening is not None
+        args: list[tuple[str | None, Any, Token]] = []
+        while True:
+            token = self.next()
+            if token is None:
+                raise SpecError("unbalanced parentheses: this '(' is never closed",
+                                self.loc(opening), "add ')' after the arguments")
+            if token.text == ")" and not args:
+                return args, token.end
+            key: str | None = None
+            if token.kind == "name" and (self.peek() is not None and self.peek().text == "="):
+                key = token.text
+                self.next()
+                token = self.next()
+                if token is None:
+                    raise SpecError(f"argument {key!r} has no value", self.loc(opening),
+                                    f"write {key}=VALUE")
+            negative = False
+            if token.text == "-":
+                negative = True
+                token = self.next(skip_ws=False)
+                if token is None or token.kind != "number":
+                    raise SpecError("expected a number after '-'", self.loc(token),
+                                    "arguments are numbers, sizes like 3x3, or words")
+            value: Any
+            if token.kind == "shape":
+                value = shape_of(token.text)
+            elif token.kind == "number":
+                value = float(token.text) if re.search(r"[.eE]", token.text) else int(token.text)
+                value = -value if negative else value
+            elif token.kind == "name":
+                lowered = token.text.lower()
+                value = {"true": True, "false": False}.get(lowered, lowered)
+            else:
+                raise SpecError(f"cannot read argument {token.text!r}", self.loc(token),
+                                "arguments are numbers, sizes like 3x3, or words like same")
+            args.append((key, value, token))
+            sep = self.next()
+            if sep is None:
+                raise SpecError("unbalanced parentheses: this '(' is never closed",
+                                self.loc(opening), "add ')' after the arguments")
+            if sep.text == ")":
+                return args, sep.end
+            if sep.text != ",":
+                raise SpecError(f"expected ',' or ')' but found {sep.text!r}", self.loc(sep),
+                                "separate arguments with commas: Conv(3x3, 64, s=1, p=1)")
+
+    def make_layer(self, name: Token, label: str | None,
+                   args: list[tuple[str | None, Any, Token]], where) -> dict[str, Any]:
+        word = vocab.lookup(name.text)
+        if word is None:
+            guess = vocab.suggest(name.text)
+            hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for the layer names"
+            raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
+        node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
+        if word.kind == "concat" and word.display == "Incept":
+            node["written"] = "Incept"
+        if label is not None:
+            node["label"] = label
+        arg_locs = {}
+        positional = list(vocab.POSITIONAL.get(word.kind, ()))
+        for key, value, token in args:
+            if key is None:
+                if not positional:
+                    raise SpecError(
+                        f"{word.display} takes no more positional arguments (got {token.text!r})",
+                        self.loc(token),
+                        f"name it, e.g. {word.display}(name=value); known: "
+                        + ", ".join(vocab.known_args(word.kind)),
+                    )
+                field_name = positional.pop(0)
+            else:
+                found = vocab.arg_field(word.kind, key)
+                if found is None:
+                    guess = vocab.suggest(key, vocab.known_args(word.kind))
+                    hint = (f"did you mean {guess!r}?" if guess else
+                            f"{word.display} takes: " + ", ".join(vocab.known_args(word.kind)))
+                    raise SpecError(f"{word.display} has no argument {key!r}", self.loc(token),
+                                    hint)
+                field_name = found
+                if field_name in positional:
+                    positional.remove(field_name)
+            if field_name in arg_locs:
+                raise SpecError(f"argument {field_name!r} is given twice", self.loc(token),
+                                "give each argument once")
+            if field_name == "kernel" and isinstance(value, tuple) and len(value) == 3:
+                node["in_channels"] = value[2]
+                value = value[:2]
+            node[field_name] = value
+            arg_locs[field_name] = self.loc(token)
+        node["source"] = SourceRef(where, arg_locs)
+        return node
+
+
+def parse_string(text: str, where: TextMap | None = None) -> ParsedString:
+    """Parse a network string into node dicts (not yet validated).
+
+    Raises :class:`SpecError` with the column of the first problem.
+    """
+    where = where or TextMap(text)
+    if not text.strip():
+        raise SpecError("the network string is empty", where.loc(0),
+                        "write layers such as Conv(5x5,6)-ReLU-Pool(2)-FC(10)")
+    parsed = _Parser(text, where).network()
+    total = count_layers(parsed.layers)
+    if total > MAX_LAYERS:
+        raise SpecError(
+            f"the repeats expand to {total:,} layers, more than the limit of {MAX_LAYERS:,}",
+            where.loc(0, len(text)),
+            "lower the repeat counts",
+        )
+    return parsed
+
+
+def count_layers(nodes: list[dict[str, Any]]) -> int:
+    """Layers after expanding repeats: ``sum(repeat * count(children))``."""
+    total = 0
+    for node in nodes:
+        children = node.get("layers") or node.get("body") or []
+        inner = count_layers(children) if children else 1
+        for branch in node.get("branches") or []:
+            inner += count_layers(branch)
+        repeat = node.get("repeat", 1)
+        total += inner * (repeat if isinstance(repeat, int) and repeat > 0 else 1)
+        if total > MAX_LAYERS:
+            return total
+    return total

@@ -1,0 +1,94 @@
+"""The node union and the root of the tree.
+
+Room: spec. ``AnyNode`` is a discriminated union on ``kind`` of every layer
+and block model; ``Network`` is the validated spec a user works with.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from cnnspec.conventions import Conventions
+from cnnspec.spec import blocks as _blocks
+from cnnspec.spec import layers as _layers
+from cnnspec.spec.blocks import Aux, Concat, Residual, Sequence
+from cnnspec.spec.layers import (
+    FC,
+    LRN,
+    AdaptivePool,
+    BatchNorm,
+    Conv,
+    Dropout,
+    Expect,
+    Flatten,
+    GlobalPool,
+    Pool,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Subsample,
+    Tanh,
+)
+
+AnyNode = Annotated[
+    Union[  # noqa: UP007 - a discriminated union reads best spelled out
+        Conv,
+        Pool,
+        GlobalPool,
+        AdaptivePool,
+        FC,
+        ReLU,
+        Sigmoid,
+        Tanh,
+        Softmax,
+        Flatten,
+        Dropout,
+        LRN,
+        BatchNorm,
+        Subsample,
+        Expect,
+        Sequence,
+        Residual,
+        Concat,
+        Aux,
+    ],
+    Field(discriminator="kind"),
+]
+
+
+class Claims(BaseModel):
+    """Figures a source prints for this network; the analysis checks each one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str | None = Field(None, description="Where the figures come from.")
+    params: int | None = Field(None, description="Stated parameter (weight) total.")
+    param_bytes: int | None = Field(None, description="Stated parameter memory in bytes.")
+    nodes: int | None = Field(None, description="Stated number of stored activations.")
+    activation_bytes: int | None = Field(None, description="Stated activation memory in bytes.")
+    macs: int | None = Field(None, description="Stated multiply-accumulates.")
+
+
+class Network(BaseModel):
+    """A whole network: input shape, conventions and the tree of nodes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("network", description="A name for reports.")
+    description: str | None = Field(None, description="Free text: source paper, variant.")
+    input: tuple[Annotated[int, Field(gt=0)], ...] | None = Field(
+        None, description="Input shape H x W x C, e.g. '224x224x3'."
+    )
+    conventions: Conventions = Field(default_factory=Conventions)
+    layers: list[AnyNode] = Field(default_factory=list, description="The network, in order.")
+    claims: Claims | None = Field(None, description="Published figures to check.")
+    source: SkipJsonSchema[Any] = Field(None, exclude=True, repr=False)
+
+
+
+for _model in (*_layers.LAYER_MODELS, *_blocks.BLOCK_MODELS):
+    _model.model_rebuild(_types_namespace={"AnyNode": AnyNode})
+Network.model_rebuild()
