@@ -27,6 +27,7 @@ class Location:
     column: int | None = None
     length: int = 1
     text: str | None = None
+    caret_column: int | None = None  # column within ``text`` when it is an excerpt
 
     def __str__(self) -> str:
         if self.line is None:
@@ -39,7 +40,7 @@ class Location:
         """The offending line with ``^^^`` under the offending columns, or ``None``."""
         if self.text is None or self.column is None:
             return None
-        pad = " " * (self.column - 1)
+        pad = " " * ((self.caret_column or self.column) - 1)
         return f"  {self.text}\n  {pad}{'^' * max(1, self.length)}"
 
 

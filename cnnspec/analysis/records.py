@@ -31,7 +31,7 @@ def shape_text(shape: Shape | None) -> str:
 
 @dataclass(frozen=True)
 class Note:
-    """Something the reader should know about a row (or the whole network when ``layer`` is None)."""
+    """Something the reader should know about a row (``layer``), or the whole network (None)."""
 
     layer: str | None
     message: str

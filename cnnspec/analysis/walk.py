@@ -39,8 +39,14 @@ class _Walk:
 
     # -- helpers -----------------------------------------------------------------------------
     def auto_name(self, node: layers.Node) -> str:
+        """The row name: the user's label, else ``Type:n``; a repeated label gets ``#k``.
+
+        Names are unique within a report, so they can key parameters and checkpoints.
+        """
         if node.label:
-            return node.label
+            seen = self.counters.get("#" + node.label, 0) + 1
+            self.counters["#" + node.label] = seen
+            return node.label if seen == 1 else f"{node.label}#{seen}"
         display = node.type_name
         self.counters[display] = self.counters.get(display, 0) + 1
         return f"{display}:{self.counters[display]}"

@@ -119,7 +119,9 @@ class Optimizer:
                 raise EngineError(f"gradient of {name!r} has shape {g.shape}, expected {w.shape}")
             active[name] = g
         if self.clip_norm is not None:
-            total = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in active.values()))
+            total = math.sqrt(
+                sum(float(np.sum(np.square(g, dtype=np.float64))) for g in active.values())
+            )
             if total > self.clip_norm:
                 scale = self.clip_norm / total
                 active = {name: g * g.dtype.type(scale) for name, g in active.items()}
@@ -331,9 +333,9 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction, t = 1, 2, ...::
 
-        m_t = beta1 m_{t-1} + (1 - beta1) g        mhat = m_t / (1 - beta1^t)
-        v_t = beta2 v_{t-1} + (1 - beta2) g^2      vhat = v_t / (1 - beta2^t)
-        w  <- w - eta * mhat / (sqrt(vhat) + eps)
+    m_t = beta1 m_{t-1} + (1 - beta1) g        mhat = m_t / (1 - beta1^t)
+    v_t = beta2 v_{t-1} + (1 - beta2) g^2      vhat = v_t / (1 - beta2^t)
+    w  <- w - eta * mhat / (sqrt(vhat) + eps)
     """
 
     slots = ("m", "v")
@@ -411,6 +413,8 @@ def make_optimizer(
             takes = [p for p in specific if p in accepted]
             raise EngineError(
                 f"optimizer {key!r} has no option {option!r}",
-                hint=f"it takes: {', '.join(takes)}" if takes else "it takes only the common options",
+                hint=f"it takes: {', '.join(takes)}"
+                if takes
+                else "it takes only the common options",
             )
     return cls(lr, weight_decay=weight_decay, clip_norm=clip_norm, frozen=frozen, **options)

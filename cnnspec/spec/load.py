@@ -20,7 +20,7 @@ from cnnspec.spec import zoo
 from cnnspec.spec.notation import MAX_LAYERS, count_layers, parse_string
 from cnnspec.spec.source import SourceRef, TextMap
 from cnnspec.spec.tree import Network
-from cnnspec.spec.yaml_io import LocDict, LocList, LocStr, load_yaml, read_text
+from cnnspec.spec.yaml_io import LocDict, load_yaml, read_text
 
 TOP_KEYS = ("name", "description", "input", "conventions", "architecture", "layers",
             "defaults", "claims", "blocks")
@@ -29,7 +29,17 @@ CONTAINERS = ("layers", "body", "shortcut", "branches")
 
 def looks_like_path(text: str) -> bool:
     """True when ``text`` names a file rather than a network string."""
-    return text.endswith((".yaml", ".yml")) or "/" in text and not re.search(r"[(\[]", text)
+    return text.endswith((".yaml", ".yml")) or ("/" in text and not re.search(r"[(\[]", text))
+
+
+def is_existing_file(text: str) -> bool:
+    """True when ``text`` names an existing file (a long network string never does)."""
+    if len(text) > 1024 or "\n" in text:
+        return False
+    try:
+        return Path(text).expanduser().is_file()
+    except OSError:
+        return False
 
 
 def load(
@@ -42,7 +52,7 @@ def load(
 
     ``input_shape`` (``"32x32x1"``) and ``conventions`` (a preset name) override the spec's.
     """
-    if isinstance(spec, Path) or looks_like_path(str(spec)) or Path(str(spec)).is_file():
+    if isinstance(spec, Path) or looks_like_path(str(spec)) or is_existing_file(str(spec)):
         path = Path(spec).expanduser()
         network = from_yaml(read_text(path), str(path))
     elif zoo.find(str(spec)) is not None:
@@ -199,6 +209,12 @@ def list_item(item: Any, where: Location, source: str,
               templates: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Node dicts for one item of an ``architecture:`` list."""
     if isinstance(item, str):
+        if item.count("(") > item.count(")"):
+            raise SpecError(
+                f"the layer {item!r} is cut short: in a YAML list written [a, b], every comma "
+                "starts a new item", where,
+                "quote a layer that has commas, e.g. [\"Conv(3x3, 32)\", ReLU]",
+            )
         return parse_string(item, string_map(item, where, source)).layers
     if not isinstance(item, dict) or not item:
         raise SpecError("a layer in the list must be a string or a mapping", where,
@@ -329,7 +345,8 @@ def apply_defaults(layers: list[dict[str, Any]], defaults: Any) -> None:
     """Fill unset arguments from ``defaults: {type: {arg: value}}``."""
     if not isinstance(defaults, dict):
         raise SpecError("`defaults` must map a layer type to its arguments",
-                        getattr(defaults, "loc", Location()), "write `defaults: {conv: {padding: 1}}`")
+                        getattr(defaults, "loc", Location()),
+                        "write `defaults: {conv: {padding: 1}}`")
     for name, args in defaults.items():
         where = defaults.key_locs.get(name) if isinstance(defaults, LocDict) else None
         word = vocab.lookup(str(name))

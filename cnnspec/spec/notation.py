@@ -26,7 +26,7 @@ from typing import Any
 
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
-from cnnspec.spec.source import SourceRef, TextMap
+from cnnspec.spec.source import SourceRef, Span, TextMap
 
 MAX_LAYERS = 100_000
 
@@ -114,6 +114,10 @@ class _Parser:
         if token is None:
             return self.where.loc(len(self.text))
         return self.where.loc(token.start, token.end)
+
+    def span(self, token: Token) -> Span:
+        """A lazily resolved place for a token (most places are never shown)."""
+        return Span(self.where, token.start, token.end)
 
     def is_sep(self, token: Token) -> bool:
         return token.kind in ("ws", "arrow") or token.text == "-"
@@ -289,7 +293,7 @@ class _Parser:
             second = self.next()
             if second is not None and second.kind == "name":
                 close = self.expect(")", "write (1x1 conv)")
-                args = [(None, dims[:2] if len(dims) >= 2 else dims, first)]
+                args = [(None, dims[:2] if len(dims) >= 2 else dims, first, first)]
                 node = self.make_layer(second, None, args, self.where.loc(opening.start, close.end))
                 if len(dims) == 3 and node["kind"] == "conv":
                     node["in_channels"] = dims[2]
@@ -335,7 +339,7 @@ class _Parser:
                 raise SpecError("a label follows ':' directly", self.loc(label_token or after),
                                 "write Conv:1")
         end = self.tokens[self.pos - 1].end
-        args: list[tuple[str | None, Any, Token]] = []
+        args: list[tuple[str | None, Any, Token, Token]] = []
         after = self.peek(skip_ws=False)
         spaced = self.peek()
         if after is not None and after.text == "(" or (
@@ -345,7 +349,7 @@ class _Parser:
         label = None
         if label_token is not None:
             label = f"{name.text}:{label_token.text}"
-        return self.make_layer(name, label, args, self.where.loc(name.start, end))
+        return self.make_layer(name, label, args, Span(self.where, name.start, end))
 
     def _standalone_paren(self) -> bool:
         """Is the '(' ahead, after whitespace, a layer of its own like '(SM)'?"""
@@ -357,10 +361,10 @@ class _Parser:
             return vocab.lookup(rest[0].text) is not None
         return bool(rest) and rest[0].kind == "shape"
 
-    def arguments(self) -> tuple[list[tuple[str | None, Any, Token]], int]:
+    def arguments(self) -> tuple[list[tuple[str | None, Any, Token, Token]], int]:
         opening = self.next()
         assert opening is not None
-        args: list[tuple[str | None, Any, Token]] = []
+        args: list[tuple[str | None, Any, Token, Token]] = []
         while True:
             token = self.next()
             if token is None:
@@ -369,6 +373,7 @@ class _Parser:
             if token.text == ")" and not args:
                 return args, token.end
             key: str | None = None
+            key_token = token
             if token.kind == "name" and (self.peek() is not None and self.peek().text == "="):
                 key = token.text
                 self.next()
@@ -395,7 +400,7 @@ class _Parser:
             else:
                 raise SpecError(f"cannot read argument {token.text!r}", self.loc(token),
                                 "arguments are numbers, sizes like 3x3, or words like same")
-            args.append((key, value, token))
+            args.append((key, value, token, key_token))
             sep = self.next()
             if sep is None:
                 raise SpecError("unbalanced parentheses: this '(' is never closed",
@@ -407,7 +412,7 @@ class _Parser:
                                 "separate arguments with commas: Conv(3x3, 64, s=1, p=1)")
 
     def make_layer(self, name: Token, label: str | None,
-                   args: list[tuple[str | None, Any, Token]], where) -> dict[str, Any]:
+                   args: list[tuple[str | None, Any, Token, Token]], where) -> dict[str, Any]:
         word = vocab.lookup(name.text)
         if word is None:
             guess = vocab.suggest(name.text)
@@ -420,7 +425,7 @@ class _Parser:
             node["label"] = label
         arg_locs = {}
         positional = list(vocab.POSITIONAL.get(word.kind, ()))
-        for key, value, token in args:
+        for key, value, token, key_token in args:
             if key is None:
                 if not positional:
                     raise SpecError(
@@ -436,19 +441,19 @@ class _Parser:
                     guess = vocab.suggest(key, vocab.known_args(word.kind))
                     hint = (f"did you mean {guess!r}?" if guess else
                             f"{word.display} takes: " + ", ".join(vocab.known_args(word.kind)))
-                    raise SpecError(f"{word.display} has no argument {key!r}", self.loc(token),
-                                    hint)
+                    raise SpecError(f"{word.display} has no argument {key!r}",
+                                    self.loc(key_token), hint)
                 field_name = found
                 if field_name in positional:
                     positional.remove(field_name)
             if field_name in arg_locs:
-                raise SpecError(f"argument {field_name!r} is given twice", self.loc(token),
+                raise SpecError(f"argument {field_name!r} is given twice", self.loc(key_token),
                                 "give each argument once")
             if field_name == "kernel" and isinstance(value, tuple) and len(value) == 3:
                 node["in_channels"] = value[2]
                 value = value[:2]
             node[field_name] = value
-            arg_locs[field_name] = self.loc(token)
+            arg_locs[field_name] = self.span(token)
         node["source"] = SourceRef(where, arg_locs)
         return node
 

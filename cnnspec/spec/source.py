@@ -5,9 +5,13 @@ Room: spec.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cnnspec.errors import Location
+
+EXCERPT = 60  # characters shown on each side of a problem in a long line
 
 
 @dataclass(frozen=True)
@@ -23,31 +27,71 @@ class TextMap:
     base_line: int = 1
     base_column: int = 1
 
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Offsets where each line of ``text`` begins (computed once)."""
+        return [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+
     def loc(self, start: int, end: int | None = None) -> Location:
         """The location of ``text[start:end]``."""
         start = max(0, min(start, len(self.text)))
         end = start + 1 if end is None else max(end, start + 1)
-        line_index = self.text.count("\n", 0, start)
-        line_start = self.text.rfind("\n", 0, start) + 1
-        line_end = self.text.find("\n", start)
-        line_end = len(self.text) if line_end == -1 else line_end
+        line_index = bisect_right(self.line_starts, start) - 1
+        line_start = self.line_starts[line_index]
+        line_end = (self.line_starts[line_index + 1] - 1
+                    if line_index + 1 < len(self.line_starts) else len(self.text))
         column = start - line_start + 1 + (self.base_column - 1 if line_index == 0 else 0)
+        length = max(1, min(end, line_end) - start)
+        text: str | None = None
+        caret_column: int | None = None
+        if self.source == "<string>":
+            # long lines are shown as an excerpt around the problem, caret placed within it
+            first = max(line_start, start - EXCERPT)
+            last = min(line_end, max(end, start + 1) + EXCERPT)
+            prefix = "..." if first > line_start else ""
+            text = prefix + self.text[first:last] + ("..." if last < line_end else "")
+            caret_column = start - first + 1 + len(prefix)
+            length = min(length, EXCERPT)
         return Location(
             source=self.source,
             line=self.base_line + line_index,
             column=column,
-            length=max(1, min(end, line_end) - start),
-            text=self.text[line_start:line_end] if self.source == "<string>" else None,
+            length=length,
+            text=text,
+            caret_column=caret_column,
         )
 
 
-@dataclass(frozen=True, eq=False)
-class SourceRef:
-    """A node's place (``loc``) and the places of its arguments (``args``, by field)."""
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a :class:`TextMap`, turned into a :class:`Location` only when needed."""
 
-    loc: Location
-    args: dict[str, Location] = field(default_factory=dict)
+    where: TextMap
+    start: int
+    end: int
+
+    def location(self) -> Location:
+        """The :class:`Location` of this span."""
+        return self.where.loc(self.start, self.end)
+
+
+def resolve(place: Location | Span) -> Location:
+    """A :class:`Location` from either kind of place."""
+    return place.location() if isinstance(place, Span) else place
+
+
+@dataclass(eq=False)
+class SourceRef:
+    """A node's place and the places of its arguments (by field name)."""
+
+    place: Location | Span
+    args: dict[str, Location | Span] = field(default_factory=dict)
+
+    @property
+    def loc(self) -> Location:
+        """Where the node was written."""
+        return resolve(self.place)
 
     def arg(self, name: str) -> Location:
         """The location of argument ``name``, or the node's own when it was not written."""
-        return self.args.get(name, self.loc)
+        return resolve(self.args.get(name, self.place))

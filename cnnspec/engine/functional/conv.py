@@ -105,7 +105,7 @@ def _setup(
         raise EngineError(f"conv2d expects w of shape (F, C/groups, HH, WW), got {w.shape}")
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise EngineError(f"groups must be a positive int, got {groups!r}")
-    n, c, h, wd = x.shape
+    _, c, h, wd = x.shape
     f, cg, kh, kw = w.shape
     if c % groups or f % groups:
         raise EngineError(
@@ -175,9 +175,7 @@ def conv2d_forward(
         out2d += b[:, None]  # out2d is a fresh array
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
     out = np.ascontiguousarray(out4.transpose(1, 0, 2, 3))  # (N, F, out_h, out_w)
-    cache = Conv2dCache(
-        cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups
-    )
+    cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out, cache
 
 
@@ -239,13 +237,11 @@ def conv2d_forward_naive(
 ) -> tuple[np.ndarray, Conv2dNaiveCache]:
     """Loop twin of :func:`conv2d_forward` (same arguments and result); test oracle only."""
     s = _setup(x, w, b, stride, padding, dilation, groups)
-    n, c, _, _ = x.shape
+    n = x.shape[0]
     f, cg, kh, kw = w.shape
     fg = f // groups
     (sh, sw), (dh, dw), (top, bottom, left, right) = s.stride, s.dilation, s.padding
-    xp = np.pad(
-        x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value
-    )
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value)
     out = np.zeros((n, f, s.out_h, s.out_w), dtype=np.result_type(x, w))
     for i in range(n):
         for k in range(f):
@@ -268,12 +264,10 @@ def conv2d_backward_naive(
     """Loop twin of :func:`conv2d_backward`; test oracle only."""
     x, w, has_bias, (sh, sw), padding, (dh, dw_), groups, pad_value = cache
     top, bottom, left, right = padding
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     f, cg, kh, kw = w.shape
     fg = f // groups
-    xp = np.pad(
-        x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value
-    )
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=pad_value)
     dxp = np.zeros_like(xp, dtype=np.result_type(x, dout))
     dw = np.zeros_like(w, dtype=np.result_type(w, dout))
     _, _, out_h, out_w = dout.shape

@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 
-
 class GlobalAvgPoolCache(NamedTuple):
     """x_shape : (N, C, H, W)."""
 

@@ -67,7 +67,7 @@ def concat_forward(xs: Sequence[np.ndarray], axis: int = 1) -> tuple[np.ndarray,
     ax = axis % first.ndim
     for x in xs[1:]:
         if x.ndim != first.ndim or any(
-            d != e for i, (d, e) in enumerate(zip(x.shape, first.shape)) if i != ax
+            d != e for i, (d, e) in enumerate(zip(x.shape, first.shape, strict=True)) if i != ax
         ):
             raise EngineError(
                 f"concat along axis {axis} needs equal other dims, got "

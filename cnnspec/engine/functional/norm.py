@@ -71,6 +71,8 @@ def _batchnorm_forward(
             raise EngineError(f"batch norm {name} must have shape ({c},), got {arr.shape}")
     if not 0.0 <= momentum <= 1.0:
         raise EngineError(f"batch norm momentum must be in [0, 1], got {momentum}")
+    if not eps > 0:
+        raise EngineError(f"batch norm eps must be > 0, got {eps}")
     bshape = [1] * x.ndim
     bshape[1] = c  # (1, C, 1, 1) or (1, C)
     m = x.size // c
@@ -145,7 +147,7 @@ def batchnorm1d_forward(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> tuple[np.ndarray, BatchNormCache]:
-    """Batch norm over features: x (N, C), statistics over N. Else as :func:`batchnorm2d_forward`."""
+    """Batch norm over features: x (N, C), statistics over N; else :func:`batchnorm2d_forward`."""
     if x.ndim != 2:
         raise EngineError(f"batchnorm1d expects (N, C), got {x.shape}")
     return _batchnorm_forward(

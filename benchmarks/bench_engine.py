@@ -1,0 +1,196 @@
+"""Benchmark the NumPy engine against PyTorch (CPU) in the same process.
+
+Run with ``python benchmarks/bench_engine.py`` (not part of pytest).
+
+* conv2d forward+backward, N=64, C=16, 32x32, 32 filters 3x3, pad 1, float32
+  (target: within 2x of torch);
+* 2x2 max pooling (stride 2) forward+backward on the same input;
+* GEMM efficiency: FLOP/s of the conv layer (2*F*K*P per GEMM, K = C*HH*WW,
+  P = N*out_h*out_w) over NumPy's plain matmul FLOP/s on the same shapes.
+
+Both libraries run with the same thread count: torch is set to the number
+of threads of NumPy's BLAS (read with threadpoolctl when installed).
+Timings are the median of several repeats after a warm-up; NumPy and torch
+run alternately so that load from other processes hits both alike.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+try:  # run from a checkout without installing
+    import cnnspec.engine  # noqa: F401
+except ModuleNotFoundError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnnspec.engine.functional.conv import conv2d_backward, conv2d_forward
+from cnnspec.engine.functional.pool import max_pool2d_backward, max_pool2d_forward
+from cnnspec.engine.im2col import im2col
+
+REPEATS = 15
+N, C, H, W, F, K = 64, 16, 32, 32, 32, 3
+
+
+def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    """Median wall time of ``fn()`` in milliseconds, after two warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def paired_ms(
+    ours: Callable[[], object], theirs: Callable[[], object] | None, repeats: int = REPEATS
+) -> tuple[float, float | None]:
+    """Median times of two functions run alternately, so that load from other
+    processes on the machine hits both about equally."""
+    if theirs is None:
+        return median_ms(ours, repeats), None
+    for fn in (ours, theirs, ours, theirs):
+        fn()  # warm-up
+    a, b = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours()
+        a.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs()
+        b.append(time.perf_counter() - start)
+    return statistics.median(a) * 1e3, statistics.median(b) * 1e3
+
+
+def blas_threads() -> tuple[int, str]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ModuleNotFoundError:
+        return os.cpu_count() or 1, "threadpoolctl not installed; assuming all cores"
+    infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not infos:
+        return os.cpu_count() or 1, "no BLAS found by threadpoolctl"
+    info = infos[0]
+    desc = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
+    return int(info["num_threads"]), desc
+
+
+def main() -> None:
+    threads, blas = blas_threads()
+    print(f"NumPy {np.__version__}, BLAS {blas}, {threads} thread(s)")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if var in os.environ:
+            print(f"  {var}={os.environ[var]}")
+    try:
+        import torch
+    except ModuleNotFoundError:
+        torch = None
+        print("torch not installed: NumPy figures only")
+    else:
+        torch.set_num_threads(threads)
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    w = rng.standard_normal((F, C, K, K), dtype=np.float32)
+    b = rng.standard_normal(F, dtype=np.float32)
+    out, cache = conv2d_forward(x, w, b, padding=1)
+    dout = rng.standard_normal(out.shape, dtype=np.float32)
+
+    pooled, _ = max_pool2d_forward(x, 2)
+    dpool = rng.standard_normal(pooled.shape, dtype=np.float32)
+
+    def ours_conv_fwd() -> None:
+        conv2d_forward(x, w, b, padding=1)
+
+    def ours_conv() -> None:
+        conv2d_backward(dout, conv2d_forward(x, w, b, padding=1)[1])
+
+    def ours_pool_fwd() -> None:
+        max_pool2d_forward(x, 2)
+
+    def ours_pool() -> None:
+        max_pool2d_backward(dpool, max_pool2d_forward(x, 2)[1])
+
+    torch_conv_fwd = torch_conv = torch_pool_fwd = torch_pool = None
+    if torch is not None:
+        xt = torch.from_numpy(x).requires_grad_()
+        wt = torch.from_numpy(w).requires_grad_()
+        bt = torch.from_numpy(b).requires_grad_()
+        dt = torch.from_numpy(dout)
+        dpt = torch.from_numpy(dpool)
+        fn = torch.nn.functional
+
+        def torch_conv_fwd() -> None:
+            with torch.no_grad():
+                fn.conv2d(xt, wt, bt, padding=1)
+
+        def torch_conv() -> None:
+            xt.grad = wt.grad = bt.grad = None
+            fn.conv2d(xt, wt, bt, padding=1).backward(dt)
+
+        def torch_pool_fwd() -> None:
+            with torch.no_grad():
+                fn.max_pool2d(xt, 2)
+
+        def torch_pool() -> None:
+            xt.grad = None
+            fn.max_pool2d(xt, 2).backward(dpt)
+
+    fwd, t_fwd = paired_ms(ours_conv_fwd, torch_conv_fwd)
+    bwd = median_ms(lambda: conv2d_backward(dout, cache))
+    both, t_both = paired_ms(ours_conv, torch_conv)
+    pool_fwd, t_pool_fwd = paired_ms(ours_pool_fwd, torch_pool_fwd)
+    pool_both, t_pool_both = paired_ms(ours_pool, torch_pool)
+
+    rows = [
+        ("conv 3x3 forward", fwd, t_fwd),
+        ("conv 3x3 backward", bwd, None),
+        ("conv 3x3 forward+backward", both, t_both),
+        ("max pool 2x2 forward", pool_fwd, t_pool_fwd),
+        ("max pool 2x2 forward+backward", pool_both, t_pool_both),
+    ]
+    print(f"\ninput N={N} C={C} {H}x{W}, conv {F} filters {K}x{K} pad 1, float32")
+    print(f"{'op':32s} {'numpy ms':>10s} {'torch ms':>10s} {'numpy/torch':>12s}")
+    for name, ours, theirs in rows:
+        t_txt = f"{theirs:10.2f}" if theirs is not None else f"{'-':>10s}"
+        r_txt = f"{ours / theirs:11.2f}x" if theirs is not None else f"{'-':>12s}"
+        print(f"{name:32s} {ours:10.2f} {t_txt} {r_txt}")
+
+    # GEMM efficiency -------------------------------------------------------
+    cols = im2col(x, (K, K), padding=(1, 1, 1, 1))  # (K_rows, P)
+    k_rows, p = cols.shape
+    w2d = w.reshape(F, k_rows)
+    dout2d = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, p)
+    flops = 2.0 * F * k_rows * p  # one GEMM
+    a_plain = rng.standard_normal((F, k_rows), dtype=np.float32)
+    b_plain = rng.standard_normal((k_rows, p), dtype=np.float32)
+    plain = median_ms(lambda: a_plain @ b_plain)
+    in_conv = median_ms(lambda: w2d @ cols)
+    bwd_plain = median_ms(lambda: dout2d @ b_plain.T) + median_ms(lambda: a_plain.T @ dout2d)
+    print(f"\nGEMM shapes: ({F}, {k_rows}) @ ({k_rows}, {p}); {flops / 1e9:.3f} GFLOP each")
+    print(f"plain np.matmul                      {flops / plain / 1e6:8.1f} GFLOP/s")
+    print(f"the conv's GEMM on its im2col        {flops / in_conv / 1e6:8.1f} GFLOP/s")
+    print(
+        f"conv forward layer (im2col+GEMM+...) {flops / fwd / 1e6:8.1f} GFLOP/s"
+        f"  = {plain / fwd:.2f} of plain matmul"
+    )
+    print(
+        f"conv fwd+bwd layer (3 GEMMs)         {3 * flops / both / 1e6:8.1f} GFLOP/s"
+        f"  = {(plain + bwd_plain) / both:.2f} of plain matmul"
+    )
+    if t_both is not None:
+        verdict = "met" if both <= 2 * t_both else "NOT met"
+        print(f"\ntarget conv fwd+bwd within 2x of torch: {both / t_both:.2f}x ({verdict})")
+
+
+if __name__ == "__main__":
+    main()

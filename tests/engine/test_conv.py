@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from cnnspec.engine.functional.conv import (
+    conv2d_backward,
+    conv2d_backward_naive,
+    conv2d_forward,
+    conv2d_forward_naive,
+)
+from cnnspec.errors import EngineError
+
+from .helpers import assert_grads_match
+
+WORKED_INPUT = [
+    [1, 1, 1, 0, 0],
+    [0, 1, 1, 1, 0],
+    [0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 0],
+    [0, 1, 1, 0, 0],
+]
+WORKED_KERNEL = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+WORKED_RESULT = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+
+
+@pytest.mark.parametrize("forward", [conv2d_forward, conv2d_forward_naive])
+def test_seeds_worked_example(forward):
+    x = np.array(WORKED_INPUT, dtype=np.float32).reshape(1, 1, 5, 5)
+    w = np.array(WORKED_KERNEL, dtype=np.float32).reshape(1, 1, 3, 3)
+    out, _ = forward(x, w, stride=1, padding=0)
+    assert out.shape == (1, 1, 3, 3)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out[0, 0], np.array(WORKED_RESULT, dtype=np.float32))
+
+
+def test_bias_is_added_per_filter():
+    x = np.array(WORKED_INPUT, dtype=np.float64).reshape(1, 1, 5, 5)
+    w = np.stack([np.array(WORKED_KERNEL, float), np.ones((3, 3))]).reshape(2, 1, 3, 3)
+    out, _ = conv2d_forward(x, w, np.array([0.5, -1.0]))
+    np.testing.assert_array_equal(out[0, 0], np.array(WORKED_RESULT) + 0.5)
+    # the all-ones filter counts the ones in each 3x3 window, minus 1
+    assert out[0, 1, 0, 0] == 6 - 1.0  # 1 1 1 / 0 1 1 / 0 0 1
+    assert out[0, 1, 2, 2] == 6 - 1.0  # 1 1 1 / 1 1 0 / 1 0 0
+
+
+# (C, F, groups, kernel, stride, padding, dilation, H, W)
+SETTINGS = [
+    (3, 4, 1, (3, 3), 1, 0, 1, 6, 6),
+    (3, 4, 1, (3, 3), 2, 1, 1, 7, 7),
+    (4, 6, 2, (3, 2), (2, 1), (1, 2, 0, 1), (2, 1), 9, 8),  # groups, non-square, dilation
+    (4, 4, 4, (3, 3), 1, 1, 1, 5, 6),  # depthwise
+    (4, 8, 4, (2, 3), 2, (1, 0), 1, 7, 7),  # depthwise multiplier 2
+    (2, 3, 1, (1, 1), 1, 0, 1, 4, 5),  # 1x1 conv
+    (3, 2, 1, (5, 3), (1, 3), (2, 1), (1, 2), 8, 11),
+]
+
+
+@pytest.mark.parametrize(
+    ("c", "f", "groups", "kernel", "stride", "padding", "dilation", "h", "w"), SETTINGS
+)
+def test_fast_matches_naive(rng, c, f, groups, kernel, stride, padding, dilation, h, w):
+    x = rng.standard_normal((2, c, h, w))
+    wt = rng.standard_normal((f, c // groups, *kernel))
+    b = rng.standard_normal(f)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, pad_value=0.3)
+    out, cache = conv2d_forward(x, wt, b, **kw)
+    ref, ref_cache = conv2d_forward_naive(x, wt, b, **kw)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dout_before = dout.copy()
+    for got, want in zip(
+        conv2d_backward(dout, cache), conv2d_backward_naive(dout, ref_cache), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(dout, dout_before)  # dout is never modified
+
+
+@pytest.mark.parametrize(
+    ("c", "f", "groups", "kernel", "stride", "padding", "dilation", "h", "w"), SETTINGS[1:5]
+)
+def test_gradients_numerically(rng, c, f, groups, kernel, stride, padding, dilation, h, w):
+    x = rng.standard_normal((2, c, h, w))
+    wt = rng.standard_normal((f, c // groups, *kernel))
+    b = rng.standard_normal(f)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, pad_value=0.7)
+    out, cache = conv2d_forward(x, wt, b, **kw)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+    assert_grads_match(
+        lambda: conv2d_forward(x, wt, b, **kw)[0],
+        {"x": x, "w": wt, "b": b},
+        {"x": dx, "w": dw, "b": db},
+        dout,
+        h=1e-3,  # conv is linear in x, in w and in b: exact differences
+    )
+
+
+def test_no_bias_gives_no_db(rng):
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    out, cache = conv2d_forward(x, w)
+    dx, dw, db = conv2d_backward(np.ones_like(out), cache)
+    assert db is None
+    assert dx.dtype == np.float32 and dw.dtype == np.float32
+    assert dx.shape == x.shape and dw.shape == w.shape
+
+
+def test_pad_value_fills_the_border():
+    x = np.zeros((1, 1, 1, 1))
+    w = np.ones((1, 1, 3, 3))
+    out, _ = conv2d_forward(x, w, padding=1, pad_value=2.0)
+    assert out[0, 0, 0, 0] == 8 * 2.0  # eight padded cells around one zero
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "groups", "match"),
+    [
+        ((1, 4, 5, 5), (6, 4, 3, 3), 2, "input channels per group"),
+        ((1, 3, 5, 5), (6, 1, 3, 3), 2, "must divide"),
+        ((1, 3, 2, 2), (1, 3, 3, 3), 1, "too small"),
+        ((3, 5, 5), (1, 3, 3, 3), 1, r"\(N, C, H, W\)"),
+    ],
+)
+def test_user_errors(x_shape, w_shape, groups, match):
+    with pytest.raises(EngineError, match=match):
+        conv2d_forward(np.zeros(x_shape), np.zeros(w_shape), groups=groups)
+
+
+def test_wrong_bias_shape():
+    with pytest.raises(EngineError, match="bias"):
+        conv2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 3, 3)), np.zeros(3))

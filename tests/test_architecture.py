@@ -1,0 +1,58 @@
+"""The rooms import one way: spec <- analysis <- engine <- consumers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cnnspec"
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def files(room: str) -> list[Path]:
+    return sorted((PACKAGE / room).rglob("*.py"))
+
+
+def test_spec_imports_no_later_room() -> None:
+    for path in files("spec"):
+        for name in imports_of(path):
+            assert not name.startswith(("cnnspec.analysis", "cnnspec.engine", "cnnspec.cli",
+                                        "cnnspec.render", "numpy")), (path, name)
+
+
+def test_analysis_imports_neither_engine_nor_numpy() -> None:
+    for path in files("analysis"):
+        for name in imports_of(path):
+            assert not name.startswith(("cnnspec.engine", "cnnspec.cli", "cnnspec.render",
+                                        "numpy")), (path, name)
+
+
+def test_engine_imports_no_consumer() -> None:
+    for path in files("engine"):
+        for name in imports_of(path):
+            assert not name.startswith(("cnnspec.cli", "cnnspec.render", "cnnspec.homework",
+                                        "cnnspec.export", "cnnspec.api")), (path, name)
+
+
+def test_only_cli_imports_click() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if "cli" in path.relative_to(PACKAGE).parts:
+            continue
+        assert not any(n == "click" or n.startswith("click.") for n in imports_of(path)), path
+
+
+def test_no_unsafe_loading() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        assert "yaml.load(" not in text and "yaml.unsafe_load" not in text, path
+        assert "allow_pickle=True" not in text, path
