@@ -86,3 +86,7 @@ class DataError(CnnspecError):
 
 class TrainingError(CnnspecError):
     """Training had to stop (non-finite loss, interrupted run that cannot resume)."""
+
+
+class ExportError(CnnspecError):
+    """A spec cannot be carried to another framework, or a model read back from one."""
