@@ -10,8 +10,8 @@ Run with ``python benchmarks/bench_engine.py`` (not part of pytest).
 
 Both libraries run with the same thread count: torch is set to the number
 of threads of NumPy's BLAS (read with threadpoolctl when installed).
-Timings are the median of several repeats after a warm-up; NumPy and torch
-run alternately so that load from other processes hits both alike.
+Timings are medians of several repeats after a warm-up; NumPy and torch
+run in alternating blocks so that load from other processes hits both alike.
 """
 
 from __future__ import annotations
@@ -50,23 +50,45 @@ def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
     return statistics.median(times) * 1e3
 
 
+def backward_ms(make_cache: Callable[[], object], dout: np.ndarray) -> float:
+    """Median time of conv2d_backward alone (each cache serves one backward)."""
+    times = []
+    for i in range(REPEATS + 2):
+        cache = make_cache()
+        start = time.perf_counter()
+        conv2d_backward(dout, cache)
+        if i >= 2:  # warm-up
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
 def paired_ms(
-    ours: Callable[[], object], theirs: Callable[[], object] | None, repeats: int = REPEATS
+    ours: Callable[[], object],
+    theirs: Callable[[], object] | None,
+    repeats: int = REPEATS,
+    rounds: int = 3,
 ) -> tuple[float, float | None]:
-    """Median times of two functions run alternately, so that load from other
-    processes on the machine hits both about equally."""
+    """Median times of two functions, measured in alternating blocks.
+
+    Blocks, not call-by-call alternation: OpenBLAS and OpenMP worker threads
+    spin for a while after each call and would slow the other library down.
+    A short pause separates the blocks; several rounds spread the load of
+    other processes on the machine over both libraries.
+    """
     if theirs is None:
         return median_ms(ours, repeats), None
-    for fn in (ours, theirs, ours, theirs):
-        fn()  # warm-up
-    a, b = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        ours()
-        a.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs()
-        b.append(time.perf_counter() - start)
+    a: list[float] = []
+    b: list[float] = []
+    per_round = max(1, repeats // rounds)
+    for _ in range(rounds):
+        for fn, sink in ((ours, a), (theirs, b)):
+            time.sleep(0.2)
+            fn()
+            fn()  # warm-up
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                sink.append(time.perf_counter() - start)
     return statistics.median(a) * 1e3, statistics.median(b) * 1e3
 
 
@@ -86,6 +108,8 @@ def blas_threads() -> tuple[int, str]:
 def main() -> None:
     threads, blas = blas_threads()
     print(f"NumPy {np.__version__}, BLAS {blas}, {threads} thread(s)")
+    if hasattr(os, "getloadavg"):
+        print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if var in os.environ:
             print(f"  {var}={os.environ[var]}")
@@ -102,7 +126,7 @@ def main() -> None:
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
     w = rng.standard_normal((F, C, K, K), dtype=np.float32)
     b = rng.standard_normal(F, dtype=np.float32)
-    out, cache = conv2d_forward(x, w, b, padding=1)
+    out, _ = conv2d_forward(x, w, b, padding=1)
     dout = rng.standard_normal(out.shape, dtype=np.float32)
 
     pooled, _ = max_pool2d_forward(x, 2)
@@ -146,7 +170,7 @@ def main() -> None:
             fn.max_pool2d(xt, 2).backward(dpt)
 
     fwd, t_fwd = paired_ms(ours_conv_fwd, torch_conv_fwd)
-    bwd = median_ms(lambda: conv2d_backward(dout, cache))
+    bwd = backward_ms(lambda: conv2d_forward(x, w, b, padding=1)[1], dout)
     both, t_both = paired_ms(ours_conv, torch_conv)
     pool_fwd, t_pool_fwd = paired_ms(ours_pool_fwd, torch_pool_fwd)
     pool_both, t_pool_both = paired_ms(ours_pool, torch_pool)
@@ -187,6 +211,8 @@ def main() -> None:
         f"conv fwd+bwd layer (3 GEMMs)         {3 * flops / both / 1e6:8.1f} GFLOP/s"
         f"  = {(plain + bwd_plain) / both:.2f} of plain matmul"
     )
+    if hasattr(os, "getloadavg"):
+        print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if t_both is not None:
         verdict = "met" if both <= 2 * t_both else "NOT met"
         print(f"\ntarget conv fwd+bwd within 2x of torch: {both / t_both:.2f}x ({verdict})")

@@ -7,6 +7,7 @@ Room: consumers (cli). Sub-command modules are imported only when run, so
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -15,7 +16,9 @@ import click
 # name -> (module, function, one-line help shown by `cnnspec --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("cnnspec.cli.analyze", "analyze", "Per-layer shapes, weights, MACs, memory."),
+    "data": ("cnnspec.cli.data", "data", "Download data sets (MNIST, CIFAR-10); show one's sizes."),
     "validate": ("cnnspec.cli.analyze", "validate", "Check a spec's structure; print OK."),
+    "run": ("cnnspec.cli.run", "run", "Build in NumPy, time a forward/backward pass per layer."),
 }
 
 
@@ -47,6 +50,14 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a defect in cnnspec, not in the user's input
+            if os.environ.get("CNNSPEC_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}; this is a bug in cnnspec, "
+                       "please report it (set CNNSPEC_DEBUG=1 to see the traceback)", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -53,7 +53,7 @@ class Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     label: str | None = Field(None, description="A name for this node, e.g. 'Conv:1'.")
-    written: SkipJsonSchema[str | None] = Field(None, exclude=True, repr=False)
+    written: SkipJsonSchema[str | None] = Field(None, repr=False)
     source: SkipJsonSchema[Any] = Field(None, exclude=True, repr=False)
 
     display: ClassVar[str] = "Layer"

@@ -19,6 +19,7 @@ from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec import zoo
 from cnnspec.spec.notation import MAX_LAYERS, count_layers, parse_string
 from cnnspec.spec.source import SourceRef, TextMap
+from cnnspec.spec.templates import Argument, Scope, Template, parse_definitions, resolve
 from cnnspec.spec.tree import Network
 from cnnspec.spec.yaml_io import LocDict, load_yaml, read_text
 
@@ -165,8 +166,9 @@ def from_yaml(text: str, source: str) -> Network:
     if "architecture" not in doc:
         raise SpecError("the spec has no `architecture:`", doc.loc,
                         "add `architecture: Conv(5x5,6)-ReLU-Pool(2)-FC(10)` or a list of layers")
-    templates = doc.get("blocks") or {}
-    layers = architecture(doc["architecture"], doc.value_locs["architecture"], source, templates)
+    scope = Scope(parse_definitions(doc.get("blocks"), doc.value_locs.get("blocks")),
+                  expander=block_expander(source))
+    layers = architecture(doc["architecture"], doc.value_locs["architecture"], source, scope)
     total = count_layers(layers)
     if total > MAX_LAYERS:
         raise SpecError(f"the repeats expand to {total:,} layers, more than {MAX_LAYERS:,}",
@@ -182,10 +184,14 @@ def from_yaml(text: str, source: str) -> Network:
 
 # -- architecture in YAML ------------------------------------------------------------------
 def architecture(value: Any, where: Location, source: str,
-                 templates: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Node dicts for an ``architecture:`` value: a network string or a list of items."""
+                 templates: Scope | None = None) -> list[dict[str, Any]]:
+    """Node dicts for an ``architecture:`` value: a network string or a list of items.
+
+    ``templates`` is the :class:`Scope` of the ``blocks:`` the spec defines (and,
+    inside a block, its bound parameters).
+    """
     if isinstance(value, str):
-        return parse_string(value, string_map(value, where, source)).layers
+        return parse_string(value, string_map(value, where, source), templates).layers
     if isinstance(value, list):
         nodes: list[dict[str, Any]] = []
         locs = getattr(value, "item_locs", [where] * len(value))
@@ -194,6 +200,43 @@ def architecture(value: Any, where: Location, source: str,
         return nodes
     raise SpecError("`architecture` must be a network string or a list of layers", where,
                     "write `architecture: Conv(3x3,16)-ReLU-Pool(2)-FC(10)`")
+
+
+def block_expander(source: str):
+    """The function that turns a bound block call into a node dict, for :class:`Scope`."""
+
+    def expand(template: Template, bound: dict[str, Any], label: str,
+               call_loc: Location | None, inner: Scope) -> dict[str, Any]:
+        body = template.body
+        if isinstance(body, dict):
+            layers = list_item(body, template.body_loc, source, inner)
+        else:
+            layers = architecture(body, template.body_loc, source, inner)
+        return {"kind": "sequence", "layers": layers, "repeat": 1, "label": label,
+                "written": template.name, "source": SourceRef(call_loc or template.loc)}
+
+    return expand
+
+
+def call_block(template: Template, args: Any, where: Location, container: Any,
+               scope: Scope) -> dict[str, Any]:
+    """Expand ``- name: ARGS`` (a mapping, a list or one value) when ``name`` is a block."""
+    call: list[Argument] = []
+    if isinstance(args, dict):
+        value_locs = getattr(args, "value_locs", {})
+        key_locs = getattr(args, "key_locs", {})
+        for key, value in args.items():
+            loc = value_locs.get(key, where)
+            call.append((str(key), resolve(value, scope, loc), key_locs.get(key, loc)))
+    elif isinstance(args, list):
+        item_locs = getattr(args, "item_locs", [where] * len(args))
+        call.extend((None, resolve(v, scope, loc), loc) for v, loc in zip(args, item_locs,
+                                                                          strict=True))
+    elif args is not None:
+        loc = getattr(container, "value_locs", {}).get(template.name, where) \
+            if isinstance(container, dict) else where
+        call.append((None, resolve(args, scope, loc), loc))
+    return scope.call(template, call, where)
 
 
 def string_map(value: str, where: Location, source: str) -> TextMap:
@@ -215,19 +258,28 @@ def list_item(item: Any, where: Location, source: str,
                 "starts a new item", where,
                 "quote a layer that has commas, e.g. [\"Conv(3x3, 32)\", ReLU]",
             )
-        return parse_string(item, string_map(item, where, source)).layers
+        return parse_string(item, string_map(item, where, source), templates).layers
     if not isinstance(item, dict) or not item:
         raise SpecError("a layer in the list must be a string or a mapping", where,
                         "write `- Conv(3x3, 16)` or `- conv: {kernel: 3, filters: 16}`")
     key_locs = getattr(item, "key_locs", {})
     if "kind" in item:
         fields = {k: v for k, v in item.items() if k != "kind"}
+        template = templates.find(str(item["kind"])) if templates else None
+        if template is not None and templates is not None and vocab.lookup(str(item["kind"])) \
+                is None:
+            args = type(item)(fields)
+            args.key_locs = key_locs  # type: ignore[attr-defined]
+            args.value_locs = getattr(item, "value_locs", {})  # type: ignore[attr-defined]
+            return [call_block(template, args, key_locs.get("kind", where), item, templates)]
         return [node_from_mapping(str(item["kind"]), fields, key_locs.get("kind", where), item,
                                   source, templates)]
     if "repeat" in item or ("layers" in item and len(item) <= 3):
         layers = architecture(item.get("layers", []), getattr(item, "value_locs", {}).get(
             "layers", where), source, templates)
-        node = {"kind": "sequence", "layers": layers, "repeat": item.get("repeat", 1),
+        repeat = resolve(item.get("repeat", 1), templates,
+                         getattr(item, "value_locs", {}).get("repeat", where))
+        node = {"kind": "sequence", "layers": layers, "repeat": repeat,
                 "written": "Group", "source": SourceRef(where, dict(key_locs))}
         if "label" in item:
             node["label"] = item["label"]
@@ -243,6 +295,9 @@ def list_item(item: Any, where: Location, source: str,
             "write `- conv: {kernel: 3, filters: 16}` or `- {kind: conv, kernel: 3}`",
         )
     ((name, args),) = item.items()
+    template = templates.find(str(name)) if templates else None
+    if template is not None and templates is not None and vocab.lookup(str(name)) is None:
+        return [call_block(template, args, key_locs.get(name, where), item, templates)]
     arg_map = args if isinstance(args, dict) else {}
     if args is not None and not isinstance(args, dict):
         arg_map = {"__positional__": args}
@@ -251,11 +306,11 @@ def list_item(item: Any, where: Location, source: str,
 
 
 def node_from_mapping(name: str, fields: dict[str, Any], where: Location, container: Any,
-                      source: str, templates: dict[str, Any] | None) -> dict[str, Any]:
+                      source: str, templates: Scope | None) -> dict[str, Any]:
     """One node dict from a layer name and a mapping of its arguments."""
     word = vocab.lookup(name) or vocab.lookup(name.replace("_", ""))
     if word is None:
-        guess = vocab.suggest(name)
+        guess = vocab.suggest(name) or (templates.suggest(name) if templates else None)
         hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for layer names"
         raise SpecError(f"unknown layer {name!r}", where, hint)
     node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
@@ -268,13 +323,14 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
             if word.kind in ("sequence", "aux"):
                 node["layers"] = architecture(value, where, source, templates)
                 continue
-            if word.kind == "concat":
-                node["branches"] = [architecture(b, where, source, templates) for b in value]
+            if word.kind == "concat" and isinstance(value, list):
+                node["branches"] = [[] if b in (None, "identity", []) else
+                                    architecture(b, where, source, templates) for b in value]
                 continue
             if not positional:
                 raise SpecError(f"{word.display} takes a mapping of arguments", where,
                                 f"write `{name}: {{...}}`")
-            node[positional[0]] = value
+            node[positional[0]] = resolve(value, templates, where)
             arg_locs[positional[0]] = where
             continue
         loc = value_locs.get(key, key_locs.get(key, where))
@@ -302,6 +358,8 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
                 choices)
             raise SpecError(f"{word.display} has no argument {key!r}",
                             key_locs.get(key, where), hint)
+        if field_name != "label":
+            value = resolve(value, templates, loc)
         if field_name == "kernel" and isinstance(value, str) and value.count("x") == 2:
             dims = [int(p) for p in value.split("x")]
             node["in_channels"] = dims[2]

@@ -14,7 +14,12 @@ Grammar (names case-insensitive; ``-``, ``->``, ``=>`` and whitespace separate):
              | '(' shape ')' '@' COUNT       e.g. "(1x1x500)@120": FH x FW x C_in @ K filters
     shape   := INT ('x' INT)*               a leading shape is the input; a later one is an
                                              expected shape, checked by the analysis
-    args    := arg (',' arg)*;  arg := [key '='] (shape | number | name)
+    args    := arg (',' arg)*;  arg := [key '='] (shape | number | name | arith)
+    arith   := numbers and names with + - * / // and parentheses, e.g. planes*4
+
+Inside a block defined in YAML ``blocks:`` (see ``templates.py``), names in
+arguments and repeat counts (``x n``, ``x (n-1)``) are the block's parameters,
+and a block is called like a layer: ``bottleneck(64, stride=2)``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any
 
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
-from cnnspec.spec.source import SourceRef, Span, TextMap
+from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
+from cnnspec.spec.templates import Scope, evaluate
 
 MAX_LAYERS = 100_000
 
@@ -38,7 +44,7 @@ _TOKEN = re.compile(
   | (?P<shape>\d+(?:\s*[x×X]\s*\d+)+(?![\w.]))
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>[\[\](),:@=*×\-])
+  | (?P<punct>[\[\](),:@=*×\-+/])
     """,
     re.VERBOSE,
 )
@@ -87,9 +93,10 @@ def shape_of(text: str) -> tuple[int, ...]:
 
 
 class _Parser:
-    def __init__(self, text: str, where: TextMap):
+    def __init__(self, text: str, where: TextMap, scope: Scope | None = None):
         self.text = text
         self.where = where
+        self.scope = scope
         self.tokens = [t for t in tokenize(text, where)]
         self.pos = 0
         self.last_group: list[dict[str, Any]] | None = None
@@ -197,6 +204,12 @@ class _Parser:
                     "source": SourceRef(self.loc(token))}
         if token.kind == "name":
             return self.layer()
+        if token.text in ("+", "/"):
+            raise SpecError(
+                f"unexpected character {token.text!r} in the network string",
+                self.loc(token),
+                "layers are names like Conv, Pool, FC joined by '-'",
+            )
         raise SpecError(
             f"expected a layer name but found {token.text!r}",
             self.loc(token),
@@ -254,6 +267,9 @@ class _Parser:
             count_token = Token("number", token.text[1:], token.start + 1, token.end)
         elif token.text in ("x", "X", "*", "×"):
             nxt = self.next()
+            counted = self.computed_count(token, nxt)
+            if counted is not None:
+                return counted
             if nxt is not None and nxt.text == "-":
                 negative = True
                 nxt = self.next(skip_ws=False)
@@ -277,6 +293,62 @@ class _Parser:
             )
         count = int(count_token.text)
         return count, where
+
+    @property
+    def env(self) -> dict[str, Any]:
+        """The parameters bound where this string is read (empty outside a block)."""
+        return dict(self.scope.env) if self.scope is not None else {}
+
+    def arithmetic(self, first: Token, last: Token) -> Any:
+        """The value of the arithmetic ``text[first.start:last.end]``."""
+        context = self.scope.context if self.scope is not None else ""
+        return evaluate(self.text[first.start:last.end], self.env,
+                        self.where.loc(first.start, last.end), context)
+
+    def computed_count(self, sign: Token, first: Token | None):
+        """A repeat count written with block parameters: ``x n`` or ``x (n-1)``."""
+        if first is None or not (first.text == "(" or (first.kind == "name" and self.env)):
+            return None
+        last = first
+        if first.text == "(":
+            depth = 1
+            while depth:
+                token = self.next()
+                if token is None:
+                    raise SpecError("unbalanced parentheses: this '(' is never closed",
+                                    self.loc(first), "add ')' after the repeat count")
+                depth += {"(": 1, ")": -1}.get(token.text, 0)
+                last = token
+        value = self.arithmetic(first, last)
+        where = self.where.loc(sign.start, last.end)
+        if not isinstance(value, int) or value < 1:
+            raise SpecError(
+                f"repeat count {self.text[first.start:last.end]} = {value} is not allowed: "
+                "a group runs a whole number of times, at least once",
+                where, "change the block's arguments, or remove the group")
+        return value, where
+
+    def expression_after(self, first: Token) -> Token | None:
+        """When an argument starting at ``first`` is arithmetic, consume it; its last token."""
+        ahead = self.peek()
+        starts = first.text == "(" or (
+            first.text == "-" and bool(self.env) and ahead is not None
+            and (ahead.kind == "name" or ahead.text == "("))
+        continues = first.kind in ("number", "name") and ahead is not None and \
+            ahead.text in ("*", "/", "+", "-")
+        if not (starts or continues):
+            return None
+        depth = 1 if first.text == "(" else 0
+        last = first
+        while True:
+            token = self.peek()
+            if token is None:
+                return last
+            if depth == 0 and token.text in (",", ")"):
+                return last
+            depth += {"(": 1, ")": -1}.get(token.text, 0)
+            last = self.next()
+            assert last is not None
 
     def paren(self) -> dict[str, Any]:
         opening = self.next()
@@ -381,6 +453,18 @@ class _Parser:
                 if token is None:
                     raise SpecError(f"argument {key!r} has no value", self.loc(opening),
                                     f"write {key}=VALUE")
+            last = self.expression_after(token)
+            if last is not None:
+                value = self.arithmetic(token, last)
+                token = Token("arith", self.text[token.start:last.end], token.start, last.end)
+                args.append((key, value, token, key_token))
+                sep = self.next()
+                if sep is None or sep.text not in (",", ")"):
+                    raise SpecError("unbalanced parentheses: this '(' is never closed",
+                                    self.loc(opening), "add ')' after the arguments")
+                if sep.text == ")":
+                    return args, sep.end
+                continue
             negative = False
             if token.text == "-":
                 negative = True
@@ -394,7 +478,11 @@ class _Parser:
             elif token.kind == "number":
                 value = float(token.text) if re.search(r"[.eE]", token.text) else int(token.text)
                 value = -value if negative else value
+            elif token.kind == "name" and token.text in self.env:
+                value = self.env[token.text]
             elif token.kind == "name":
+                if self.scope is not None:
+                    self.scope.check_word(token.text, self.loc(token))
                 lowered = token.text.lower()
                 value = {"true": True, "false": False}.get(lowered, lowered)
             else:
@@ -414,8 +502,18 @@ class _Parser:
     def make_layer(self, name: Token, label: str | None,
                    args: list[tuple[str | None, Any, Token, Token]], where) -> dict[str, Any]:
         word = vocab.lookup(name.text)
+        template = self.scope.find(name.text) if word is None and self.scope else None
+        if template is not None:
+            assert self.scope is not None
+            call = [(key, value, self.loc(token)) for key, value, token, _ in args]
+            node = self.scope.call(template, call, resolve(where))
+            if label is not None:
+                node["label"] = label
+            return node
         if word is None:
             guess = vocab.suggest(name.text)
+            if guess is None and self.scope is not None:
+                guess = self.scope.suggest(name.text)
             hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for the layer names"
             raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
         node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
@@ -458,16 +556,18 @@ class _Parser:
         return node
 
 
-def parse_string(text: str, where: TextMap | None = None) -> ParsedString:
+def parse_string(text: str, where: TextMap | None = None,
+                 scope: Scope | None = None) -> ParsedString:
     """Parse a network string into node dicts (not yet validated).
 
-    Raises :class:`SpecError` with the column of the first problem.
+    ``scope`` gives the blocks a YAML spec defines and, inside a block, its
+    parameters. Raises :class:`SpecError` with the column of the first problem.
     """
     where = where or TextMap(text)
     if not text.strip():
         raise SpecError("the network string is empty", where.loc(0),
                         "write layers such as Conv(5x5,6)-ReLU-Pool(2)-FC(10)")
-    parsed = _Parser(text, where).network()
+    parsed = _Parser(text, where, scope).network()
     total = count_layers(parsed.layers)
     if total > MAX_LAYERS:
         raise SpecError(

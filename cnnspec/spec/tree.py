@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from cnnspec.conventions import Conventions
 from cnnspec.spec import blocks as _blocks
 from cnnspec.spec import layers as _layers
-from cnnspec.spec.blocks import Aux, Concat, Residual, Sequence
+from cnnspec.spec.blocks import Aux, Concat, DualPath, Residual, Sequence, TableConv, Transition
 from cnnspec.spec.layers import (
     FC,
     LRN,
@@ -54,6 +54,9 @@ AnyNode = Annotated[
         Residual,
         Concat,
         Aux,
+        Transition,
+        DualPath,
+        TableConv,
     ],
     Field(discriminator="kind"),
 ]

@@ -51,6 +51,9 @@ def _words() -> dict[str, Word]:
     add("Concat", "concat")
     add("Residual", "residual", "Res")
     add("Aux", "aux", "AuxHead")
+    add("Transition", "transition", "Trans")
+    add("DualPath", "dual_path", "DualPathBlock", "DPNBlock")
+    add("TableConv", "table_conv", "ConnectionTableConv")
     return table
 
 
@@ -88,6 +91,15 @@ ARG_NAMES: dict[str, dict[str, str]] = {
     "subsample": {"k": "kernel", "kernel": "kernel", "size": "kernel", "s": "stride",
                   "stride": "stride"},
     "expect": {"shape": "shape"},
+    "transition": {"compression": "compression", "theta": "compression", "c": "compression",
+                   "pool": "pool", "bias": "bias"},
+    "dual_path": {"width": "width", "r": "width", "out": "out", "inc": "inc", "k": "inc",
+                  "groups": "groups", "g": "groups", "s": "stride", "stride": "stride",
+                  "proj": "projection", "projection": "projection", "eps": "eps"},
+    "table_conv": {"k": "kernel", "kernel": "kernel", "size": "kernel",
+                   "connections": "connections", "table": "connections",
+                   "s": "stride", "stride": "stride", "p": "padding", "pad": "padding",
+                   "padding": "padding", "bias": "bias"},
 }
 for _names in ARG_NAMES.values():
     _names.update(_COMMON)
@@ -102,6 +114,9 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "lrn": ("size", "k", "alpha", "beta"),
     "batchnorm": ("eps",),
     "subsample": ("kernel",),
+    "transition": ("compression",),
+    "dual_path": ("width", "out", "inc", "groups"),
+    "table_conv": ("kernel",),
 }
 
 

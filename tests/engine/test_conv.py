@@ -128,3 +128,28 @@ def test_user_errors(x_shape, w_shape, groups, match):
 def test_wrong_bias_shape():
     with pytest.raises(EngineError, match="bias"):
         conv2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 3, 3)), np.zeros(3))
+
+
+def test_a_cache_serves_one_backward_pass(rng):
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    out, cache = conv2d_forward(x, w, padding=1)
+    dout = np.ones_like(out)
+    first = conv2d_backward(dout, cache)
+    with pytest.raises(EngineError, match="already used by a backward pass"):
+        conv2d_backward(dout, cache)
+    # a fresh forward gives a fresh cache and the same gradients
+    again = conv2d_backward(dout, conv2d_forward(x, w, padding=1)[1])
+    for a, b in zip(first[:2], again[:2], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mixed_precision_backward_does_not_reuse_the_float32_buffer(rng):
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3))  # float64 weights
+    out, cache = conv2d_forward(x, w)
+    assert out.dtype == np.float64
+    dx, dw, _ = conv2d_backward(np.ones_like(out), cache)
+    ref = conv2d_backward_naive(np.ones_like(out), conv2d_forward_naive(x, w)[1])
+    np.testing.assert_allclose(dx, ref[0], rtol=1e-6)
+    np.testing.assert_allclose(dw, ref[1], rtol=1e-6)

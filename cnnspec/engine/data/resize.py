@@ -91,7 +91,8 @@ def resize_images(x: np.ndarray, size: tuple[int, int],
     out = np.empty((n, c, out_h, out_w), dtype=np.float32)
     for start in range(0, n, CHUNK):
         block = x[start:start + CHUNK].astype(np.float32, copy=False)  # (n', C, H, W)
-        out[start:start + CHUNK] = (a_h @ block) @ a_w_t  # (n', C, out_h, W) -> (n', C, out_h, out_w)
+        rows = a_h @ block  # (n', C, out_h, W)
+        out[start:start + CHUNK] = rows @ a_w_t  # (n', C, out_h, out_w)
     return out
 
 

@@ -51,7 +51,10 @@ __all__ = [
 class Conv2dCache(NamedTuple):
     """What :func:`conv2d_backward` needs.
 
-    cols : (C*HH*WW, N*out_h*out_w) im2col of the padded input.
+    cols : (C*HH*WW, N*out_h*out_w) im2col of the padded input. Backward
+        reuses this buffer for the column gradient and then marks it
+        read-only: a cache serves one backward pass (like PyTorch's freed
+        graph), and a second one raises EngineError.
     w : (F, C/G, HH, WW) weights.
     x_shape : (N, C, H, W).
     has_bias : whether a bias was given (``db`` is ``None`` otherwise).
@@ -171,10 +174,14 @@ def conv2d_forward(
         w3 = w.reshape(groups, f // groups, cg * kh * kw)  # (G, F/G, C/G*HH*WW)
         cols3 = cols.reshape(groups, cg * kh * kw, p)  # (G, C/G*HH*WW, P)
         out2d = np.matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
-    if b is not None:
-        out2d += b[:, None]  # out2d is a fresh array
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
-    out = np.ascontiguousarray(out4.transpose(1, 0, 2, 3))  # (N, F, out_h, out_w)
+    out_t = out4.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w) view
+    out = np.empty(out_t.shape, dtype=out_t.dtype)
+    if b is None:
+        np.copyto(out, out_t)
+    else:
+        # the bias add and the NCHW copy in one pass over the output
+        np.add(out_t, b.astype(out.dtype, copy=False)[None, :, None, None], out=out)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out, cache
 
@@ -182,7 +189,7 @@ def conv2d_forward(
 def conv2d_backward(
     dout: np.ndarray, cache: Conv2dCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Convolution backward pass.
+    """Convolution backward pass (consumes ``cache``, see :class:`Conv2dCache`).
 
     Parameters
     ----------
@@ -196,6 +203,11 @@ def conv2d_backward(
     db : (F,) = sum of dout over N, out_h, out_w; ``None`` without bias.
     """
     cols, w, x_shape, has_bias, stride, padding, dilation, groups = cache
+    if not cols.flags.writeable:
+        raise EngineError(
+            "this conv2d cache was already used by a backward pass",
+            hint="run conv2d_forward again; each cache serves one backward pass",
+        )
     f, cg, kh, kw = w.shape
     kg = cg * kh * kw
     p = cols.shape[1]
@@ -203,23 +215,29 @@ def conv2d_backward(
         raise EngineError(f"dout has shape {dout.shape}, which does not match the forward pass")
     dout2d = dout.transpose(1, 0, 2, 3).reshape(f, p)  # (F, N*out_h*out_w), a copy
     db = dout2d.sum(axis=1) if has_bias else None
+    # dw first: it is the last reader of cols, whose memory then receives the
+    # column gradient (same shape), sparing a fresh C*HH*WW x P allocation and
+    # its page faults, the largest memory cost of the backward pass.
+    same_dtype = np.result_type(w, dout2d) == cols.dtype
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
         dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
-        dcols = w2d.T @ dout2d  # (C*HH*WW, P)
+        dcols = np.matmul(w2d.T, dout2d, out=cols if same_dtype else None)  # (C*HH*WW, P)
     else:
         fg = f // groups
         w3 = w.reshape(groups, fg, kg)  # (G, F/G, C/G*HH*WW)
-        cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P)
+        cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
         dout3 = dout2d.reshape(groups, fg, p)  # (G, F/G, P)
         dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+        target = cols3 if same_dtype else None
         if fg == 1:
             # Depthwise: the GEMM degenerates to an outer product, which
             # np.matmul handles slowly; a broadcast multiply is the same sum.
-            dcols = w3.transpose(0, 2, 1) * dout3  # (G, Kg, 1) * (G, 1, P) -> (G, Kg, P)
+            dcols = np.multiply(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
         else:
-            dcols = np.matmul(w3.transpose(0, 2, 1), dout3)  # (G, Kg, P)
+            dcols = np.matmul(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
         dcols = dcols.reshape(groups * kg, p)  # (C*HH*WW, P)
+    cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
     dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
     return dx, dw, db
 

@@ -73,6 +73,12 @@ class PoolGeometry(NamedTuple):
         top, bottom, left, right = self.padding
         return top, bottom + self.extra_h, left, right + self.extra_w
 
+    @property
+    def disjoint(self) -> bool:
+        """True when no input cell lies in two windows (stride >= dilated kernel)."""
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
+
     def offsets(self) -> list[tuple[int, int]]:
         """Kernel offsets (i, j) in row-major order (index k = i*WW + j)."""
         return [(i, j) for i in range(self.kernel[0]) for j in range(self.kernel[1])]
@@ -181,11 +187,16 @@ def max_pool2d_forward(
     n_offsets = g.kernel[0] * g.kernel[1]
     idx = np.zeros(out.shape, dtype=np.min_scalar_type(n_offsets))
     mask = np.empty(out.shape, dtype=bool)
+    step = np.empty_like(idx)
     for k, (i, j) in enumerate(g.offsets()[1:], start=1):
         plane = win[:, :, i, j]
         np.greater(plane, out, out=mask)  # strict: earlier offsets win ties
-        np.copyto(out, plane, where=mask)
-        np.copyto(idx, k, where=mask)
+        # idx = k where mask, written as idx += mask * (k - idx): plain arithmetic
+        # is several times faster than a masked copy (0 <= idx < k, no underflow).
+        np.subtract(idx.dtype.type(k), idx, out=step)
+        step *= mask
+        idx += step
+        np.maximum(out, plane, out=out)
     return out, MaxPool2dCache(idx, g)
 
 
@@ -196,9 +207,12 @@ def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
     """
     idx, g = cache
     dxp = np.zeros(g.padded_shape(), dtype=dout.dtype)
-    zero = dout.dtype.type(0)
     for k, (i, j) in enumerate(g.offsets()):
-        dxp[g.plane(i, j)] += np.where(idx == k, dout, zero)
+        routed = dout * (idx == k)  # (N, C, out_h, out_w); faster than np.where
+        if g.disjoint:
+            dxp[g.plane(i, j)] = routed  # windows do not overlap: no read needed
+        else:
+            dxp[g.plane(i, j)] += routed
     return g.crop(dxp)
 
 

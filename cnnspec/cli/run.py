@@ -1,0 +1,82 @@
+"""``cnnspec run``: build a spec, run it on random input, show where time and memory go.
+
+Room: consumers (cli).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cnnspec.cli.options import format_option, load_spec, make_console, spec_argument, spec_options
+
+
+@click.command()
+@spec_argument
+@spec_options
+@click.option("--batch", "-b", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Batch size of the random input.")
+@click.option("--forward-only", is_flag=True, help="Skip the backward pass.")
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Average the timings over this many runs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and input.")
+@click.option("--profile", "show_layers", is_flag=True, help="Show the time of every layer.")
+@format_option
+def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
+        forward_only: bool, repeats: int, seed: int, show_layers: bool, fmt: str) -> None:
+    """Build SPEC in NumPy and run a forward (and backward) pass on random input.
+
+    Prints the measured time beside the analysis' MACs, and the peak memory traced
+    (tracemalloc) beside the analysis' estimate.
+
+    \b
+    Examples:
+      cnnspec run lenet5 --batch 64 --profile
+      cnnspec run "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)" --input 32x32x3 --forward-only
+      cnnspec run resnet50 --batch 1 --forward-only -f json
+    """
+    from cnnspec.analysis.memory import human_bytes
+    from cnnspec.engine.profile import profile
+
+    loaded = load_spec(spec, input_shape, conventions)
+    model = loaded.build(seed=seed)
+    result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats)
+    macs = model.report.totals.macs * batch
+    if fmt == "json":
+        click.echo(json.dumps({
+            "name": loaded.name, "batch": batch, "backward": not forward_only,
+            "forward_seconds": result.forward_seconds, "backward_seconds": result.backward_seconds,
+            "macs": macs, "peak_bytes": result.peak_bytes, "estimate_bytes": result.estimate_bytes,
+            "estimate_parts": result.estimate_parts,
+            "layers": [vars(t) for t in result.layers],
+        }, indent=2))
+        return
+    from rich.table import Table
+
+    console = make_console()
+    total = result.forward_seconds + result.backward_seconds
+    console.print(f"[bold]{loaded.name}[/] — batch {batch}, "
+                  f"{'forward' if forward_only else 'forward + backward'}, NumPy "
+                  f"{model.dtype.name}, NCHW")
+    if show_layers:
+        table = Table(header_style="bold")
+        for title in ("Layer", "Type", "Forward ms", "Backward ms", "Share", "MACs",
+                      "GMAC/s", "Output memory"):
+            table.add_column(title, justify="left" if title in ("Layer", "Type") else "right")
+        for t in result.layers:
+            spent = t.forward + t.backward
+            rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
+            table.add_row(t.name, t.type, f"{t.forward * 1e3:.2f}",
+                          "-" if forward_only else f"{t.backward * 1e3:.2f}",
+                          f"{100 * spent / total:.1f}%" if total else "-",
+                          f"{t.macs:,}" if t.macs else "-", rate, human_bytes(t.activation_bytes))
+        console.print(table)
+    console.print(f"forward {result.forward_seconds * 1e3:.1f} ms"
+                  + ("" if forward_only else f", backward {result.backward_seconds * 1e3:.1f} ms")
+                  + f"; {macs:,} MACs forward "
+                  f"({macs / max(result.forward_seconds, 1e-12) / 1e9:.2f} GMAC/s)")
+    ratio = result.peak_bytes / result.estimate_bytes if result.estimate_bytes else 0.0
+    parts = " + ".join(f"{k} {human_bytes(v)}" for k, v in result.estimate_parts.items())
+    console.print(f"peak memory traced {human_bytes(result.peak_bytes)}; analysis estimate "
+                  f"{human_bytes(result.estimate_bytes)} ({parts}); ratio {ratio:.2f}")

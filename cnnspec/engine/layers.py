@@ -1,0 +1,378 @@
+"""Layer objects: each wraps one functional forward/backward pair and its parameters.
+
+Room: engine; imports NumPy, :mod:`cnnspec.engine.functional`, the analysis records
+and the spec nodes (read-only).
+
+Layout NCHW. Every layer keeps the cache of its last forward pass, so one
+layer object runs once per forward (repeated spec groups build separate
+layers). ``params``/``grads``/``buffers`` use local names (``weight``,
+``bias``, ``running_mean``, ``running_var``); the model prefixes them with the
+layer's row name from the analysis (``Conv:1.weight``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cnnspec.analysis.records import LayerRecord
+from cnnspec.engine import functional as F
+
+
+@dataclass
+class RunContext:
+    """What a forward pass needs besides the data: mode and randomness."""
+
+    training: bool = False
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+
+
+class Layer(ABC):
+    """A leaf layer: ``forward(x, ctx) -> out`` and ``backward(dout) -> dx``."""
+
+    def __init__(self, record: LayerRecord):
+        self.record = record
+        self.name = record.name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.cache: Any = None
+
+    @abstractmethod
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        """The layer's output for ``x``; keeps what backward needs."""
+
+    @abstractmethod
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """``dL/dx`` from ``dL/dout``; stores parameter gradients in ``grads``."""
+
+    def leaves(self) -> list[Layer]:
+        """This layer (containers return their children)."""
+        return [self]
+
+    def keep(self, cache: Any, ctx: RunContext) -> None:
+        """Hold the cache for backward in training; drop it in inference to free memory."""
+        self.cache = cache if ctx.training else None
+
+
+class Conv(Layer):
+    """Convolution: ``out[n, f] = sum_c w[f, c] * x[n, c] + b[f]`` (im2col + one GEMM)."""
+
+    def __init__(self, record: LayerRecord, w: np.ndarray, b: np.ndarray | None, *,
+                 stride: tuple[int, int], padding: tuple[int, int, int, int],
+                 dilation: tuple[int, int], groups: int, pad_value: float):
+        super().__init__(record)
+        self.params["weight"] = w
+        if b is not None:
+            self.params["bias"] = b
+        self.options = {"stride": stride, "padding": padding, "dilation": dilation,
+                        "groups": groups, "pad_value": pad_value}
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.conv2d_forward(x, self.params["weight"], self.params.get("bias"),
+                                           **self.options)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dw, db = F.conv2d_backward(dout, self.cache)
+        self.grads["weight"] = dw
+        if db is not None:
+            self.grads["bias"] = db
+        return dx
+
+
+class MaxPool(Layer):
+    """Max pooling; the gradient goes to each window's maximum."""
+
+    def __init__(self, record: LayerRecord, **options: Any):
+        super().__init__(record)
+        self.options = options
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.max_pool2d_forward(x, **self.options)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.max_pool2d_backward(dout, self.cache)
+
+
+class AvgPool(MaxPool):
+    """Average pooling; the gradient is shared equally over each window."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.avg_pool2d_forward(x, **self.options)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.avg_pool2d_backward(dout, self.cache)
+
+
+class StochasticPool(MaxPool):
+    """Stochastic pooling: sample ``p_i = a_i / sum a_k`` in training, ``sum p_i a_i`` else."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.stochastic_pool2d_forward(x, **self.options, training=ctx.training,
+                                                      rng=ctx.rng)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.stochastic_pool2d_backward(dout, self.cache)
+
+
+class GlobalAvgPool(Layer):
+    """``(N, C, H, W) -> (N, C, 1, 1)`` by averaging each map."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.global_avg_pool_forward(x)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.global_avg_pool_backward(dout, self.cache)
+
+
+class AdaptiveAvgPool(Layer):
+    """Average pooling into a fixed ``output_size`` grid (PyTorch's bins)."""
+
+    def __init__(self, record: LayerRecord, output_size: tuple[int, int]):
+        super().__init__(record)
+        self.output_size = output_size
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.adaptive_avg_pool2d_forward(x, self.output_size)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.adaptive_avg_pool2d_backward(dout, self.cache)
+
+
+class Dense(Layer):
+    """Fully connected: ``out = flatten(x) @ w + b`` with ``w`` stored (in, out)."""
+
+    def __init__(self, record: LayerRecord, w: np.ndarray, b: np.ndarray | None):
+        super().__init__(record)
+        self.params["weight"] = w
+        if b is not None:
+            self.params["bias"] = b
+        self.in_shape: tuple[int, ...] = ()
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        self.in_shape = x.shape
+        flat = x.reshape(x.shape[0], -1)  # (N, C*H*W), C-major as PyTorch flattens
+        out, cache = F.fc_forward(flat, self.params["weight"], self.params.get("bias"))
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dw, db = F.fc_backward(dout, self.cache)
+        self.grads["weight"] = dw
+        if db is not None:
+            self.grads["bias"] = db
+        return dx.reshape(self.in_shape)
+
+
+class Flatten(Layer):
+    """``(N, C, H, W) -> (N, C*H*W)`` in C, H, W order."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.flatten_forward(x)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.flatten_backward(dout, self.cache)
+
+
+class Activation(Layer):
+    """ReLU, sigmoid, tanh or softmax (over the channel axis for volumes)."""
+
+    PAIRS = {
+        "relu": (F.relu_forward, F.relu_backward),
+        "sigmoid": (F.sigmoid_forward, F.sigmoid_backward),
+        "tanh": (F.tanh_forward, F.tanh_backward),
+    }
+
+    def __init__(self, record: LayerRecord, kind: str):
+        super().__init__(record)
+        self.kind = kind
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        if self.kind == "softmax":
+            out, cache = F.softmax_forward(x, axis=1)
+            self.keep(cache, ctx)
+            return out
+        out, cache = self.PAIRS[self.kind][0](x)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self.kind == "softmax":
+            return F.softmax_backward(dout, self.cache)
+        return self.PAIRS[self.kind][1](dout, self.cache)
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero with probability p and scale by 1/(1-p) in training."""
+
+    def __init__(self, record: LayerRecord, p: float):
+        super().__init__(record)
+        self.p = p
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.dropout_forward(x, self.p, training=ctx.training, rng=ctx.rng)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.dropout_backward(dout, self.cache)
+
+
+class LRN(Layer):
+    """Local response normalisation across channels, the AlexNet formula."""
+
+    def __init__(self, record: LayerRecord, **options: Any):
+        super().__init__(record)
+        self.options = options
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.lrn_forward(x, **self.options)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.lrn_backward(dout, self.cache)
+
+
+class BatchNorm(Layer):
+    """Batch normalisation with running statistics (2-D for volumes, 1-D for vectors)."""
+
+    def __init__(self, record: LayerRecord, channels: int, dtype: np.dtype, eps: float,
+                 momentum: float):
+        super().__init__(record)
+        self.params["weight"] = np.ones(channels, dtype=dtype)
+        self.params["bias"] = np.zeros(channels, dtype=dtype)
+        self.buffers["running_mean"] = np.zeros(channels, dtype=dtype)
+        self.buffers["running_var"] = np.ones(channels, dtype=dtype)
+        self.eps = eps
+        self.momentum = momentum
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        op = F.batchnorm2d_forward if x.ndim == 4 else F.batchnorm1d_forward
+        out, cache = op(x, self.params["weight"], self.params["bias"],
+                             self.buffers["running_mean"], self.buffers["running_var"],
+                             training=ctx.training, momentum=self.momentum, eps=self.eps)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dgamma, dbeta = F.batchnorm_backward(dout, self.cache)
+        self.grads["weight"] = dgamma
+        self.grads["bias"] = dbeta
+        return dx
+
+
+class Subsample(Layer):
+    """LeNet-1998 trainable subsampling: ``w_c * sum(2x2 block) + b_c``."""
+
+    def __init__(self, record: LayerRecord, channels: int, dtype: np.dtype, size: int):
+        super().__init__(record)
+        self.params["weight"] = np.full(channels, 0.25, dtype=dtype)
+        self.params["bias"] = np.zeros(channels, dtype=dtype)
+        self.size = size
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        out, cache = F.subsample_forward(x, self.params["weight"], self.params["bias"],
+                                              size=self.size)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dw, db = F.subsample_backward(dout, self.cache)
+        self.grads["weight"] = dw
+        self.grads["bias"] = db
+        return dx
+
+
+class Sequential(Layer):
+    """Children in order; the backward pass runs them in reverse."""
+
+    def __init__(self, record: LayerRecord | None, children: list[Layer]):
+        self.record = record  # type: ignore[assignment]
+        self.name = record.name if record else "network"
+        self.children = children
+        self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        for child in self.children:
+            x = child.forward(x, ctx)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for child in reversed(self.children):
+            dout = child.backward(dout)
+        return dout
+
+    def leaves(self) -> list[Layer]:
+        return [leaf for child in self.children for leaf in child.leaves()]
+
+
+class Residual(Sequential):
+    """``y = F(x) + shortcut(x)``: the gradient flows into both paths and adds up at x."""
+
+    def __init__(self, record: LayerRecord, body: Sequential, shortcut: Sequential | None,
+                 add: Layer):
+        super().__init__(record, [body] + ([shortcut] if shortcut else []) + [add])
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        main = self.body.forward(x, ctx)
+        skip = self.shortcut.forward(x, ctx) if self.shortcut else x
+        out, cache = F.add_forward(main, skip)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dmain, dskip = F.add_backward(dout, self.cache)
+        dx = self.body.backward(dmain)
+        return dx + (self.shortcut.backward(dskip) if self.shortcut else dskip)
+
+
+class Concat(Sequential):
+    """Branches on one input, concatenated on channels; ``None`` is the identity branch."""
+
+    def __init__(self, record: LayerRecord, branches: list[Sequential | None], merge: Layer):
+        super().__init__(record, [b for b in branches if b is not None] + [merge])
+        self.branches = branches
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        outs = [b.forward(x, ctx) if b is not None else x for b in self.branches]
+        out, cache = F.concat_forward(outs, axis=1)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        parts = F.concat_backward(dout, self.cache)
+        dx: np.ndarray | None = None
+        for branch, part in zip(self.branches, parts, strict=True):
+            grad = branch.backward(part) if branch is not None else part
+            dx = grad if dx is None else dx + grad
+        assert dx is not None
+        return dx
+
+
+class Marker(Layer):
+    """A row with no computation of its own (the ``Add``/``Concat`` merge rows)."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout

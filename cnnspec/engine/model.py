@@ -1,0 +1,379 @@
+"""Build a validated spec into a runnable NumPy network.
+
+Room: engine. The builder walks the spec tree in the same order as the
+analysis and takes every layer's name and shapes from the analysis rows, so
+the network and the report cannot disagree; each forward pass checks its
+shapes against the report.
+
+Layout: NCHW, float32 unless asked otherwise. Parameters are named
+``"{row name}.{weight|bias}"`` (``Conv:1.weight``), batch-norm statistics
+``"{row name}.running_mean|running_var"``. Conv weights are (K, C/groups, FH, FW);
+FC weights are stored (in, out) (PyTorch stores the transpose).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from cnnspec.analysis import Report, analyze
+from cnnspec.analysis.records import LayerRecord, shape_text
+from cnnspec.analysis.shapes import same_padding
+from cnnspec.conventions import Rounding
+from cnnspec.engine import layers as L
+from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
+from cnnspec.engine.init import he_normal, xavier_uniform
+from cnnspec.errors import EngineError
+from cnnspec.spec.tree import Network
+
+INITS = ("he", "xavier", "auto")
+
+
+def _uses_saturating(network: Network) -> bool:
+    from cnnspec.analysis.missing import iter_nodes
+
+    return any(n.kind in ("sigmoid", "tanh") for n in iter_nodes(network.layers))
+
+
+class _Builder:
+    """Walks the tree in the analysis' order, pairing each node with its row."""
+
+    def __init__(self, network: Network, report: Report, rng: np.random.Generator,
+                 dtype: np.dtype, init: str):
+        self.network = network
+        self.rows = report.layers
+        self.i = 0
+        self.rng = rng
+        self.dtype = dtype
+        self.init = ("xavier" if _uses_saturating(network) else "he") if init == "auto" else init
+        weighted = [r.name for r in report.layers if r.main and not r.is_block
+                    and r.kind in ("conv", "fc")]
+        # the layer producing the logits has no ReLU after it: Xavier's gain 1 fits it
+        self.logit_layer = weighted[-1] if weighted and init == "auto" else None
+
+    def next_row(self) -> LayerRecord:
+        row = self.rows[self.i]
+        self.i += 1
+        return row
+
+    def skip_block(self, row: LayerRecord) -> None:
+        while self.i < len(self.rows) and self.rows[self.i].depth > row.depth:
+            self.i += 1
+
+    def weights(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+                name: str = "") -> np.ndarray:
+        if self.init == "xavier" or name == self.logit_layer:
+            return xavier_uniform(shape, fan_in=fan_in, fan_out=fan_out, rng=self.rng,
+                                  dtype=self.dtype)
+        return he_normal(shape, fan_in=fan_in, rng=self.rng, dtype=self.dtype)
+
+    # -- nodes -------------------------------------------------------------------------
+    def sequence(self, nodes: list[Any]) -> list[L.Layer]:
+        built: list[L.Layer] = []
+        for node in nodes:
+            layer = self.node(node)
+            if layer is not None:
+                built.append(layer)
+        return built
+
+    def node(self, node: Any) -> L.Layer | None:
+        kind = node.kind
+        if kind == "expect":
+            return None
+        if kind == "sequence":
+            if node.repeat == 1 and not node.label:
+                return L.Sequential(None, self.sequence(node.layers))
+            row = self.next_row()
+            children: list[L.Layer] = []
+            for _ in range(node.repeat):
+                children.extend(self.sequence(node.layers))
+            return L.Sequential(row, children)
+        if kind == "residual":
+            row = self.next_row()
+            body = L.Sequential(None, self.sequence(node.body))
+            shortcut = L.Sequential(None, self.sequence(node.shortcut)) if node.shortcut else None
+            return L.Residual(row, body, shortcut, L.Marker(self.next_row()))
+        if kind == "concat":
+            row = self.next_row()
+            branches = [L.Sequential(None, self.sequence(b)) if b else None
+                        for b in node.branches]
+            return L.Concat(row, branches, L.Marker(self.next_row()))
+        if kind == "aux":
+            self.skip_block(self.next_row())
+            return None
+        builder = getattr(self, f"leaf_{kind}", None)
+        if builder is None:
+            raise EngineError(f"the NumPy engine has no layer for kind {kind!r}",
+                              node.source.loc if node.source else None,
+                              "analyse the spec with `cnnspec analyze`; building needs a "
+                              "supported layer")
+        return builder(node, self.next_row())
+
+    def leaf_conv(self, node: Any, row: LayerRecord) -> L.Layer:
+        h, w, c = row.input
+        fh, fw = node.kernel
+        k = node.filters
+        cg = c // node.groups
+        weight = self.weights((k, cg, fh, fw), cg * fh * fw, (k // node.groups) * fh * fw,
+                              row.name)
+        bias = np.zeros(k, dtype=self.dtype) if row.biases else None
+        if node.padding == "same":
+            (top, bottom), (left, right) = (same_padding(h, fh, node.stride[0], node.dilation[0]),
+                                            same_padding(w, fw, node.stride[1], node.dilation[1]))
+        elif node.padding == "valid":
+            top = bottom = left = right = 0
+        else:
+            top = bottom = node.padding[0]
+            left = right = node.padding[1]
+        if self.network.conventions.rounding_for("conv") is Rounding.CEIL:
+            raise EngineError(f"{row.name}: the engine convolves with floor sizes only",
+                              hint="use conventions rounding: floor or strict for convolutions")
+        return L.Conv(row, weight, bias, stride=node.stride, padding=(top, bottom, left, right),
+                      dilation=node.dilation, groups=node.groups, pad_value=node.pad_value)
+
+    def leaf_pool(self, node: Any, row: LayerRecord) -> L.Layer:
+        ceil = node.ceil_mode
+        if ceil is None:
+            ceil = self.network.conventions.rounding_for("pool") is Rounding.CEIL
+        options = {"kernel": node.kernel, "stride": node.stride or node.kernel,
+                   "padding": node.padding, "ceil_mode": bool(ceil)}
+        if node.mode == "max":
+            return L.MaxPool(row, **options)
+        if node.mode == "avg":
+            return L.AvgPool(row, **options)
+        return L.StochasticPool(row, **options)
+
+    def leaf_global_pool(self, node: Any, row: LayerRecord) -> L.Layer:
+        if node.mode == "avg":
+            return L.GlobalAvgPool(row)
+        h, w, _ = row.input
+        return L.MaxPool(row, kernel=(h, w), stride=(h, w), padding=0, ceil_mode=False)
+
+    def leaf_adaptive_pool(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.AdaptiveAvgPool(row, tuple(node.output))
+
+    def leaf_fc(self, node: Any, row: LayerRecord) -> L.Layer:
+        n_in = int(np.prod(row.input))
+        weight = self.weights((n_in, node.units), n_in, node.units, row.name)
+        bias = np.zeros(node.units, dtype=self.dtype) if row.biases else None
+        return L.Dense(row, weight, bias)
+
+    def leaf_relu(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.Activation(row, node.kind)
+
+    leaf_sigmoid = leaf_tanh = leaf_softmax = leaf_relu
+
+    def leaf_flatten(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.Flatten(row)
+
+    def leaf_dropout(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.Dropout(row, node.p)
+
+    def leaf_lrn(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.LRN(row, size=node.size, alpha=node.alpha, beta=node.beta, k=node.k)
+
+    def leaf_batchnorm(self, node: Any, row: LayerRecord) -> L.Layer:
+        return L.BatchNorm(row, row.output[-1], self.dtype, node.eps, node.momentum)
+
+    def leaf_subsample(self, node: Any, row: LayerRecord) -> L.Layer:
+        if node.kernel[0] != node.kernel[1] or (node.stride or node.kernel) != node.kernel:
+            raise EngineError(f"{row.name}: the engine's subsampling takes square, "
+                              "non-overlapping blocks", hint="use kernel 2 and no stride")
+        return L.Subsample(row, row.output[-1], self.dtype, node.kernel[0])
+
+
+def expected_shape(row: LayerRecord) -> tuple[int, ...]:
+    """The report's output shape in the engine's layout: (C, H, W) or (N,)."""
+    if len(row.output) == 3:
+        h, w, c = row.output
+        return (c, h, w)
+    return tuple(row.output)
+
+
+class Model:
+    """A built network: forward, backward, loss, parameters, checkpoints."""
+
+    def __init__(self, network: Network, report: Report, root: L.Sequential, dtype: np.dtype):
+        self.network = network
+        self.report = report
+        self.root = root
+        self.dtype = dtype
+        self.training = False
+        self.rng = np.random.default_rng(0)
+        self.layers = root.leaves()
+        children = root.children
+        self.final_softmax = bool(children) and isinstance(children[-1], L.Activation) and \
+            children[-1].kind == "softmax"
+        self.body = L.Sequential(None, children[:-1]) if self.final_softmax else root
+        self.timings: dict[str, list[float]] | None = None
+
+    # -- shapes ---------------------------------------------------------------------------
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One example's shape: (C, H, W) (or (N,) for a vector input)."""
+        shape = tuple(self.report.input)
+        return (shape[2], shape[0], shape[1]) if len(shape) == 3 else shape
+
+    def check_input(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as a float batch of :attr:`input_shape`, or an EngineError saying why not."""
+        x = np.asarray(x)
+        want = self.input_shape
+        if x.shape[1:] != want:
+            hint = f"give a batch of shape (N, {', '.join(map(str, want))}) (NCHW)"
+            if len(want) == 3 and x.ndim == 4 and x.shape[1:] == (want[1], want[2], want[0]):
+                hint = "the data is NHWC; transpose it: x.transpose(0, 3, 1, 2)"
+            raise EngineError(
+                f"input batch has shape {x.shape}, but {self.network.name} takes "
+                f"{shape_text(self.report.input)} (H x W x C) images",
+                hint=hint,
+            )
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    # -- parameters -------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Every trainable array, by global name (the arrays themselves, not copies)."""
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients from the last backward pass, by global name."""
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.grads.items()}
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Non-trainable state (batch-norm running statistics), by global name."""
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.buffers.items()}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers (copies)."""
+        return {k: v.copy() for k, v in {**self.params, **self.buffers}.items()}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], *, strict: bool = True,
+                        names: set[str] | None = None) -> list[str]:
+        """Copy arrays into the model; returns the names loaded.
+
+        ``strict``: every array must exist here with the same shape and every parameter
+        must be given. ``names`` limits loading to those layer names (transfer learning).
+        """
+        own = {**self.params, **self.buffers}
+        loaded = []
+        for key, value in arrays.items():
+            layer = key.rsplit(".", 1)[0]
+            if names is not None and layer not in names:
+                continue
+            if key not in own:
+                if strict:
+                    raise EngineError(f"the checkpoint has {key!r}, which {self.network.name} "
+                                      "does not", hint="load it into the spec it was trained on")
+                continue
+            if own[key].shape != value.shape:
+                raise EngineError(
+                    f"layer {layer}: checkpoint array {key!r} has shape {value.shape}, "
+                    f"the spec needs {own[key].shape}",
+                    hint="the checkpoint was saved from a different spec",
+                )
+            own[key][...] = value
+            loaded.append(key)
+        if strict and names is None:
+            missing = sorted(set(own) - set(arrays))
+            if missing:
+                raise EngineError(f"the checkpoint lacks {missing[0]!r}"
+                                  + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""),
+                                  hint="load it into the spec it was trained on")
+        return loaded
+
+    # -- running --------------------------------------------------------------------------
+    def forward(self, x: np.ndarray, *, training: bool = False,
+                rng: np.random.Generator | None = None, logits: bool = False) -> np.ndarray:
+        """The network's output for the batch ``x`` (NCHW).
+
+        ``logits=True`` stops before a final softmax layer.
+        """
+        x = self.check_input(x)
+        ctx = L.RunContext(training=training, rng=rng or self.rng)
+        net = self.body if logits else self.root
+        return self._run(net, x, ctx)
+
+    def _run(self, net: L.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
+        for layer in net.children:
+            start = time.perf_counter() if self.timings is not None else 0.0
+            x = layer.forward(x, ctx)
+            if self.timings is not None:
+                self.timings.setdefault(layer.name, [0.0, 0.0])[0] += time.perf_counter() - start
+            row = layer.record
+            if row is not None and x.shape[1:] != expected_shape(row):
+                raise EngineError(f"{row.name}: produced {x.shape[1:]} but the analysis says "
+                                  f"{expected_shape(row)}")
+        return x
+
+    def backward(self, dout: np.ndarray, *, logits: bool = False) -> np.ndarray:
+        """Back-propagate ``dL/dout``; parameter gradients land in :attr:`grads`."""
+        net = self.body if logits else self.root
+        for layer in reversed(net.children):
+            start = time.perf_counter() if self.timings is not None else 0.0
+            dout = layer.backward(dout)
+            if self.timings is not None:
+                self.timings.setdefault(layer.name, [0.0, 0.0])[1] += time.perf_counter() - start
+        return dout
+
+    def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities (N, K) in inference mode, in batches."""
+        outs = []
+        for start in range(0, len(x), batch_size):
+            z = self.forward(x[start:start + batch_size], logits=True)
+            probs, _ = softmax_forward(z.reshape(len(z), -1), axis=1)
+            outs.append(probs)
+        return np.concatenate(outs) if outs else np.zeros((0, 0), dtype=self.dtype)
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, *, loss: str = "cross_entropy",
+                       rng: np.random.Generator | None = None
+                       ) -> tuple[float, dict[str, np.ndarray]]:
+        """One training forward + backward: ``(loss, grads by parameter name)``.
+
+        ``cross_entropy`` uses the logits (a final softmax layer is folded into the loss,
+        computed stably with log-sum-exp); ``squared`` is ``E = 1/2 sum (t - y)^2`` on the
+        network's output, averaged over the batch, with ``y`` one-hot or real targets.
+        """
+        if loss == "cross_entropy":
+            z = self.forward(x, training=True, rng=rng, logits=True)
+            value, dz = softmax_cross_entropy(z.reshape(len(z), -1), y)
+            self.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True)
+        elif loss == "squared":
+            out = self.forward(x, training=True, rng=rng)
+            target = np.asarray(y)
+            if target.ndim == 1:
+                target = np.eye(out.shape[1], dtype=out.dtype)[target]
+            value, dout = squared_error_loss(out.reshape(len(out), -1), target)
+            self.backward(dout.reshape(out.shape).astype(out.dtype, copy=False))
+        else:
+            raise EngineError(f"unknown loss {loss!r}", hint="use cross_entropy or squared")
+        return float(value), self.grads
+
+    def save(self, path: str, **extra: Any) -> None:
+        """Write parameters, buffers and the spec to an ``.npz`` file atomically."""
+        from cnnspec.engine.checkpoint import save_checkpoint
+
+        save_checkpoint(path, self, **extra)
+
+
+def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str = "auto",
+          report: Report | None = None) -> Model:
+    """The NumPy network for ``network``, initialised reproducibly from ``seed``.
+
+    ``init``: ``he`` (Kaiming normal), ``xavier`` (Glorot uniform) or ``auto`` (Xavier
+    for networks with sigmoid/tanh, He otherwise, and Xavier for the last weighted layer,
+    whose output is the logits). Biases start at zero.
+    """
+    if init not in INITS:
+        raise EngineError(f"unknown initialiser {init!r}", hint="use he, xavier or auto")
+    report = report or analyze(network)
+    dt = np.dtype(dtype)
+    builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
+    root = L.Sequential(None, builder.sequence(network.layers))
+    return Model(network, report, root, dt)
+

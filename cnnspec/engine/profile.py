@@ -1,0 +1,119 @@
+"""Measure a built network: time per layer and peak memory, beside the analysis.
+
+Room: engine.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnspec.engine.model import Model
+
+
+@dataclass
+class LayerTiming:
+    """Measured seconds of one layer beside the analysis' MACs and output memory."""
+
+    name: str
+    type: str
+    forward: float = 0.0
+    backward: float = 0.0
+    macs: int = 0
+    activation_bytes: int = 0
+
+
+@dataclass
+class Profile:
+    """One profiled run: per-layer timings, totals and memory."""
+
+    batch: int
+    backward: bool
+    layers: list[LayerTiming] = field(default_factory=list)
+    forward_seconds: float = 0.0
+    backward_seconds: float = 0.0
+    peak_bytes: int = 0
+    estimate_bytes: int = 0
+    estimate_parts: dict[str, int] = field(default_factory=dict)
+
+
+def _timed(method: Callable, slot: list[float], index: int) -> Callable:
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            slot[index] += time.perf_counter() - start
+
+    return wrapper
+
+
+def memory_estimate(model: Model, batch: int, backward: bool) -> dict[str, int]:
+    """The analysis' bytes for this run: parameters, input + activations, gradients.
+
+    ``activations = batch * (input + every layer output) * b``; ``gradients = P * b``
+    when backward runs (the estimate's training figure without optimiser state).
+    """
+    totals = model.report.totals
+    b = model.dtype.itemsize
+    per_image = totals.input_nodes + sum(r.nodes for r in model.report.leaves())
+    parts = {"parameters": (totals.params) * b, "activations": batch * per_image * b}
+    if backward:
+        parts["gradients"] = totals.trainable_params * b
+    return parts
+
+
+def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
+            repeats: int = 1) -> Profile:
+    """Run forward (and backward) on random input; time each layer; trace peak memory.
+
+    Timings are summed over ``repeats`` runs and divided by it. Peak memory is the
+    largest traced allocation during the last run, parameters included.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, *model.input_shape)).astype(model.dtype)
+    slots: dict[str, list[float]] = {}
+    originals = []
+    for layer in model.layers:
+        slot = slots.setdefault(layer.name, [0.0, 0.0])
+        originals.append((layer, layer.forward, layer.backward))
+        layer.forward = _timed(layer.forward, slot, 0)  # type: ignore[method-assign]
+        layer.backward = _timed(layer.backward, slot, 1)  # type: ignore[method-assign]
+    result = Profile(batch=batch, backward=backward)
+    try:
+        for run in range(repeats):
+            last = run == repeats - 1
+            if last:
+                tracemalloc.start()
+            start = time.perf_counter()
+            out = model.forward(x, training=backward, rng=rng)
+            middle = time.perf_counter()
+            if backward:
+                model.backward(np.ones_like(out) / out.size)
+            end = time.perf_counter()
+            result.forward_seconds += middle - start
+            result.backward_seconds += end - middle
+            if last:
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                params = sum(v.nbytes for v in model.params.values()) + sum(
+                    v.nbytes for v in model.buffers.values())
+                result.peak_bytes = peak + params
+    finally:
+        for layer, forward, back in originals:
+            layer.forward = forward  # type: ignore[method-assign]
+            layer.backward = back  # type: ignore[method-assign]
+    result.forward_seconds /= repeats
+    result.backward_seconds /= repeats
+    for row in model.report.leaves():
+        if row.name in slots:
+            fwd, bwd = slots[row.name]
+            result.layers.append(LayerTiming(row.name, row.type, fwd / repeats, bwd / repeats,
+                                             row.macs * batch, row.activation_bytes * batch))
+    result.estimate_parts = memory_estimate(model, batch, backward)
+    result.estimate_bytes = sum(result.estimate_parts.values())
+    return result

@@ -1,0 +1,163 @@
+"""Whole networks built from specs: shapes, gradients, checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cnnspec
+from cnnspec.engine.checkpoint import load_checkpoint
+from cnnspec.engine.gradcheck import relative_error
+from cnnspec.errors import DataError, EngineError
+
+LENET = "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(120)-ReLU-FC(84)-ReLU-FC(10)-SM"
+
+
+def numeric_param_grad(model, x, y, name: str, eps: float = 1e-6, samples: int = 6):
+    """Central differences of the loss w.r.t. a few entries of one parameter."""
+    param = model.params[name]
+    rng = np.random.default_rng(3)
+    idx = [tuple(rng.integers(0, s) for s in param.shape) for _ in range(samples)]
+    out = []
+    for i in idx:
+        old = param[i]
+        param[i] = old + eps
+        plus, _ = model.loss_and_grads(x, y)
+        param[i] = old - eps
+        minus, _ = model.loss_and_grads(x, y)
+        param[i] = old
+        out.append((plus - minus) / (2 * eps))
+    return idx, np.array(out)
+
+
+def check_all_grads(spec: str, shape: str, x_shape: tuple[int, ...], classes: int) -> None:
+    model = cnnspec.load(spec, input_shape=shape).build(seed=1, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape)
+    y = rng.integers(0, classes, x_shape[0])
+    _, grads = model.loss_and_grads(x, y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    assert set(grads) == set(model.params)
+    for name in model.params:
+        idx, numeric = numeric_param_grad(model, x, y, name)
+        analytic = np.array([grads[name][i] for i in idx])
+        assert relative_error(analytic, numeric) < 1e-6, name
+
+
+def test_lenet_shapes_and_probabilities() -> None:
+    model = cnnspec.load(LENET, input_shape="32x32x1").build(seed=0)
+    x = np.random.default_rng(1).standard_normal((4, 1, 32, 32)).astype(np.float32)
+    probs = model.predict(x)
+    assert probs.shape == (4, 10) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.params["Conv:1.weight"].shape == (6, 1, 5, 5)
+    assert model.params["FC:1.weight"].shape == (400, 120)
+    assert sum(v.size for v in model.params.values()) == model.report.totals.trainable_params
+
+
+def test_gradients_sequential_smooth() -> None:
+    # tanh and average pooling keep the function smooth: no kinks
+    check_all_grads("Conv(3x3,3,s=2,p=1)-Tanh-APool(2)-Conv(2x3,4,d=1)-Sigmoid-FC(5)",
+                    "11x15x2", (3, 2, 11, 15), 5)
+
+
+def test_gradients_residual_and_bn() -> None:
+    spec = Path(__file__).with_name("residual_block.yaml")
+    model = cnnspec.load(spec).build(seed=2, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 6, 6))
+    y = rng.integers(0, 3, 4)
+    _, grads = model.loss_and_grads(x, y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    for name in model.params:
+        idx, numeric = numeric_param_grad(model, x, y, name)
+        analytic = np.array([grads[name][i] for i in idx])
+        assert relative_error(analytic, numeric) < 1e-6, name
+
+
+def test_gradients_concat_with_identity_branch() -> None:
+    spec = Path(__file__).with_name("dense_layer.yaml")
+    model = cnnspec.load(spec).build(seed=4, dtype=np.float64)
+    assert model.report.layers[-1].output == (3,)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 2, 5, 5))
+    y = rng.integers(0, 3, 2)
+    _, grads = model.loss_and_grads(x, y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    for name in model.params:
+        idx, numeric = numeric_param_grad(model, x, y, name)
+        analytic = np.array([grads[name][i] for i in idx])
+        assert relative_error(analytic, numeric) < 1e-6, name
+
+
+def test_input_gradient_matches_numeric() -> None:
+    model = cnnspec.load("Conv(3x3,2,p=1)-Tanh-FC(3)", input_shape="4x4x1").build(
+        seed=0, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4))
+    y = np.array([0, 2])
+    model.loss_and_grads(x, y)
+    z = model.forward(x, training=True, logits=True)
+    from cnnspec.engine.functional import softmax_cross_entropy
+
+    _, dz = softmax_cross_entropy(z, y)
+    dx = model.backward(dz, logits=True)
+    eps = 1e-6
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        numeric[i] = (softmax_cross_entropy(model.forward(xp, logits=True), y)[0]
+                      - softmax_cross_entropy(model.forward(xm, logits=True), y)[0]) / (2 * eps)
+    assert relative_error(dx, numeric) < 1e-6
+
+
+def test_nhwc_input_is_a_clear_error() -> None:
+    model = cnnspec.load(LENET, input_shape="32x32x1").build()
+    with pytest.raises(EngineError, match="transpose"):
+        model.predict(np.zeros((2, 32, 32, 1), dtype=np.float32))
+
+
+def test_seeded_build_is_reproducible() -> None:
+    a = cnnspec.load(LENET, input_shape="32x32x1").build(seed=7)
+    b = cnnspec.load(LENET, input_shape="32x32x1").build(seed=7)
+    c = cnnspec.load(LENET, input_shape="32x32x1").build(seed=8)
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert not np.array_equal(a.params["Conv:1.weight"], c.params["Conv:1.weight"])
+
+
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    model = cnnspec.load(LENET, input_shape="32x32x1").build(seed=3)
+    x = np.random.default_rng(1).standard_normal((2, 1, 32, 32)).astype(np.float32)
+    path = tmp_path / "lenet.npz"
+    model.save(str(path), info={"epoch": 3})
+    ckpt = load_checkpoint(path)
+    assert ckpt.info == {"epoch": 3}
+    np.testing.assert_array_equal(ckpt.build().predict(x), model.predict(x))
+    with np.load(path, allow_pickle=False) as data:
+        assert "meta/spec" in data.files and "param/Conv:1.weight" in data.files
+
+
+def test_checkpoint_into_other_spec_names_the_layer(tmp_path: Path) -> None:
+    path = tmp_path / "a.npz"
+    cnnspec.load(LENET, input_shape="32x32x1").build().save(str(path))
+    other = cnnspec.load(LENET.replace("Conv(5x5,16)", "Conv(5x5,12)"),
+                         input_shape="32x32x1").build()
+    with pytest.raises(EngineError, match="layer Conv:2"):
+        other.load_state_dict(load_checkpoint(path).state)
+
+
+def test_bad_checkpoint_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "none.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a readable"):
+        load_checkpoint(bad)
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, w=np.zeros(3))
+    with pytest.raises(DataError, match="no embedded spec"):
+        load_checkpoint(plain)
