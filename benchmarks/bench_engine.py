@@ -1,6 +1,6 @@
 """Benchmark the NumPy engine against PyTorch (CPU) in the same process.
 
-Run with ``python benchmarks/bench_engine.py`` (not part of pytest).
+Run with ``python benchmarks/bench_engine.py [--threads N]`` (not part of pytest).
 
 * conv2d forward+backward, N=64, C=16, 32x32, 32 filters 3x3, pad 1, float32
   (target: within 2x of torch);
@@ -16,6 +16,7 @@ run in alternating blocks so that load from other processes hits both alike.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -106,6 +107,26 @@ def blas_threads() -> tuple[int, str]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit NumPy's BLAS (via threadpoolctl) and torch to this many threads",
+    )
+    args = parser.parse_args()
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ModuleNotFoundError:
+            sys.exit("--threads needs threadpoolctl")
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            run()
+    else:
+        run()
+
+
+def run() -> None:
     threads, blas = blas_threads()
     print(f"NumPy {np.__version__}, BLAS {blas}, {threads} thread(s)")
     if hasattr(os, "getloadavg"):
@@ -190,26 +211,41 @@ def main() -> None:
         print(f"{name:32s} {ours:10.2f} {t_txt} {r_txt}")
 
     # GEMM efficiency -------------------------------------------------------
-    cols = im2col(x, (K, K), padding=(1, 1, 1, 1))  # (K_rows, P)
+    # The three GEMMs of the layer on the operands the layer really uses
+    # (im2col columns, transposed views), against np.matmul on fresh
+    # C-contiguous random matrices of the same shapes. Both write into
+    # preallocated outputs, so page faults of new arrays do not count.
+    cols = im2col(x, (K, K), padding=(1, 1, 1, 1))  # (C*HH*WW, P)
     k_rows, p = cols.shape
     w2d = w.reshape(F, k_rows)
     dout2d = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, p)
-    flops = 2.0 * F * k_rows * p  # one GEMM
-    a_plain = rng.standard_normal((F, k_rows), dtype=np.float32)
-    b_plain = rng.standard_normal((k_rows, p), dtype=np.float32)
-    plain = median_ms(lambda: a_plain @ b_plain)
-    in_conv = median_ms(lambda: w2d @ cols)
-    bwd_plain = median_ms(lambda: dout2d @ b_plain.T) + median_ms(lambda: a_plain.T @ dout2d)
-    print(f"\nGEMM shapes: ({F}, {k_rows}) @ ({k_rows}, {p}); {flops / 1e9:.3f} GFLOP each")
-    print(f"plain np.matmul                      {flops / plain / 1e6:8.1f} GFLOP/s")
-    print(f"the conv's GEMM on its im2col        {flops / in_conv / 1e6:8.1f} GFLOP/s")
+    flops = 2.0 * F * k_rows * p  # each of the three GEMMs
+
+    def rand(*shape: int) -> np.ndarray:
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    gemms = [
+        ("forward  W @ cols", w2d, cols, rand(F, k_rows), rand(k_rows, p)),
+        ("dW  dout @ cols^T", dout2d, cols.T, rand(F, p), rand(p, k_rows)),
+        ("dcols  W^T @ dout", w2d.T, dout2d, rand(k_rows, F), rand(F, p)),
+    ]
+    print(f"\nGEMM efficiency ({flops / 1e9:.3f} GFLOP each; GFLOP/s)")
+    print(f"{'GEMM':20s} {'shape':>26s} {'in conv':>9s} {'plain':>9s} {'ratio':>7s}")
+    total_conv = total_plain = 0.0
+    for name, a_conv, b_conv, a_plain, b_plain in gemms:
+        buf = np.empty((a_conv.shape[0], b_conv.shape[1]), dtype=np.float32)
+        t_conv = median_ms(lambda a=a_conv, b=b_conv, o=buf: np.matmul(a, b, out=o))
+        t_plain = median_ms(lambda a=a_plain, b=b_plain, o=buf: np.matmul(a, b, out=o))
+        total_conv += t_conv
+        total_plain += t_plain
+        shape = f"({a_conv.shape[0]}x{a_conv.shape[1]})@({b_conv.shape[0]}x{b_conv.shape[1]})"
+        print(
+            f"{name:20s} {shape:>26s} {flops / t_conv / 1e6:9.1f} {flops / t_plain / 1e6:9.1f}"
+            f" {t_plain / t_conv:7.2f}"
+        )
     print(
-        f"conv forward layer (im2col+GEMM+...) {flops / fwd / 1e6:8.1f} GFLOP/s"
-        f"  = {plain / fwd:.2f} of plain matmul"
-    )
-    print(
-        f"conv fwd+bwd layer (3 GEMMs)         {3 * flops / both / 1e6:8.1f} GFLOP/s"
-        f"  = {(plain + bwd_plain) / both:.2f} of plain matmul"
+        f"whole layer fwd+bwd: {3 * flops / both / 1e6:.1f} GFLOP/s = "
+        f"{total_plain / both:.2f} of plain matmul (the rest is im2col, col2im, copies)"
     )
     if hasattr(os, "getloadavg"):
         print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

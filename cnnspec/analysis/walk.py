@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnspec.analysis import counts
+from cnnspec.analysis.block_walk import BlockVisitors
 from cnnspec.analysis.memory import training_memory
 from cnnspec.analysis.missing import require_sizes
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
@@ -30,7 +31,7 @@ class _State:
 
 
 @dataclass
-class _Walk:
+class _Walk(BlockVisitors):
     conventions: Conventions
     rows: list[LayerRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -124,11 +125,20 @@ class _Walk:
 
     def block(self, node: Any, state: _State, path: str, depth: int, name: str,
               run, hyper: str = "", type_name: str | None = None) -> _State:
-        """Add a block row summing the rows ``run`` adds under it."""
+        """Add a block row summing the rows ``run`` adds under it.
+
+        A block of the main network sums only its main rows, so that the rows shown
+        at any ``--depth`` add up to the totals; a block holding nothing but an
+        auxiliary head is itself auxiliary.
+        """
         at = len(self.rows)
         start_shape = state.shape
         out_state = run()
-        children = [r for r in self.rows[at:] if not r.is_block]
+        leaves = [r for r in self.rows[at:] if not r.is_block]
+        children = [r for r in leaves if r.main] if self.main else leaves
+        main = self.main
+        if main and leaves and not children:
+            children, main = leaves, False
         row = LayerRecord(
             index=at, path=path, depth=depth, name=name, kind=node.kind,
             type=type_name or node.type_name, hyper=hyper, input=start_shape,
@@ -140,7 +150,7 @@ class _Walk:
             rf_size=(out_state.rf_h.size, out_state.rf_w.size),
             rf_jump=(out_state.rf_h.jump, out_state.rf_w.jump),
             activation_bytes=sum(r.activation_bytes for r in children), is_block=True,
-            main=self.main,
+            main=main,
         )
         self.rows.insert(at, row)
         return out_state

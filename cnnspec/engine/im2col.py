@@ -173,7 +173,10 @@ def im2col(
     win = sliding_windows(xp, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, oh, ow)
     win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
     # One copy: the reshape of a non-contiguous view materialises the columns.
-    return win.reshape(c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
+    cols = win.reshape(c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
+    # A 1x1 output (LeNet-5's C5: 5x5 kernel on a 5x5 map) reshapes without a copy into a
+    # read-only view of the input; the backward pass reuses cols as scratch, so copy it.
+    return cols.copy() if np.may_share_memory(cols, xp) else cols
 
 
 def col2im(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -194,7 +194,7 @@ class Flatten(Layer):
 class Activation(Layer):
     """ReLU, sigmoid, tanh or softmax (over the channel axis for volumes)."""
 
-    PAIRS = {
+    PAIRS: ClassVar[dict[str, tuple[Any, Any]]] = {
         "relu": (F.relu_forward, F.relu_backward),
         "sigmoid": (F.sigmoid_forward, F.sigmoid_backward),
         "tanh": (F.tanh_forward, F.tanh_backward),

@@ -156,11 +156,11 @@ def output_size(input_shape: tuple[int, ...], kernel: Pair, stride: Pair = (1, 1
     title = (f"output size: {'x'.join(map(str, input_shape))} input, "
              f"{kernel[0]}x{kernel[1]} filter, stride {_pair(stride)}, padding {_pair(padding)}"
              + (f", dilation {_pair(dilation)}" if dilation != (1, 1) else ""))
-    answer = text if ok else f"not a whole number; floor {text} under --rounding floor"
+    answer = text
     if not ok:
-        ceil_sizes = [a.get("ceil", a["size"] if "size" in a else 0) for a in data["axes"]]
-        answer = (f"{exact} is not a whole number: floor {sizes[0]} / ceil {ceil_sizes[0]}"
-                  if len(axes) == 1 else "not a whole number (see above)")
+        first = data["axes"][0] if "floor" in data["axes"][0] else data["axes"][-1]
+        answer = (f"{first['exact']} is not a whole number: floor {first['floor']} / "
+                  f"ceil {first['ceil']}; this stride cannot be used under strict rounding")
     data["output"] = list(shape)
     return Working(title, lines, answer, ok, data)
 
@@ -177,8 +177,7 @@ def conv_parameters(kernel: Pair, depth: int, filters: int, bias: bool = True,
     if depth % groups or filters % groups:
         raise AnalysisError(f"groups={groups} must divide the depth ({depth}) and the filters "
                             f"({filters})", Location("--groups"), "pick a divisor of both")
-    per_filter = counts.conv_weights(fh, fw, depth, 1, 1) // groups if groups > 1 else \
-        counts.conv_weights(fh, fw, depth, 1)
+    per_filter = counts.conv_weights(fh, fw, depth, 1, groups)
     total = counts.conv_params(fh, fw, depth, filters, groups, bias)
     c_text = f"{depth}/{groups}" if groups > 1 else str(depth)
     formula = f"({fh}*{fw}*{c_text}{' + 1' if bias else ''}) * {filters}"

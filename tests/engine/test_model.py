@@ -32,11 +32,8 @@ def numeric_param_grad(model, x, y, name: str, eps: float = 1e-6, samples: int =
     return idx, np.array(out)
 
 
-def check_all_grads(spec: str, shape: str, x_shape: tuple[int, ...], classes: int) -> None:
-    model = cnnspec.load(spec, input_shape=shape).build(seed=1, dtype=np.float64)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(x_shape)
-    y = rng.integers(0, classes, x_shape[0])
+def assert_param_grads(model, x: np.ndarray, y: np.ndarray) -> None:
+    """Every parameter's analytic gradient matches central differences (float64)."""
     _, grads = model.loss_and_grads(x, y)
     grads = {k: v.copy() for k, v in grads.items()}
     assert set(grads) == set(model.params)
@@ -44,6 +41,12 @@ def check_all_grads(spec: str, shape: str, x_shape: tuple[int, ...], classes: in
         idx, numeric = numeric_param_grad(model, x, y, name)
         analytic = np.array([grads[name][i] for i in idx])
         assert relative_error(analytic, numeric) < 1e-6, name
+
+
+def check_all_grads(spec: str, shape: str, x_shape: tuple[int, ...], classes: int) -> None:
+    model = cnnspec.load(spec, input_shape=shape).build(seed=1, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    assert_param_grads(model, rng.standard_normal(x_shape), rng.integers(0, classes, x_shape[0]))
 
 
 def test_lenet_shapes_and_probabilities() -> None:
@@ -64,32 +67,18 @@ def test_gradients_sequential_smooth() -> None:
 
 
 def test_gradients_residual_and_bn() -> None:
-    spec = Path(__file__).with_name("residual_block.yaml")
-    model = cnnspec.load(spec).build(seed=2, dtype=np.float64)
+    model = cnnspec.load(Path(__file__).with_name("residual_block.yaml")).build(
+        seed=2, dtype=np.float64)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((4, 3, 6, 6))
-    y = rng.integers(0, 3, 4)
-    _, grads = model.loss_and_grads(x, y)
-    grads = {k: v.copy() for k, v in grads.items()}
-    for name in model.params:
-        idx, numeric = numeric_param_grad(model, x, y, name)
-        analytic = np.array([grads[name][i] for i in idx])
-        assert relative_error(analytic, numeric) < 1e-6, name
+    assert_param_grads(model, rng.standard_normal((4, 3, 6, 6)), rng.integers(0, 3, 4))
 
 
 def test_gradients_concat_with_identity_branch() -> None:
-    spec = Path(__file__).with_name("dense_layer.yaml")
-    model = cnnspec.load(spec).build(seed=4, dtype=np.float64)
+    model = cnnspec.load(Path(__file__).with_name("dense_layer.yaml")).build(
+        seed=4, dtype=np.float64)
     assert model.report.layers[-1].output == (3,)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 2, 5, 5))
-    y = rng.integers(0, 3, 2)
-    _, grads = model.loss_and_grads(x, y)
-    grads = {k: v.copy() for k, v in grads.items()}
-    for name in model.params:
-        idx, numeric = numeric_param_grad(model, x, y, name)
-        analytic = np.array([grads[name][i] for i in idx])
-        assert relative_error(analytic, numeric) < 1e-6, name
+    assert_param_grads(model, rng.standard_normal((2, 2, 5, 5)), rng.integers(0, 3, 2))
 
 
 def test_input_gradient_matches_numeric() -> None:

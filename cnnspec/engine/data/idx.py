@@ -17,6 +17,7 @@ MNIST images (uint8, 3-D: N x 28 x 28) and 0x00000801 for labels (uint8, 1-D: N)
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -87,7 +88,7 @@ def _read_idx_stream(stream: BinaryIO, where: Location, expected_magic: int | No
         raise DataError(f"header promises {ndim} dimension sizes but the file ends at "
                         f"offset {4 + len(dim_bytes)}{after}", where, redownload)
     shape = tuple(int(d) for d in np.frombuffer(dim_bytes, dtype=">u4"))
-    count_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    count_bytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow on bad headers
     data_offset = 4 + 4 * ndim
     chunks: list[bytes] = []
     have = 0

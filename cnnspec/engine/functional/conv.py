@@ -102,6 +102,12 @@ def _setup(
     groups: int,
 ) -> _Setup:
     """Validate shapes and settings; raise EngineError for user problems."""
+    for name, arr in (("x", x), ("w", w)):
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise EngineError(
+                f"conv2d expects floating-point arrays, {name} is {arr.dtype}",
+                hint="convert with .astype(np.float32)",
+            )
     if x.ndim != 4:
         raise EngineError(f"conv2d expects x of shape (N, C, H, W), got {x.shape}")
     if w.ndim != 4:

@@ -83,7 +83,7 @@ def _batchnorm_forward(
                 hint="use a batch larger than 1 or evaluation mode",
             )
         mean = x.mean(axis=axes)  # (C,)
-        xc = x - mean.reshape(bshape)
+        xc = x - mean.reshape(bshape)  # (C,) -> (1, C, 1, 1) or (1, C)
         var = np.mean(xc * xc, axis=axes)  # (C,) biased
         if running_mean is not None:
             running_mean *= 1 - momentum
@@ -94,11 +94,11 @@ def _batchnorm_forward(
     else:
         if running_mean is None or running_var is None:
             raise EngineError("batch norm in evaluation mode needs running_mean and running_var")
-        xc = x - running_mean.reshape(bshape).astype(x.dtype, copy=False)
+        xc = x - running_mean.reshape(bshape).astype(x.dtype, copy=False)  # (1, C, ...)
         var = running_var
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
-    xhat = xc * inv_std.reshape(bshape)
-    out = xhat * gamma.reshape(bshape) + beta.reshape(bshape)
+    xhat = xc * inv_std.reshape(bshape)  # (C,) -> (1, C, 1, 1) or (1, C)
+    out = xhat * gamma.reshape(bshape) + beta.reshape(bshape)  # (1, C, ...) broadcasts
     return out, BatchNormCache(xhat, inv_std, gamma, axes, training)
 
 
@@ -175,13 +175,14 @@ def batchnorm_backward(
     bshape[1] = xhat.shape[1]
     dbeta = dout.sum(axis=axes)
     dgamma = np.sum(dout * xhat, axis=axes)
-    scale = (gamma * inv_std).reshape(bshape)
+    scale = (gamma * inv_std).reshape(bshape)  # (C,) -> (1, C, 1, 1) or (1, C)
     if not training:
         return dout * scale, dgamma, dbeta
     m = xhat.size // xhat.shape[1]
     # With dxhat = dout * gamma, sum(dxhat) = gamma * dbeta and
     # sum(dxhat * xhat) = gamma * dgamma, so no extra reductions are needed.
-    dx = scale * (dout - (dbeta.reshape(bshape) + xhat * dgamma.reshape(bshape)) / m)
+    mean_terms = dbeta.reshape(bshape) + xhat * dgamma.reshape(bshape)  # (1, C, ...) bcast
+    dx = scale * (dout - mean_terms / m)
     return dx, dgamma, dbeta
 
 
@@ -211,7 +212,10 @@ def _channel_window_sum(v: np.ndarray, before: int, after: int) -> np.ndarray:
     return out
 
 
-def _lrn_settings(size: int, alpha: float, alpha_over_n: bool, torch_window: bool):
+def _lrn_settings(
+    size: int, alpha: float, alpha_over_n: bool, torch_window: bool
+) -> tuple[float, int, int]:
+    """(effective alpha, channels before i, channels after i) of the window."""
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise EngineError(f"LRN size must be a positive int, got {size!r}")
     c = alpha / size if alpha_over_n else alpha

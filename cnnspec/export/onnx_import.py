@@ -1,0 +1,316 @@
+"""``cnnspec import model.onnx``: an ONNX model read back into a cnnspec spec.
+
+Room: consumers (export). ``onnx`` and NumPy are imported inside functions.
+
+Each ONNX operation becomes the cnnspec layer it computes (``Conv``,
+``MaxPool``, ``Gemm`` ...); a ``MatMul`` followed by the ``Add`` of a vector
+is one FC layer, a ``Pad`` before a ``Conv`` is that conv's padding, and
+``AveragePool`` x area x per-channel weight + bias is LeNet's subsampling
+(the pattern :mod:`cnnspec.export.onnx_export` writes). Shape arithmetic
+(``Shape``, ``Gather``, ``Concat`` of sizes ...) that feeds a ``Reshape`` is
+skipped: a ``Reshape`` of a volume is read as a ``Flatten``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from cnnspec.errors import ExportError, Location
+from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
+from cnnspec.export.onnx_export import require_onnx
+from cnnspec.export.spec_yaml import Imported, write_spec
+
+SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Softmax": "SM",
+          "Flatten": "Flatten", "Reshape": "Flatten", "GlobalAveragePool": "GAP",
+          "GlobalMaxPool": "GMP"}
+SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Constant", "Cast", "Slice",
+             "ConstantOfShape", "Mul", "Div", "Add", "Sub"}
+
+
+def pair(values: list[int]) -> Any:
+    """``[3, 3]`` -> ``3``; ``[3, 1]`` -> ``"3x1"``."""
+    return values[0] if values[0] == values[1] else f"{values[0]}x{values[1]}"
+
+
+class _Reader:
+    def __init__(self, model: Any, where: Location):
+        from onnx import numpy_helper
+
+        self.where = where
+        graph = model.graph
+        self.consts: dict[str, Any] = {t.name: numpy_helper.to_array(t)
+                                       for t in graph.initializer}
+        for node in graph.node:
+            if node.op_type == "Constant":
+                self.consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        inputs = [i for i in graph.input if i.name not in self.consts]
+        if len(inputs) != 1:
+            raise ExportError(f"the model has {len(inputs)} inputs; cnnspec reads one image input",
+                              where, "export the model with a single (N, C, H, W) input")
+        dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]
+        if len(dims) != 4 or not all(dims[1:]):
+            raise ExportError(f"the model's input has shape {dims}, not (N, C, H, W)", where,
+                              "export the model with a fixed C, H and W")
+        self.nodes = list(graph.node)
+        self.data = {inputs[0].name}
+        self.alias = {inputs[0].name: INPUT}  # ONNX value -> the IR node that produces it
+        self.consumers: dict[str, list[Any]] = {}
+        for node in self.nodes:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+        self.fused: set[int] = set()
+        self.ir = OpGraph((dims[2], dims[3], dims[1]))
+        self.outputs = [o.name for o in graph.output]
+
+    # -- helpers --------------------------------------------------------------------------
+    def attrs(self, node: Any) -> dict[str, Any]:
+        from onnx import helper
+
+        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+    def const(self, name: str) -> Any:
+        return self.consts.get(name)
+
+    def only_user(self, value: str, op: str) -> Any | None:
+        users = self.consumers.get(value, [])
+        if len(users) == 1 and users[0].op_type == op and value not in self.outputs:
+            return users[0]
+        return None
+
+    def fail(self, node: Any, message: str, hint: str) -> ExportError:
+        return ExportError(f"{node.op_type} {node.name or node.output[0]!r}: {message}",
+                           self.where, hint)
+
+    # -- reading --------------------------------------------------------------------------
+    def run(self) -> OpGraph:
+        for index, node in enumerate(self.nodes):
+            if index in self.fused or node.op_type == "Constant":
+                continue
+            sources = [n for n in node.input if n in self.data]
+            if not sources:
+                continue  # shape arithmetic on constants
+            if node.op_type == "Shape":
+                continue
+            self.read(index, node, sources)
+        main, *aux = self.outputs
+        self.ir.output = self.alias.get(main, main)
+        self.ir.aux_outputs = [self.alias.get(a, a) for a in aux]
+        return self.ir
+
+    def emit(self, node: Any, output: str, sources: list[str], layer: Any = None,
+             merge: str | None = None, params: int = 0, buffers: int = 0) -> None:
+        name = output
+        self.ir.add(OpNode(name, [self.alias[s] for s in sources], layer, merge, params,
+                           buffers))
+        self.alias[output] = name
+        self.data.add(output)
+
+    def read(self, index: int, node: Any, sources: list[str]) -> None:
+        op, out = node.op_type, node.output[0]
+        a = self.attrs(node)
+        if op in SIMPLE:
+            return self.emit(node, out, sources[:1], SIMPLE[op])
+        if op == "Identity":
+            return self.emit(node, out, sources[:1])
+        if op == "Dropout":
+            ratio = self.const(node.input[1]) if len(node.input) > 1 and node.input[1] else None
+            p = float(ratio) if ratio is not None else float(a.get("ratio", 0.5))
+            return self.emit(node, out, sources[:1], {"dropout": {"p": round(p, 6)}})
+        if op == "Conv":
+            return self.conv(node, a, sources)
+        if op == "Pad":
+            return self.pad(index, node, a, sources)
+        if op in ("MaxPool", "AveragePool"):
+            return self.pool(index, node, a, sources)
+        if op == "Gemm":
+            return self.gemm(node, a, sources)
+        if op == "MatMul":
+            return self.matmul(node, sources)
+        if op == "BatchNormalization":
+            return self.batchnorm(node, a, sources)
+        if op == "LRN":
+            m = int(a["size"])
+            args = {"size": m, "alpha": float(a.get("alpha", 1e-4)) / m,
+                    "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))}
+            return self.emit(node, out, sources, {"lrn": args})
+        if op == "Add" and len(sources) == 2:
+            return self.emit(node, out, sources, merge="add")
+        if op == "Concat":
+            if int(a.get("axis", 1)) != 1:
+                raise self.fail(node, "concatenates on an axis other than channels",
+                                "cnnspec concatenates on channels (axis 1)")
+            return self.emit(node, out, [n for n in node.input if n in self.data],
+                             merge="concat")
+        raise self.fail(node, f"cnnspec has no layer for ONNX {op} (on this data)",
+                        "cnnspec reads Conv, pooling, Gemm/MatMul, BatchNormalization, LRN, "
+                        "activations, Flatten, Dropout, Add (residual) and Concat")
+
+    def conv(self, node: Any, a: dict[str, Any], sources: list[str],
+             pre_pads: list[int] | None = None, pad_value: float = 0.0) -> None:
+        weight = self.const(node.input[1])
+        if weight is None or weight.ndim != 4:
+            raise self.fail(node, "its weight is not a 4-D initializer",
+                            "export the model with its weights as initializers")
+        k, _, kh, kw = weight.shape
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if pre_pads is not None:
+            pads = [p + q for p, q in zip(pads, pre_pads, strict=True)]
+        args: dict[str, Any] = {"kernel": pair([kh, kw]), "filters": int(k)}
+        strides = list(a.get("strides", [1, 1]))
+        if strides != [1, 1]:
+            args["stride"] = pair(strides)
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            args["padding"] = "same"
+        elif pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.fail(node, f"its padding {pads} differs at the two ends",
+                            "cnnspec pads both ends alike (or 'same')")
+        elif pads[:2] != [0, 0]:
+            args["padding"] = pair(pads[:2])
+        dilations = list(a.get("dilations", [1, 1]))
+        if dilations != [1, 1]:
+            args["dilation"] = pair(dilations)
+        if int(a.get("group", 1)) != 1:
+            args["groups"] = int(a["group"])
+        has_bias = len(node.input) > 2 and bool(node.input[2])
+        if not has_bias:
+            args["bias"] = False
+        if pad_value:
+            args["pad_value"] = pad_value
+        params = weight.size + (int(k) if has_bias else 0)
+        self.emit(node, node.output[0], sources[:1], {"conv": args}, params=params)
+
+    def pad(self, index: int, node: Any, a: dict[str, Any], sources: list[str]) -> None:
+        import numpy as np
+
+        conv = self.only_user(node.output[0], "Conv")
+        amounts = self.const(node.input[1]) if len(node.input) > 1 else a.get("pads")
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if conv is None or amounts is None or mode != "constant":
+            raise self.fail(node, "only constant padding right before a Conv can be read",
+                            "fold the padding into the Conv's pads")
+        amounts = [int(v) for v in np.asarray(amounts)]
+        if any(amounts[i] for i in (0, 1, 4, 5)):
+            raise self.fail(node, "pads the batch or channel axis", "pad only H and W")
+        value = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        value = float(value) if value is not None else float(a.get("value", 0.0))
+        self.fused.add(self.nodes.index(conv))
+        self.conv(conv, self.attrs(conv), sources,
+                  [amounts[2], amounts[3], amounts[6], amounts[7]], value)
+        self.alias[node.output[0]] = self.alias[conv.output[0]]
+
+    def pool(self, index: int, node: Any, a: dict[str, Any], sources: list[str]) -> None:
+        kernel = list(a["kernel_shape"])
+        strides = list(a.get("strides", [1, 1]))
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.fail(node, f"its padding {pads} differs at the two ends",
+                            "cnnspec pads both ends alike")
+        if node.op_type == "AveragePool" and self.subsample(node, kernel, strides, sources):
+            return
+        args: dict[str, Any] = {"kernel": pair(kernel)}
+        if strides != kernel:
+            args["stride"] = pair(strides)
+        if pads[:2] != [0, 0]:
+            args["padding"] = pair(pads[:2])
+        if int(a.get("ceil_mode", 0)):
+            args["ceil_mode"] = True
+        name = "mpool" if node.op_type == "MaxPool" else "apool"
+        self.emit(node, node.output[0], sources, {name: args})
+
+    def subsample(self, node: Any, kernel: list[int], strides: list[int],
+                  sources: list[str]) -> bool:
+        """AveragePool -> Mul(area) -> Mul(weight) -> Add(bias): LeNet's subsampling."""
+        area_mul = self.only_user(node.output[0], "Mul")
+        scale_mul = area_mul and self.only_user(area_mul.output[0], "Mul")
+        bias_add = scale_mul and self.only_user(scale_mul.output[0], "Add")
+        if not bias_add:
+            return False
+        area = self.const(area_mul.input[1])
+        weight, bias = self.const(scale_mul.input[1]), self.const(bias_add.input[1])
+        if area is None or weight is None or bias is None or area.size != 1 or \
+                float(area) != math.prod(kernel) or weight.size != bias.size:
+            return False
+        for part in (area_mul, scale_mul, bias_add):
+            self.fused.add(self.nodes.index(part))
+        args: dict[str, Any] = {"kernel": pair(kernel)}
+        if strides != kernel:
+            args["stride"] = pair(strides)
+        self.emit(node, bias_add.output[0], sources, {"subsample": args},
+                  params=weight.size + bias.size)
+        self.alias[node.output[0]] = self.alias[bias_add.output[0]]
+        return True
+
+    def gemm(self, node: Any, a: dict[str, Any], sources: list[str]) -> None:
+        weight = self.const(node.input[1])
+        if weight is None or weight.ndim != 2 or a.get("transA", 0):
+            raise self.fail(node, "its B is not a 2-D initializer",
+                            "export the model with its weights as initializers")
+        if float(a.get("alpha", 1.0)) != 1.0 or float(a.get("beta", 1.0)) != 1.0:
+            raise self.fail(node, "alpha or beta is not 1", "fold the scale into the weights")
+        units = weight.shape[0] if a.get("transB", 0) else weight.shape[1]
+        bias = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        args: dict[str, Any] = {"units": int(units)}
+        if bias is None:
+            args["bias"] = False
+        self.emit(node, node.output[0], sources[:1], {"fc": args},
+                  params=weight.size + (bias.size if bias is not None else 0))
+
+    def matmul(self, node: Any, sources: list[str]) -> None:
+        weight = self.const(node.input[1])
+        if weight is None or weight.ndim != 2:
+            raise self.fail(node, "multiplies by something other than a weight matrix",
+                            "cnnspec reads MatMul as an FC layer: x @ W with W (in, out)")
+        add = self.only_user(node.output[0], "Add")
+        bias = self.const(add.input[1]) if add is not None else None
+        args: dict[str, Any] = {"units": int(weight.shape[1])}
+        output = node.output[0]
+        params = weight.size
+        if bias is not None and bias.size == weight.shape[1]:
+            self.fused.add(self.nodes.index(add))
+            output, params = add.output[0], params + bias.size
+        else:
+            args["bias"] = False
+        self.emit(node, output, sources[:1], {"fc": args}, params=params)
+        self.alias[node.output[0]] = self.alias[output]
+
+    def batchnorm(self, node: Any, a: dict[str, Any], sources: list[str]) -> None:
+        scale = self.const(node.input[1])
+        if scale is None:
+            raise self.fail(node, "its scale is not an initializer",
+                            "export the model in inference mode with its weights")
+        args: dict[str, Any] = {}
+        eps, momentum = float(a.get("epsilon", 1e-5)), 1.0 - float(a.get("momentum", 0.9))
+        if abs(eps - 1e-5) > 1e-12:
+            args["eps"] = eps
+        if abs(momentum - 0.1) > 1e-6:
+            args["momentum"] = round(momentum, 6)
+        c = int(scale.size)
+        self.emit(node, node.output[0], sources[:1], {"bn": args} if args else "BN",
+                  params=2 * c, buffers=2 * c)
+
+
+def read_onnx(path: str | Path, name: str | None = None) -> Imported:
+    """The cnnspec spec of the ONNX model at ``path`` (validated, analysed, counts checked)."""
+    onnx = require_onnx()
+    path = Path(path)
+    where = Location(str(path))
+    if not path.is_file():
+        raise ExportError(f"no such file: {path}", where, "give the path of a .onnx model")
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # onnx raises DecodeError and others for a corrupt file
+        raise ExportError(f"{path} is not a readable ONNX model ({exc})", where,
+                          "check that the file is a .onnx model") from None
+    graph = _Reader(model, where).run()
+    name = name or model.graph.name or path.stem
+    header = [f"Imported by `cnnspec import` from {path.name} "
+              f"({model.producer_name or 'unknown producer'}, opset "
+              f"{max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), default=0)}).",
+              f"The ONNX model holds {graph.params:,} trainable parameters and "
+              f"{graph.buffers:,} running statistics; this spec's analysis agrees."]
+    return write_spec(graph, name, header)

@@ -1,0 +1,87 @@
+"""An imported graph written as a cnnspec YAML spec, and checked against its source.
+
+Room: consumers (export). The spec is read back with the ordinary loader and
+analysed; its parameter count must equal the source model's, or the import
+fails rather than hand the user a spec that describes another network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cnnspec.analysis.records import Report
+from cnnspec.errors import ExportError
+from cnnspec.export.graph_ir import OpGraph, structure
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The YAML text of an imported model, its analysis and the source's counts."""
+
+    text: str
+    report: Report
+    source_params: int
+    source_buffers: int
+
+
+def compress_repeats(items: list[Any]) -> list[Any]:
+    """Runs of identical consecutive items (or pairs, triples) as ``{repeat: n, layers: [...]}``."""
+    out: list[Any] = []
+    i = 0
+    while i < len(items):
+        best = (1, 1)  # (period, count)
+        for period in (1, 2, 3):
+            unit = items[i:i + period]
+            if len(unit) < period:
+                break
+            count = 1
+            while items[i + count * period:i + (count + 1) * period] == unit:
+                count += 1
+            if count > 1 and period * count > best[0] * best[1]:
+                best = (period, count)
+        period, count = best
+        if count > 1 and not all(isinstance(x, str) for x in items[i:i + period]):
+            out.append({"repeat": count, "layers": items[i:i + period]})
+            i += period * count
+        else:
+            out.append(items[i])
+            i += 1
+    return out
+
+
+def to_yaml_text(name: str, input_shape: tuple[int, ...], items: list[Any],
+                 header: list[str], description: str | None = None) -> str:
+    """The YAML spec text: header comments, then name, input, conventions and architecture."""
+    import yaml
+
+    doc: dict[str, Any] = {"name": name}
+    if description:
+        doc["description"] = description
+    doc["input"] = "x".join(map(str, input_shape))
+    doc["conventions"] = "pytorch"
+    doc["architecture"] = items
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100,
+                          allow_unicode=True)
+    return "".join(f"# {line}\n" for line in header) + body
+
+
+def write_spec(graph: OpGraph, name: str, header: list[str],
+               description: str | None = None) -> Imported:
+    """Structure ``graph`` into a spec, validate and analyse it, and check its parameter count."""
+    from cnnspec.analysis import analyze
+    from cnnspec.spec.load import from_yaml
+
+    items = compress_repeats(structure(graph))
+    text = to_yaml_text(name, graph.input_shape, items, header, description)
+    network = from_yaml(text, f"<imported {name}>")
+    report = analyze(network, include_aux=True)
+    totals = report.totals
+    if (totals.trainable_params, totals.non_trainable_params) != (graph.params, graph.buffers):
+        raise ExportError(
+            f"the imported spec has {totals.trainable_params:,} trainable parameters and "
+            f"{totals.non_trainable_params:,} running statistics, the model "
+            f"{graph.params:,} and {graph.buffers:,}",
+            hint="the model uses a layer cnnspec reads differently; please report it",
+        )
+    return Imported(text, report, graph.params, graph.buffers)

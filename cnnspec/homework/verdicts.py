@@ -1,0 +1,135 @@
+"""Verdicts: what ``cnnspec check`` says about each cell of an answer file.
+
+Room: consumers (homework). Plain frozen records with ``to_dict()``, so the
+CLI, the batch report and tests read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+from cnnspec.errors import Location
+
+
+class Verdict(str, Enum):
+    """The verdict on one cell."""
+
+    CORRECT = "correct"
+    WRONG = "wrong"
+    MISSING = "missing"
+
+
+class Rounding(str, Enum):
+    """How rounded figures (``3.2M``, ``~237``) are judged."""
+
+    EXACT = "exact"  # only exact numbers count; a rounded figure is wrong
+    NEAREST = "nearest"  # the true value must round to the figure (3.2M: 3.15M..3.25M)
+    LOOSE = "loose"  # within one unit of the last digit (truncated figures pass too)
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How strictly to grade.
+
+    ``mb_base``: what "MB" means (1024: MB = 1024^2 bytes, the lecture's ~237 MB;
+    1000: SI megabytes). ``mb_tolerance``: how many MB a memory figure may be off.
+    """
+
+    mb_base: int = 1024
+    mb_tolerance: Fraction = Fraction(1)
+    rounding: Rounding = Rounding.NEAREST
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A usual mistake the wrong value matches: a short label and the explanation."""
+
+    label: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"label": self.label, "text": self.text}
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """One cell: what was written, what is expected, the verdict and why."""
+
+    row: str
+    cell: str
+    verdict: Verdict
+    given: str
+    expected: str
+    formula: str
+    mistakes: list[Mistake] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    loc: Location | None = None
+
+    @property
+    def cell_id(self) -> str:
+        """``Conv:1.output``, ``total.weights``."""
+        return f"{self.row}.{self.cell}"
+
+    def why(self) -> list[str]:
+        """The explanation lines: the derivation, then each matched mistake, then notes."""
+        lines = []
+        if self.verdict is Verdict.WRONG:
+            lines.append(f"you wrote {self.given}; expected {self.expected}: {self.formula}")
+        elif self.verdict is Verdict.MISSING:
+            lines.append(f"no answer; expected {self.expected}: {self.formula}")
+        lines += [f"{m.label}: {m.text}" for m in self.mistakes]
+        lines += self.notes
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "row": self.row, "cell": self.cell, "verdict": self.verdict.value,
+            "given": self.given, "expected": self.expected, "formula": self.formula,
+            "mistakes": [m.to_dict() for m in self.mistakes], "notes": list(self.notes),
+            "where": str(self.loc) if self.loc is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A whole answer file, graded."""
+
+    submission: str
+    student: str
+    spec: str
+    conventions: str
+    cells: list[CellResult]
+
+    def count(self, verdict: Verdict) -> int:
+        """How many cells got ``verdict``."""
+        return sum(1 for c in self.cells if c.verdict is verdict)
+
+    @property
+    def score(self) -> float:
+        """Correct cells / asked cells (1.0 when nothing was asked)."""
+        return self.count(Verdict.CORRECT) / len(self.cells) if self.cells else 1.0
+
+    @property
+    def all_correct(self) -> bool:
+        """True when every asked cell is correct."""
+        return all(c.verdict is Verdict.CORRECT for c in self.cells)
+
+    def score_text(self) -> str:
+        """``score 29/31 (93.5%): 2 wrong, 0 missing``."""
+        right = self.count(Verdict.CORRECT)
+        return (f"score {right}/{len(self.cells)} ({100 * self.score:.1f}%): "
+                f"{self.count(Verdict.WRONG)} wrong, {self.count(Verdict.MISSING)} missing")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "submission": self.submission, "student": self.student, "spec": self.spec,
+            "conventions": self.conventions, "score": round(self.score, 4),
+            "correct": self.count(Verdict.CORRECT), "wrong": self.count(Verdict.WRONG),
+            "missing": self.count(Verdict.MISSING), "cells": [c.to_dict() for c in self.cells],
+        }
