@@ -1,17 +1,21 @@
 """Benchmark the NumPy engine against PyTorch (CPU) in the same process.
 
-Run with ``python benchmarks/bench_engine.py [--threads N]`` (not part of pytest).
+Run with ``python benchmarks/bench_engine.py [--threads N] [--repeats R]``
+(not part of pytest).
 
 * conv2d forward+backward, N=64, C=16, 32x32, 32 filters 3x3, pad 1, float32
   (target: within 2x of torch);
 * 2x2 max pooling (stride 2) forward+backward on the same input;
-* GEMM efficiency: FLOP/s of the conv layer (2*F*K*P per GEMM, K = C*HH*WW,
-  P = N*out_h*out_w) over NumPy's plain matmul FLOP/s on the same shapes.
+* GEMM efficiency: FLOP/s of each of the conv layer's three GEMMs
+  (2*F*K*P flops, K = C*HH*WW, P = N*out_h*out_w) on the operands the layer
+  really uses, over NumPy's plain matmul FLOP/s on the same shapes.
 
 Both libraries run with the same thread count: torch is set to the number
-of threads of NumPy's BLAS (read with threadpoolctl when installed).
-Timings are medians of several repeats after a warm-up; NumPy and torch
-run in alternating blocks so that load from other processes hits both alike.
+of threads of NumPy's BLAS (read with threadpoolctl when installed, which
+``--threads`` also uses to limit it). Each timing is reported as the median
+and the best of several repeats after a warm-up; NumPy and torch run in
+alternating blocks so that load from other processes hits both alike. On a
+shared machine the best-of figures are the steadier ones.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,12 +40,22 @@ from cnnspec.engine.functional.conv import conv2d_backward, conv2d_forward
 from cnnspec.engine.functional.pool import max_pool2d_backward, max_pool2d_forward
 from cnnspec.engine.im2col import im2col
 
-REPEATS = 15
 N, C, H, W, F, K = 64, 16, 32, 32, 32, 3
 
 
-def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Median wall time of ``fn()`` in milliseconds, after two warm-up calls."""
+class Timing(NamedTuple):
+    """Median and best wall time in milliseconds."""
+
+    median: float
+    best: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Timing:
+        return cls(statistics.median(seconds) * 1e3, min(seconds) * 1e3)
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall times of ``repeats`` calls of ``fn()`` in seconds, after two warm-up calls."""
     fn()
     fn()
     times = []
@@ -48,28 +63,13 @@ def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return times
 
 
-def backward_ms(make_cache: Callable[[], object], dout: np.ndarray) -> float:
-    """Median time of conv2d_backward alone (each cache serves one backward)."""
-    times = []
-    for i in range(REPEATS + 2):
-        cache = make_cache()
-        start = time.perf_counter()
-        conv2d_backward(dout, cache)
-        if i >= 2:  # warm-up
-            times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def paired_ms(
-    ours: Callable[[], object],
-    theirs: Callable[[], object] | None,
-    repeats: int = REPEATS,
-    rounds: int = 3,
-) -> tuple[float, float | None]:
-    """Median times of two functions, measured in alternating blocks.
+def paired(
+    ours: Callable[[], object], theirs: Callable[[], object] | None, repeats: int, rounds: int = 3
+) -> tuple[Timing, Timing | None]:
+    """Time two functions in alternating blocks.
 
     Blocks, not call-by-call alternation: OpenBLAS and OpenMP worker threads
     spin for a while after each call and would slow the other library down.
@@ -77,23 +77,19 @@ def paired_ms(
     other processes on the machine over both libraries.
     """
     if theirs is None:
-        return median_ms(ours, repeats), None
+        return Timing.of(timed(ours, repeats)), None
     a: list[float] = []
     b: list[float] = []
     per_round = max(1, repeats // rounds)
     for _ in range(rounds):
         for fn, sink in ((ours, a), (theirs, b)):
             time.sleep(0.2)
-            fn()
-            fn()  # warm-up
-            for _ in range(per_round):
-                start = time.perf_counter()
-                fn()
-                sink.append(time.perf_counter() - start)
-    return statistics.median(a) * 1e3, statistics.median(b) * 1e3
+            sink.extend(timed(fn, per_round))
+    return Timing.of(a), Timing.of(b)
 
 
 def blas_threads() -> tuple[int, str]:
+    """NumPy's BLAS thread count and a description of the library."""
     try:
         from threadpoolctl import threadpool_info
     except ModuleNotFoundError:
@@ -106,34 +102,19 @@ def blas_threads() -> tuple[int, str]:
     return int(info["num_threads"]), desc
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="limit NumPy's BLAS (via threadpoolctl) and torch to this many threads",
-    )
-    args = parser.parse_args()
-    if args.threads is not None:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ModuleNotFoundError:
-            sys.exit("--threads needs threadpoolctl")
-        with threadpool_limits(limits=args.threads, user_api="blas"):
-            run()
-    else:
-        run()
+def load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def run() -> None:
+def run(repeats: int) -> None:
     threads, blas = blas_threads()
     print(f"NumPy {np.__version__}, BLAS {blas}, {threads} thread(s)")
-    if hasattr(os, "getloadavg"):
-        print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if var in os.environ:
             print(f"  {var}={os.environ[var]}")
+    print(f"load average at start: {load()}")
     try:
         import torch
     except ModuleNotFoundError:
@@ -149,7 +130,6 @@ def run() -> None:
     b = rng.standard_normal(F, dtype=np.float32)
     out, _ = conv2d_forward(x, w, b, padding=1)
     dout = rng.standard_normal(out.shape, dtype=np.float32)
-
     pooled, _ = max_pool2d_forward(x, 2)
     dpool = rng.standard_normal(pooled.shape, dtype=np.float32)
 
@@ -190,25 +170,31 @@ def run() -> None:
             xt.grad = None
             fn.max_pool2d(xt, 2).backward(dpt)
 
-    fwd, t_fwd = paired_ms(ours_conv_fwd, torch_conv_fwd)
-    bwd = backward_ms(lambda: conv2d_forward(x, w, b, padding=1)[1], dout)
-    both, t_both = paired_ms(ours_conv, torch_conv)
-    pool_fwd, t_pool_fwd = paired_ms(ours_pool_fwd, torch_pool_fwd)
-    pool_both, t_pool_both = paired_ms(ours_pool, torch_pool)
-
     rows = [
-        ("conv 3x3 forward", fwd, t_fwd),
-        ("conv 3x3 backward", bwd, None),
-        ("conv 3x3 forward+backward", both, t_both),
-        ("max pool 2x2 forward", pool_fwd, t_pool_fwd),
-        ("max pool 2x2 forward+backward", pool_both, t_pool_both),
+        ("conv 3x3 forward", *paired(ours_conv_fwd, torch_conv_fwd, repeats)),
+        ("conv 3x3 forward+backward", *paired(ours_conv, torch_conv, repeats)),
+        ("max pool 2x2 forward", *paired(ours_pool_fwd, torch_pool_fwd, repeats)),
+        ("max pool 2x2 forward+backward", *paired(ours_pool, torch_pool, repeats)),
     ]
     print(f"\ninput N={N} C={C} {H}x{W}, conv {F} filters {K}x{K} pad 1, float32")
-    print(f"{'op':32s} {'numpy ms':>10s} {'torch ms':>10s} {'numpy/torch':>12s}")
+    print(f"{'':31s}   median over {repeats} runs        best of {repeats} runs")
+    head = f"{'numpy':>7s} {'torch':>7s} {'ratio':>7s}"
+    print(f"{'op':31s} {head}   {head}")
     for name, ours, theirs in rows:
-        t_txt = f"{theirs:10.2f}" if theirs is not None else f"{'-':>10s}"
-        r_txt = f"{ours / theirs:11.2f}x" if theirs is not None else f"{'-':>12s}"
-        print(f"{name:32s} {ours:10.2f} {t_txt} {r_txt}")
+        cells = [
+            f"{ours.median:7.2f}",
+            "      -",
+            "      -",
+            f"{ours.best:7.2f}",
+            "      -",
+            "      -",
+        ]
+        if theirs is not None:
+            cells[1], cells[4] = f"{theirs.median:7.2f}", f"{theirs.best:7.2f}"
+            cells[2] = f"{ours.median / theirs.median:6.2f}x"
+            cells[5] = f"{ours.best / theirs.best:6.2f}x"
+        print(f"{name:31s} {cells[0]} {cells[1]} {cells[2]}   {cells[3]} {cells[4]} {cells[5]}")
+    print("(times in ms; ratio = numpy / torch)")
 
     # GEMM efficiency -------------------------------------------------------
     # The three GEMMs of the layer on the operands the layer really uses
@@ -217,8 +203,8 @@ def run() -> None:
     # preallocated outputs, so page faults of new arrays do not count.
     cols = im2col(x, (K, K), padding=(1, 1, 1, 1))  # (C*HH*WW, P)
     k_rows, p = cols.shape
-    w2d = w.reshape(F, k_rows)
-    dout2d = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, p)
+    w2d = w.reshape(F, k_rows)  # (F, C*HH*WW)
+    dout2d = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, p)  # (F, P)
     flops = 2.0 * F * k_rows * p  # each of the three GEMMs
 
     def rand(*shape: int) -> np.ndarray:
@@ -229,29 +215,53 @@ def run() -> None:
         ("dW  dout @ cols^T", dout2d, cols.T, rand(F, p), rand(p, k_rows)),
         ("dcols  W^T @ dout", w2d.T, dout2d, rand(k_rows, F), rand(F, p)),
     ]
-    print(f"\nGEMM efficiency ({flops / 1e9:.3f} GFLOP each; GFLOP/s)")
+    print(f"\nGEMM efficiency ({flops / 1e9:.3f} GFLOP each), best of {repeats}, GFLOP/s")
     print(f"{'GEMM':20s} {'shape':>26s} {'in conv':>9s} {'plain':>9s} {'ratio':>7s}")
-    total_conv = total_plain = 0.0
     for name, a_conv, b_conv, a_plain, b_plain in gemms:
         buf = np.empty((a_conv.shape[0], b_conv.shape[1]), dtype=np.float32)
-        t_conv = median_ms(lambda a=a_conv, b=b_conv, o=buf: np.matmul(a, b, out=o))
-        t_plain = median_ms(lambda a=a_plain, b=b_plain, o=buf: np.matmul(a, b, out=o))
-        total_conv += t_conv
-        total_plain += t_plain
-        shape = f"({a_conv.shape[0]}x{a_conv.shape[1]})@({b_conv.shape[0]}x{b_conv.shape[1]})"
-        print(
-            f"{name:20s} {shape:>26s} {flops / t_conv / 1e6:9.1f} {flops / t_plain / 1e6:9.1f}"
-            f" {t_plain / t_conv:7.2f}"
+        t_conv, t_plain = paired(
+            lambda a=a_conv, b=b_conv, o=buf: np.matmul(a, b, out=o),
+            lambda a=a_plain, b=b_plain, o=buf: np.matmul(a, b, out=o),
+            repeats,
         )
+        shape = f"({a_conv.shape[0]}x{a_conv.shape[1]})@({b_conv.shape[0]}x{b_conv.shape[1]})"
+        conv_rate, plain_rate = flops / t_conv.best / 1e6, flops / t_plain.best / 1e6
+        print(
+            f"{name:20s} {shape:>26s} {conv_rate:9.1f} {plain_rate:9.1f} "
+            f"{conv_rate / plain_rate:7.2f}"
+        )
+    layer = rows[1][1]
     print(
-        f"whole layer fwd+bwd: {3 * flops / both / 1e6:.1f} GFLOP/s = "
-        f"{total_plain / both:.2f} of plain matmul (the rest is im2col, col2im, copies)"
+        f"whole conv layer fwd+bwd (best): {3 * flops / layer.best / 1e6:.1f} GFLOP/s "
+        "(the rest of the time is im2col, col2im and layout copies)"
     )
-    if hasattr(os, "getloadavg"):
-        print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    if t_both is not None:
-        verdict = "met" if both <= 2 * t_both else "NOT met"
-        print(f"\ntarget conv fwd+bwd within 2x of torch: {both / t_both:.2f}x ({verdict})")
+    print(f"load average at end: {load()}")
+    torch_both = rows[1][2]
+    if torch_both is not None:
+        ratio = layer.median / torch_both.median
+        verdict = "met" if ratio <= 2 else "NOT met"
+        print(f"\ntarget conv fwd+bwd within 2x of torch (median): {ratio:.2f}x ({verdict})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit NumPy's BLAS (via threadpoolctl) and torch to this many threads",
+    )
+    parser.add_argument("--repeats", type=int, default=15, help="timed runs per measurement")
+    args = parser.parse_args()
+    if args.threads is None:
+        run(args.repeats)
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ModuleNotFoundError:
+        sys.exit("--threads needs threadpoolctl")
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        run(args.repeats)
 
 
 if __name__ == "__main__":

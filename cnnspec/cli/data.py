@@ -32,7 +32,10 @@ def data() -> None:
 
 
 class RichDownloadProgress:
-    """Draws one rich progress bar per file on stderr and a status line when it ends."""
+    """One rich progress bar per file on stderr, then a status line per file.
+
+    The bar is drawn only on a terminal; redirected stderr gets the status lines alone.
+    """
 
     def __init__(self, console: Any):
         from rich.progress import (
@@ -46,7 +49,8 @@ class RichDownloadProgress:
 
         self.console = console
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                            TransferSpeedColumn(), TimeRemainingColumn(), console=console)
+                            TransferSpeedColumn(), TimeRemainingColumn(), console=console,
+                            transient=True, disable=not console.is_terminal)
         self.task: Any = None
 
     def __enter__(self) -> RichDownloadProgress:
@@ -68,7 +72,7 @@ class RichDownloadProgress:
         if self.task is not None:
             self.bar.remove_task(self.task)
             self.task = None
-        self.bar.console.print(f"{name}: {status}")
+        self.console.print(f"{name}: {status}", markup=False, highlight=False)
 
 
 @data.command("download")

@@ -18,7 +18,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("cnnspec.cli.analyze", "analyze", "Per-layer shapes, weights, MACs, memory."),
     "data": ("cnnspec.cli.data", "data", "Download data sets (MNIST, CIFAR-10); show one's sizes."),
     "validate": ("cnnspec.cli.analyze", "validate", "Check a spec's structure; print OK."),
+    "zoo": ("cnnspec.cli.zoo", "zoo", "List the shipped specs with parameters and MACs."),
+    "compare": ("cnnspec.cli.compare", "compare", "Specs side by side: size, MACs, memory."),
     "run": ("cnnspec.cli.run", "run", "Build in NumPy, time a forward/backward pass per layer."),
+    "calc": ("cnnspec.cli.calc", "calc", "Output size, parameters, receptive field: worked out."),
+    "conv": ("cnnspec.cli.handwork", "conv", "Convolve small matrices by hand, every window written."),
+    "pool": ("cnnspec.cli.handwork", "pool", "Max, average or stochastic pooling by hand."),
+    "explain": ("cnnspec.cli.explain", "explain", "Every number of an analysis as a derivation."),
+    "check": ("cnnspec.cli.check", "check", "Grade an answer table (or a folder of them)."),
 }
 
 

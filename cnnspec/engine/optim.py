@@ -93,7 +93,6 @@ class Optimizer:
         self.t = 0
         self._state: dict[str, dict[str, np.ndarray]] = {slot: {} for slot in self.slots}
 
-    # ------------------------------------------------------------------ step
     def _effective_grads(
         self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
     ) -> dict[str, np.ndarray]:
@@ -146,7 +145,6 @@ class Optimizer:
             store[name] = np.zeros_like(like)
         return store[name]
 
-    # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of all state as plain arrays (np.savez-able, no pickle)."""
         state = {"t": np.array(self.t, dtype=np.int64)}
@@ -408,13 +406,10 @@ def make_optimizer(
                 "beta2": beta2, "eps": eps}  # fmt: skip
     accepted = inspect.signature(cls).parameters
     options = {k: v for k, v in specific.items() if v is not None}
+    takes = ", ".join(p for p in specific if p in accepted) or "only the common options"
     for option in options:
         if option not in accepted:
-            takes = [p for p in specific if p in accepted]
             raise EngineError(
-                f"optimizer {key!r} has no option {option!r}",
-                hint=f"it takes: {', '.join(takes)}"
-                if takes
-                else "it takes only the common options",
+                f"optimizer {key!r} has no option {option!r}", hint=f"it takes: {takes}"
             )
     return cls(lr, weight_decay=weight_decay, clip_norm=clip_norm, frozen=frozen, **options)

@@ -96,7 +96,7 @@ class _Structurer:
         return [] if layer is None else [layer]
 
     def walk(self, value: str, stop: str | None) -> tuple[list[Any], str]:
-        """Items from ``value`` on, until ``stop`` (or an output); returns them and the last value."""
+        """Items from ``value`` on until ``stop`` (or an output), and the last value reached."""
         items: list[Any] = []
         target = stop or self.graph.output
         while True:

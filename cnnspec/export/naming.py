@@ -15,7 +15,11 @@ fc          ``weight``, ``bias`` (when counted)         (in, out), (out,)
 batchnorm   ``weight``, ``bias``, ``running_mean``,     (C,) each
             ``running_var``
 subsample   ``weight``, ``bias``                        (C,) each
+table_conv  ``weight``, ``bias`` (when counted)         (links, FH, FW), (K,)
 ==========  ==========================================  ==============================
+
+A ``table_conv`` (LeNet-5's C3) stores one FH x FW kernel per connection, in the
+order of its table: filter 0's input channels first, then filter 1's, and so on.
 
 PyTorch stores an FC weight as (out, in): exporters transpose it. Row names may
 hold characters Python identifiers cannot (``:``, ``#``, ``(``); the
@@ -70,6 +74,13 @@ def leaf_params(leaf: Leaf) -> list[ParamSpec]:
         specs = [ParamSpec(param_key(row.name, "weight"), (k, c_in // node.groups, fh, fw))]
         if row.biases:
             specs.append(ParamSpec(param_key(row.name, "bias"), (k,)))
+        return specs
+    if row.kind == "table_conv":
+        fh, fw = node.kernel
+        links = sum(len(channels) for channels in node.connections)
+        specs = [ParamSpec(param_key(row.name, "weight"), (links, fh, fw))]
+        if row.biases:
+            specs.append(ParamSpec(param_key(row.name, "bias"), (row.output[-1],)))
         return specs
     if row.kind == "fc":
         n_in, n_out = math.prod(row.input), row.output[0]

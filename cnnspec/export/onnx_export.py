@@ -21,9 +21,19 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
-from cnnspec.export.naming import param_key
+from cnnspec.export.naming import leaf_params, param_key
 from cnnspec.export.padding import conv_window, pool_window
-from cnnspec.export.plan import AuxStep, Chain, ConcatStep, Leaf, ResidualStep, Step, build_plan
+from cnnspec.export.plan import (
+    AuxStep,
+    Chain,
+    ConcatStep,
+    DualPathStep,
+    Leaf,
+    ResidualStep,
+    Step,
+    build_plan,
+    leaves,
+)
 from cnnspec.export.torch_layers import pool_ceil
 from cnnspec.spec.tree import Network
 
@@ -96,6 +106,8 @@ class _Graph:
         if isinstance(step, ConcatStep):
             outs = [self.chain(branch, x) for branch in step.branches]
             return self.node("Concat", outs, step.merge_row.name, axis=1)
+        if isinstance(step, DualPathStep):
+            return self.dual_path(step, x)
         if isinstance(step, AuxStep):
             return x  # auxiliary heads are training-only; the inference graph leaves them out
         raise ExportError(f"cannot export {type(step).__name__} to ONNX")  # pragma: no cover
@@ -117,6 +129,8 @@ class _Graph:
             return self.node("Dropout", [x, ratio], out)
         if kind == "conv":
             return self.conv(node, row, x)
+        if kind == "table_conv":
+            return self.table_conv(node, row, x)
         if kind == "pool":
             return self.pool(node, row, x)
         if kind == "global_pool":
@@ -171,6 +185,41 @@ class _Graph:
         return self.node("Conv", inputs, row.name, kernel_shape=list(win.kernel),
                          strides=list(win.stride), dilations=list(win.dilation), pads=pads,
                          group=node.groups)
+
+    def table_conv(self, node: Any, row: LayerRecord, x: str) -> str:
+        """ScatterND puts one kernel per connection into a zero (K, C, FH, FW) kernel."""
+        import numpy as np
+
+        win = pool_window(node)
+        k, c = row.output[-1], row.input[-1]
+        index = np.array([[f, i] for f, channels in enumerate(node.connections)
+                          for i in channels], dtype=np.int64)
+        zeros = self.constant(f"{row.name}/zeros", np.zeros((k, c, *win.kernel), np.float32))
+        kernel = self.node("ScatterND", [zeros, self.constant(f"{row.name}/index", index),
+                                         self.param(row, "weight")], f"{row.name}/kernel")
+        inputs = [x, kernel] + ([self.param(row, "bias")] if row.biases else [])
+        top, bottom, left, right = win.pads
+        return self.node("Conv", inputs, row.name, kernel_shape=list(win.kernel),
+                         strides=list(win.stride), pads=[top, left, bottom, right])
+
+    def dual_path(self, step: DualPathStep, x: str) -> str:
+        """``[s_res + y_res | s_dense | y_dense]``: Slice, Add and Concat."""
+        import numpy as np
+
+        y = self.chain(step.body, x)
+        s = self.chain(step.shortcut, x)
+        name = step.merge_row.name
+        cut = {"res": (0, step.out), "dense": (step.out, np.iinfo(np.int64).max)}
+        parts = {}
+        for what, (start, end) in cut.items():
+            starts = self.constant(f"{name}/{what}_start", np.array([start], np.int64))
+            ends = self.constant(f"{name}/{what}_end", np.array([end], np.int64))
+            axes = self.constant(f"{name}/{what}_axes", np.array([1], np.int64))
+            for source, tag in ((y, "y"), (s, "x")):
+                parts[tag + what] = self.node("Slice", [source, starts, ends, axes],
+                                              f"{name}/{tag}_{what}")
+        added = self.node("Add", [parts["xres"], parts["yres"]], f"{name}/res")
+        return self.node("Concat", [added, parts["xdense"], parts["ydense"]], name, axis=1)
 
     def pool(self, node: Any, row: LayerRecord, x: str) -> str:
         win = pool_window(node)
@@ -252,11 +301,31 @@ def build_onnx(network: Network, report: Report, arrays: dict[str, Any]) -> Any:
 
 
 def initial_arrays(network: Network, report: Report, seed: int = 0) -> dict[str, Any]:
-    """Seeded random weights in the engine's layout: the NumPy engine's own initialisation.
+    """Seeded random weights in the engine's layout (used when no checkpoint is given).
 
-    He (Kaiming normal) for ReLU networks, Xavier for sigmoid/tanh ones; zero biases; batch
-    norm weight 1, bias 0, running mean 0, running variance 1.
+    He (Kaiming normal, ``std = sqrt(2 / fan_in)``) for conv, table-conv and FC weights;
+    zero biases; batch norm weight 1, bias 0, running mean 0, running variance 1; LeNet
+    subsampling weight 1/area (a plain average), bias 0. Auxiliary heads are included.
     """
-    from cnnspec.engine.model import build
+    import numpy as np
 
-    return build(network, seed=seed, report=report).state_dict()
+    from cnnspec.engine.init import he_normal
+
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, Any] = {}
+    for leaf in leaves(build_plan(network, report)):
+        for spec in leaf_params(leaf):
+            param = spec.key.rpartition(".")[2]
+            if param == "weight" and leaf.row.kind in ("conv", "fc", "table_conv"):
+                fan_in = spec.shape[0] if leaf.row.kind == "fc" else (
+                    math.prod(spec.shape[1:]) if leaf.row.kind == "conv" else
+                    spec.size // leaf.row.output[-1])
+                arrays[spec.key] = he_normal(spec.shape, fan_in=max(1, fan_in), rng=rng)
+            elif param == "weight" and leaf.row.kind == "subsample":
+                area = math.prod(leaf.node.kernel)
+                arrays[spec.key] = np.full(spec.shape, 1.0 / area, np.float32)
+            elif param in ("weight", "running_var"):
+                arrays[spec.key] = np.ones(spec.shape, np.float32)
+            else:
+                arrays[spec.key] = np.zeros(spec.shape, np.float32)
+    return arrays

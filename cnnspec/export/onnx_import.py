@@ -19,27 +19,31 @@ from typing import Any
 
 from cnnspec.errors import ExportError, Location
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
+from cnnspec.export.notation_text import (
+    adaptive_text,
+    batchnorm_text,
+    conv_text,
+    dropout_text,
+    fc_text,
+    lrn_text,
+    pool_text,
+    subsample_text,
+)
 from cnnspec.export.onnx_export import require_onnx
 from cnnspec.export.spec_yaml import Imported, write_spec
 
 SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Softmax": "SM",
           "Flatten": "Flatten", "Reshape": "Flatten", "GlobalAveragePool": "GAP",
           "GlobalMaxPool": "GMP"}
-SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Constant", "Cast", "Slice",
-             "ConstantOfShape", "Mul", "Div", "Add", "Sub"}
-
-
-def pair(values: list[int]) -> Any:
-    """``[3, 3]`` -> ``3``; ``[3, 1]`` -> ``"3x1"``."""
-    return values[0] if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
 
 class _Reader:
     def __init__(self, model: Any, where: Location):
-        from onnx import numpy_helper
+        from onnx import numpy_helper, shape_inference
 
         self.where = where
         graph = model.graph
+        self.shapes = _value_shapes(shape_inference.infer_shapes(model).graph)
         self.consts: dict[str, Any] = {t.name: numpy_helper.to_array(t)
                                        for t in graph.initializer}
         for node in graph.node:
@@ -117,7 +121,7 @@ class _Reader:
         if op == "Dropout":
             ratio = self.const(node.input[1]) if len(node.input) > 1 and node.input[1] else None
             p = float(ratio) if ratio is not None else float(a.get("ratio", 0.5))
-            return self.emit(node, out, sources[:1], {"dropout": {"p": round(p, 6)}})
+            return self.emit(node, out, sources[:1], dropout_text(p))
         if op == "Conv":
             return self.conv(node, a, sources)
         if op == "Pad":
@@ -131,10 +135,12 @@ class _Reader:
         if op == "BatchNormalization":
             return self.batchnorm(node, a, sources)
         if op == "LRN":
-            m = int(a["size"])
-            args = {"size": m, "alpha": float(a.get("alpha", 1e-4)) / m,
-                    "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))}
-            return self.emit(node, out, sources, {"lrn": args})
+            m = int(a["size"])  # odd sizes match the lecture formula with alpha / m
+            text = lrn_text(m, float(a.get("alpha", 1e-4)) / m, float(a.get("beta", 0.75)),
+                            float(a.get("bias", 1.0)))
+            return self.emit(node, out, sources, text)
+        if op == "Mul" and self.stochastic_pool(node, sources):
+            return None
         if op == "Add" and len(sources) == 2:
             return self.emit(node, out, sources, merge="add")
         if op == "Concat":
@@ -157,31 +163,35 @@ class _Reader:
         pads = list(a.get("pads", [0, 0, 0, 0]))
         if pre_pads is not None:
             pads = [p + q for p, q in zip(pads, pre_pads, strict=True)]
-        args: dict[str, Any] = {"kernel": pair([kh, kw]), "filters": int(k)}
         strides = list(a.get("strides", [1, 1]))
-        if strides != [1, 1]:
-            args["stride"] = pair(strides)
+        dilations = list(a.get("dilations", [1, 1]))
         auto = a.get("auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else auto
-        if auto in ("SAME_UPPER", "SAME_LOWER"):
-            args["padding"] = "same"
+        padding: tuple[int, int] | str = (pads[0], pads[1])
+        if auto in ("SAME_UPPER", "SAME_LOWER") or self.is_same(node.input[0], pads, (kh, kw),
+                                                                 strides, dilations):
+            padding = "same"
         elif pads[0] != pads[2] or pads[1] != pads[3]:
             raise self.fail(node, f"its padding {pads} differs at the two ends",
                             "cnnspec pads both ends alike (or 'same')")
-        elif pads[:2] != [0, 0]:
-            args["padding"] = pair(pads[:2])
-        dilations = list(a.get("dilations", [1, 1]))
-        if dilations != [1, 1]:
-            args["dilation"] = pair(dilations)
-        if int(a.get("group", 1)) != 1:
-            args["groups"] = int(a["group"])
         has_bias = len(node.input) > 2 and bool(node.input[2])
-        if not has_bias:
-            args["bias"] = False
-        if pad_value:
-            args["pad_value"] = pad_value
+        text = conv_text((kh, kw), int(k), stride=strides, padding=padding,
+                         dilation=dilations, groups=int(a.get("group", 1)), bias=has_bias,
+                         pad_value=pad_value)
         params = weight.size + (int(k) if has_bias else 0)
-        self.emit(node, node.output[0], sources[:1], {"conv": args}, params=params)
+        self.emit(node, node.output[0], sources[:1], text, params=params)
+
+    def is_same(self, value: str, pads: list[int], kernel: tuple[int, int],
+                strides: list[int], dilations: list[int]) -> bool:
+        """True when uneven ``pads`` are TensorFlow's 'same' padding for this input."""
+        from cnnspec.analysis.shapes import same_padding
+
+        shape = self.shapes.get(value)
+        if (pads[0] == pads[2] and pads[1] == pads[3]) or shape is None or len(shape) != 4:
+            return False
+        h, w = shape[2], shape[3]
+        return (same_padding(h, kernel[0], strides[0], dilations[0]) == (pads[0], pads[2])
+                and same_padding(w, kernel[1], strides[1], dilations[1]) == (pads[1], pads[3]))
 
     def pad(self, index: int, node: Any, a: dict[str, Any], sources: list[str]) -> None:
         import numpy as np
@@ -212,15 +222,10 @@ class _Reader:
                             "cnnspec pads both ends alike")
         if node.op_type == "AveragePool" and self.subsample(node, kernel, strides, sources):
             return
-        args: dict[str, Any] = {"kernel": pair(kernel)}
-        if strides != kernel:
-            args["stride"] = pair(strides)
-        if pads[:2] != [0, 0]:
-            args["padding"] = pair(pads[:2])
-        if int(a.get("ceil_mode", 0)):
-            args["ceil_mode"] = True
-        name = "mpool" if node.op_type == "MaxPool" else "apool"
-        self.emit(node, node.output[0], sources, {name: args})
+        mode = "max" if node.op_type == "MaxPool" else "avg"
+        text = pool_text(mode, kernel, stride=strides, padding=pads[:2],
+                         ceil=bool(a.get("ceil_mode", 0)))
+        self.emit(node, node.output[0], sources, text)
 
     def subsample(self, node: Any, kernel: list[int], strides: list[int],
                   sources: list[str]) -> bool:
@@ -237,12 +242,31 @@ class _Reader:
             return False
         for part in (area_mul, scale_mul, bias_add):
             self.fused.add(self.nodes.index(part))
-        args: dict[str, Any] = {"kernel": pair(kernel)}
-        if strides != kernel:
-            args["stride"] = pair(strides)
-        self.emit(node, bias_add.output[0], sources, {"subsample": args},
+        self.emit(node, bias_add.output[0], sources, subsample_text(kernel, strides),
                   params=weight.size + bias.size)
         self.alias[node.output[0]] = self.alias[bias_add.output[0]]
+        return True
+
+    def stochastic_pool(self, node: Any, sources: list[str]) -> bool:
+        """Mul(x, x) -> AveragePool, AveragePool(x) -> Max(tiny), Div: stochastic pooling."""
+        x = node.input[0]
+        if node.input[1] != x:
+            return False
+        num = self.only_user(node.output[0], "AveragePool")
+        div = num and self.only_user(num.output[0], "Div")
+        den = next((d for d in self.consumers.get(x, []) if d.op_type == "AveragePool"
+                    and (m := self.only_user(d.output[0], "Max"))
+                    and self.only_user(m.output[0], "Div") is div), None)
+        if not div or den is None or self.attrs(num) != self.attrs(den):
+            return False
+        safe = self.consumers[den.output[0]][0]
+        for part in (num, den, safe, div):
+            self.fused.add(self.nodes.index(part))
+        a = self.attrs(num)
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        text = pool_text("stochastic", list(a["kernel_shape"]), stride=list(a.get("strides",
+                         [1, 1])), padding=pads[:2], ceil=bool(a.get("ceil_mode", 0)))
+        self.emit(node, div.output[0], [x], text)
         return True
 
     def gemm(self, node: Any, a: dict[str, Any], sources: list[str]) -> None:
@@ -254,44 +278,54 @@ class _Reader:
             raise self.fail(node, "alpha or beta is not 1", "fold the scale into the weights")
         units = weight.shape[0] if a.get("transB", 0) else weight.shape[1]
         bias = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        args: dict[str, Any] = {"units": int(units)}
-        if bias is None:
-            args["bias"] = False
-        self.emit(node, node.output[0], sources[:1], {"fc": args},
+        self.emit(node, node.output[0], sources[:1], fc_text(int(units), bias is not None),
                   params=weight.size + (bias.size if bias is not None else 0))
 
     def matmul(self, node: Any, sources: list[str]) -> None:
+        if len(self.shapes.get(node.input[0], [])) == 4:
+            return self.adaptive_pool(node, sources)
         weight = self.const(node.input[1])
         if weight is None or weight.ndim != 2:
             raise self.fail(node, "multiplies by something other than a weight matrix",
                             "cnnspec reads MatMul as an FC layer: x @ W with W (in, out)")
         add = self.only_user(node.output[0], "Add")
         bias = self.const(add.input[1]) if add is not None else None
-        args: dict[str, Any] = {"units": int(weight.shape[1])}
-        output = node.output[0]
-        params = weight.size
+        output, params, has_bias = node.output[0], weight.size, False
         if bias is not None and bias.size == weight.shape[1]:
             self.fused.add(self.nodes.index(add))
-            output, params = add.output[0], params + bias.size
-        else:
-            args["bias"] = False
-        self.emit(node, output, sources[:1], {"fc": args}, params=params)
+            output, params, has_bias = add.output[0], params + bias.size, True
+        self.emit(node, output, sources[:1], fc_text(int(weight.shape[1]), has_bias),
+                  params=params)
         self.alias[node.output[0]] = self.alias[output]
+
+    def adaptive_pool(self, node: Any, sources: list[str]) -> None:
+        """MatMul(x, A_w^T) -> MatMul(A_h, .): adaptive average pooling with uneven bins."""
+        cols = self.const(node.input[1])
+        rows_mul = self.only_user(node.output[0], "MatMul")
+        rows = self.const(rows_mul.input[0]) if rows_mul is not None else None
+        if cols is None or rows is None or cols.ndim != 2 or rows.ndim != 2:
+            raise self.fail(node, "multiplies a volume by something other than pooling bins",
+                            "cnnspec reads MatMul on a volume only as adaptive average pooling")
+        self.fused.add(self.nodes.index(rows_mul))
+        self.emit(node, rows_mul.output[0], sources[:1],
+                  adaptive_text((rows.shape[0], cols.shape[1])))
+        self.alias[node.output[0]] = self.alias[rows_mul.output[0]]
 
     def batchnorm(self, node: Any, a: dict[str, Any], sources: list[str]) -> None:
         scale = self.const(node.input[1])
         if scale is None:
             raise self.fail(node, "its scale is not an initializer",
                             "export the model in inference mode with its weights")
-        args: dict[str, Any] = {}
-        eps, momentum = float(a.get("epsilon", 1e-5)), 1.0 - float(a.get("momentum", 0.9))
-        if abs(eps - 1e-5) > 1e-12:
-            args["eps"] = eps
-        if abs(momentum - 0.1) > 1e-6:
-            args["momentum"] = round(momentum, 6)
+        text = batchnorm_text(float(a.get("epsilon", 1e-5)), 1.0 - float(a.get("momentum", 0.9)))
         c = int(scale.size)
-        self.emit(node, node.output[0], sources[:1], {"bn": args} if args else "BN",
+        self.emit(node, node.output[0], sources[:1], text,
                   params=2 * c, buffers=2 * c)
+
+
+def _value_shapes(graph: Any) -> dict[str, list[int]]:
+    """Inferred shapes of the graph's values (0 for an unknown dimension)."""
+    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in [*graph.value_info, *graph.input, *graph.output]}
 
 
 def read_onnx(path: str | Path, name: str | None = None) -> Imported:
@@ -308,9 +342,9 @@ def read_onnx(path: str | Path, name: str | None = None) -> Imported:
                           "check that the file is a .onnx model") from None
     graph = _Reader(model, where).run()
     name = name or model.graph.name or path.stem
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     header = [f"Imported by `cnnspec import` from {path.name} "
-              f"({model.producer_name or 'unknown producer'}, opset "
-              f"{max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), default=0)}).",
+              f"({model.producer_name or 'unknown producer'}, opset {opset}).",
               f"The ONNX model holds {graph.params:,} trainable parameters and "
               f"{graph.buffers:,} running statistics; this spec's analysis agrees."]
     return write_spec(graph, name, header)

@@ -10,7 +10,7 @@ those rows in the same order gives every node its record (its unique
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
@@ -18,7 +18,7 @@ from cnnspec.errors import ExportError
 from cnnspec.spec.tree import Network
 
 LEAF_KINDS = ("conv", "pool", "global_pool", "adaptive_pool", "fc", "relu", "sigmoid", "tanh",
-              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample")
+              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample", "table_conv")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,21 @@ class ConcatStep:
 
 
 @dataclass(frozen=True)
+class DualPathStep:
+    """DPN's block: ``[x_res + y_res | x_dense | y_dense]`` with ``y = body(x)``.
+
+    ``x`` is the input, or ``shortcut(x)`` when the block projects; the first ``out``
+    channels of each are the residual path.
+    """
+
+    row: LayerRecord
+    body: Chain
+    shortcut: Chain
+    merge_row: LayerRecord
+    out: int
+
+
+@dataclass(frozen=True)
 class AuxStep:
     """An auxiliary head: reads the tensor passing by, feeds nothing forward."""
 
@@ -65,18 +80,24 @@ class AuxStep:
     head: Chain
 
 
-Step = Leaf | Chain | ResidualStep | ConcatStep | AuxStep
+Step = Leaf | Chain | ResidualStep | ConcatStep | DualPathStep | AuxStep
 
 
 @dataclass
 class _Rows:
     """The report's rows, handed out in order with a check of their kind."""
 
-    rows: Iterator[LayerRecord]
-    taken: list[LayerRecord] = field(default_factory=list)
+    rows: list[LayerRecord]
+    at: int = 0
+
+    def peek(self, ahead: int) -> LayerRecord | None:
+        """The row ``ahead`` places after the next one, without taking it."""
+        index = self.at + ahead
+        return self.rows[index] if index < len(self.rows) else None
 
     def take(self, kind: str, node: Any) -> LayerRecord:
-        row = next(self.rows, None)
+        row = self.peek(0)
+        self.at += 1
         if row is None or row.kind != kind:
             got = "the end of the report" if row is None else f"row {row.name} ({row.kind})"
             raise ExportError(
@@ -84,13 +105,12 @@ class _Rows:
                 f"expected a {kind} row, found {got}",
                 hint="this is a cnnspec bug; please report it with the spec",
             )
-        self.taken.append(row)
         return row
 
 
 def build_plan(network: Network, report: Report) -> Chain:
     """The whole network as a :class:`Chain` of steps, each with its analysis row."""
-    rows = _Rows(iter(report.layers))
+    rows = _Rows(list(report.layers))
     return Chain(_steps(network.layers, rows))
 
 
@@ -131,6 +151,16 @@ def _step(node: Any, rows: _Rows) -> Step | None:
     if kind == "aux":
         row = rows.take("aux", node)
         return AuxStep(row, Chain(_steps(node.layers, rows)))
+    if kind == "transition":
+        row = rows.take("transition", node)
+        conv = rows.peek(2)  # BN, ReLU, then the 1x1 conv whose filters the analysis chose
+        assert conv is not None
+        return Chain(_steps(node.expand(conv.output[-1]), rows), row)
+    if kind == "dual_path":
+        row = rows.take("dual_path", node)
+        body = Chain(_steps(node.expand_body(), rows))
+        shortcut = Chain(_steps(node.expand_projection(), rows))
+        return DualPathStep(row, body, shortcut, rows.take("dual_path_merge", node), node.out)
     raise ExportError(f"cnnspec cannot export {node.type_name} layers ({kind!r}) yet",
                       hint="write the block out with residual/concat/conv layers")
 
@@ -142,7 +172,7 @@ def leaves(step: Step) -> Iterator[Leaf]:
     elif isinstance(step, Chain):
         for child in step.steps:
             yield from leaves(child)
-    elif isinstance(step, ResidualStep):
+    elif isinstance(step, (ResidualStep, DualPathStep)):
         yield from leaves(step.body)
         yield from leaves(step.shortcut)
     elif isinstance(step, ConcatStep):

@@ -25,29 +25,56 @@ class Imported:
     source_buffers: int
 
 
+def _best_run(items: list[Any], i: int) -> tuple[int, int]:
+    """``(period, count)`` of the longest repetition starting at ``items[i]``."""
+    best = (1, 1)
+    for period in (1, 2, 3):
+        unit = items[i:i + period]
+        if len(unit) < period:
+            break
+        count = 1
+        while items[i + count * period:i + (count + 1) * period] == unit:
+            count += 1
+        if count > 1 and period * count > best[0] * best[1]:
+            best = (period, count)
+    return best
+
+
 def compress_repeats(items: list[Any]) -> list[Any]:
-    """Runs of identical consecutive items (or pairs, triples) as ``{repeat: n, layers: [...]}``."""
+    """Runs of identical consecutive items (or pairs, triples) as ``{repeat: n, layers: [...]}``.
+
+    A run of plain layers only is left as it is, and a run does not start at a plain layer
+    when starting one later covers as much (``[block, ReLU] x 3`` rather than ``[ReLU, block]``).
+    """
     out: list[Any] = []
     i = 0
     while i < len(items):
-        best = (1, 1)  # (period, count)
-        for period in (1, 2, 3):
-            unit = items[i:i + period]
-            if len(unit) < period:
-                break
-            count = 1
-            while items[i + count * period:i + (count + 1) * period] == unit:
-                count += 1
-            if count > 1 and period * count > best[0] * best[1]:
-                best = (period, count)
-        period, count = best
-        if count > 1 and not all(isinstance(x, str) for x in items[i:i + period]):
-            out.append({"repeat": count, "layers": items[i:i + period]})
+        period, count = _best_run(items, i)
+        unit = items[i:i + period]
+        if count > 1 and isinstance(items[i], str) and i + 1 < len(items):
+            later = _best_run(items, i + 1)
+            if later[0] * later[1] >= period * count:
+                count = 1
+        if count > 1 and not all(isinstance(x, str) for x in unit):
+            out.append({"repeat": count, "layers": unit})
             i += period * count
         else:
             out.append(items[i])
             i += 1
     return out
+
+
+def joined(items: Any, top: bool = True) -> Any:
+    """Nested lists of layer strings joined into one network string (``Conv(...)-BN-ReLU``)."""
+    if isinstance(items, list):
+        parts = [joined(x, False) for x in items]
+        if not top and parts and all(isinstance(x, str) for x in parts):
+            return "-".join(parts)
+        return parts
+    if isinstance(items, dict):
+        return {k: [joined(b, False) if b else [] for b in v] if k == "branches" else
+                (v if k == "repeat" else joined(v, False)) for k, v in items.items()}
+    return items
 
 
 def to_yaml_text(name: str, input_shape: tuple[int, ...], items: list[Any],
@@ -60,8 +87,8 @@ def to_yaml_text(name: str, input_shape: tuple[int, ...], items: list[Any],
         doc["description"] = description
     doc["input"] = "x".join(map(str, input_shape))
     doc["conventions"] = "pytorch"
-    doc["architecture"] = items
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100,
+    doc["architecture"] = joined(items)
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1000,
                           allow_unicode=True)
     return "".join(f"# {line}\n" for line in header) + body
 

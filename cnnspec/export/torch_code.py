@@ -23,7 +23,16 @@ from dataclasses import dataclass, field
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.errors import ExportError
 from cnnspec.export.naming import attribute_name, class_name, leaf_params
-from cnnspec.export.plan import AuxStep, Chain, ConcatStep, Leaf, ResidualStep, Step, build_plan
+from cnnspec.export.plan import (
+    AuxStep,
+    Chain,
+    ConcatStep,
+    DualPathStep,
+    Leaf,
+    ResidualStep,
+    Step,
+    build_plan,
+)
 from cnnspec.export.torch_layers import HELPERS, comment, leaf_entries
 from cnnspec.spec.tree import Network
 
@@ -79,6 +88,10 @@ class _Generator:
             self.forward_lines.append(f"{INDENT}aux.append(self.{name}(x))  "
                                       f"# {nchw(step.row.output)}")
             return
+        if isinstance(step, Chain) and holds_aux(step):
+            for child in step.steps:  # a group holding an aux head is unrolled here
+                self.top_level(child)
+            return
         row = step.row
         name = self.attr(row) if row is not None else attribute_name("block", self.taken)
         self.add_attribute(name, self.block_expr(step, name, 0))
@@ -120,6 +133,21 @@ class _Generator:
             if step.shortcut.steps:
                 short = self.chain_expr(step.shortcut, f"{path}.shortcut", level + 1)
                 lines.append(f"{pad}shortcut={short[0]}")
+                lines.extend(short[1:])
+                lines[-1] += ","
+            lines.append(f"{INDENT * level})")
+            return lines
+        if isinstance(step, DualPathStep):
+            self.helpers.add("DualPath")
+            pad = INDENT * (level + 1)
+            lines = [f"DualPath(  # {block_comment(step.row)}", f"{pad}out={step.out},"]
+            body = self.chain_expr(step.body, f"{path}.body", level + 1)
+            lines.append(f"{pad}body={body[0]}")
+            lines.extend(body[1:])
+            lines[-1] += ","
+            if step.shortcut.steps:
+                short = self.chain_expr(step.shortcut, f"{path}.projection", level + 1)
+                lines.append(f"{pad}projection={short[0]}")
                 lines.extend(short[1:])
                 lines[-1] += ","
             lines.append(f"{INDENT * level})")
@@ -168,6 +196,12 @@ class _Generator:
             lines[-1] += ","
         lines.append(f"{INDENT * level})")
         return lines
+
+
+def holds_aux(chain: Chain) -> bool:
+    """True when an auxiliary head sits in ``chain`` or in a group inside it."""
+    return any(isinstance(s, AuxStep) or (isinstance(s, Chain) and holds_aux(s))
+               for s in chain.steps)
 
 
 def sum_size(shape: tuple[int, ...]) -> int:
@@ -230,7 +264,8 @@ def generate_torch(network: Network, report: Report) -> str:
     parts += ["from collections.abc import Mapping", "from typing import Any", "",
               "import torch", "from torch import nn", "", f"INPUT_SHAPE = {input_shape}"
               "  # (C, H, W) of one example", ""]
-    for helper in ("seq", "Residual", "Concat", "Subsample", "StochasticPool2d"):
+    for helper in ("seq", "Residual", "Concat", "DualPath", "TableConv", "Subsample",
+                   "StochasticPool2d"):
         if helper in gen.helpers:
             parts.append(HELPERS[helper].rstrip() + "\n")
     parts.append(_class_source(cls, network, gen))

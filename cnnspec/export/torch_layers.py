@@ -85,6 +85,16 @@ def leaf_entries(leaf: Leaf, conventions) -> list[Entry]:
         extra = "" if node.eps == 1e-5 else f", eps={node.eps:g}"
         extra += "" if node.momentum == 0.1 else f", momentum={node.momentum:g}"
         return [Entry("", f"nn.BatchNorm{dims}({row.output[-1]}{extra})")]
+    if kind == "table_conv":
+        win = pool_window(node)
+        args = [str(row.input[-1]), pair_text(win.kernel), repr(node.connections)]
+        if win.stride != (1, 1):
+            args.append(f"stride={pair_text(win.stride)}")
+        if win.pair != (0, 0):
+            args.append(f"padding={pair_text(win.pair)}")
+        if not row.biases:
+            args.append("bias=False")
+        return [Entry("", f"TableConv({', '.join(args)})", "TableConv")]
     if kind == "subsample":
         win = pool_window(node)
         return [Entry("", f"Subsample({row.output[-1]}, {pair_text(win.kernel)}, "
@@ -192,6 +202,60 @@ class Subsample(nn.Module):
         area = self.kernel_size[0] * self.kernel_size[1]
         block_sum = nn.functional.avg_pool2d(x, self.kernel_size, self.stride) * area
         return block_sum * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+''',
+    "TableConv": '''
+class TableConv(nn.Module):
+    """A convolution whose filter k reads only the input channels ``connections[k]``.
+
+    ``weight`` holds one kernel per connection (filter 0's channels first), so the
+    parameter count is that of the table, not of a full convolution.
+    """
+
+    cnnspec_kind = "table_conv"
+
+    def __init__(self, in_channels: int, kernel_size: int | tuple[int, int],
+                 connections: list[list[int]], stride: int | tuple[int, int] = 1,
+                 padding: int | tuple[int, int] = 0, bias: bool = True) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.kernel_size = nn.modules.utils._pair(kernel_size)
+        self.stride = nn.modules.utils._pair(stride)
+        self.padding = nn.modules.utils._pair(padding)
+        self.connections = [list(channels) for channels in connections]
+        filters = [k for k, channels in enumerate(connections) for _ in channels]
+        inputs = [c for channels in connections for c in channels]
+        self.register_buffer("filter_index", torch.tensor(filters), persistent=False)
+        self.register_buffer("input_index", torch.tensor(inputs), persistent=False)
+        fan_in = [len(connections[k]) * self.kernel_size[0] * self.kernel_size[1]
+                  for k in filters]
+        bound = torch.tensor(fan_in, dtype=torch.float32).rsqrt().view(-1, 1, 1)
+        self.weight = nn.Parameter((torch.rand(len(inputs), *self.kernel_size) * 2 - 1) * bound)
+        self.bias = nn.Parameter(torch.zeros(len(connections))) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full = self.weight.new_zeros(len(self.connections), self.in_channels, *self.kernel_size)
+        full = full.index_put((self.filter_index, self.input_index), self.weight)
+        return nn.functional.conv2d(x, full, self.bias, self.stride, self.padding)
+''',
+    "DualPath": '''
+class DualPath(nn.Module):
+    """DPN block: ``[x_res + y_res | x_dense | y_dense]`` with ``y = body(x)``.
+
+    ``x`` is the input, or ``projection(x)`` when given; the first ``out`` channels of
+    each are the residual path, the rest the densely connected path.
+    """
+
+    def __init__(self, out: int, body: nn.Module, projection: nn.Module | None = None) -> None:
+        super().__init__()
+        self.out = out
+        self.body = body
+        self.projection = projection
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        s = self.projection(x) if self.projection is not None else x
+        return torch.cat([s[:, :self.out] + y[:, :self.out], s[:, self.out:], y[:, self.out:]],
+                         dim=1)
 ''',
     "StochasticPool2d": '''
 class StochasticPool2d(nn.Module):

@@ -226,8 +226,18 @@ def parse_number(raw: object, loc: Location | None = None) -> Given:
         working = parts[0]
         working_value, _ = evaluate(working, loc)
     expression = parts[-1] if _is_expression(parts[-1]) else None
+    if working_value is not None and tolerance and _consistent(working, working_value, value,
+                                                               tolerance):
+        # "224*224*64=3.2M": the exact working is the answer, the figure only abbreviates it
+        value, tolerance = working_value, Fraction(0)
     return Given(text=text, number=value, tolerance=tolerance, expression=expression,
                  working=working, working_value=working_value, loc=loc)
+
+
+def _consistent(working: str, exact: Fraction, rounded: Fraction, tolerance: Fraction) -> bool:
+    """True when ``rounded`` abbreviates the exact ``working`` (within a unit or 1%)."""
+    _, working_tolerance = evaluate(working)
+    return working_tolerance == 0 and abs(exact - rounded) <= max(2 * tolerance, abs(exact) / 100)
 
 
 def _is_expression(text: str) -> bool:

@@ -410,6 +410,7 @@ class _Parser:
             if label_token is None or label_token.kind not in ("name", "number"):
                 raise SpecError("a label follows ':' directly", self.loc(label_token or after),
                                 "write Conv:1")
+            label_token = self.glued_label(label_token)
         end = self.tokens[self.pos - 1].end
         args: list[tuple[str | None, Any, Token, Token]] = []
         after = self.peek(skip_ws=False)
@@ -422,6 +423,19 @@ class _Parser:
         if label_token is not None:
             label = f"{name.text}:{label_token.text}"
         return self.make_layer(name, label, args, Span(self.where, name.start, end))
+
+    def glued_label(self, first: Token) -> Token:
+        """A label of several tokens written without spaces, such as ``3a`` (``4`` + ``e``)."""
+        last = first
+        while True:
+            token = self.peek(skip_ws=False)
+            if token is None or token.start != last.end or token.kind not in ("name", "number"):
+                break
+            last = self.next(skip_ws=False)
+            assert last is not None
+        if last is first:
+            return first
+        return Token(first.kind, self.text[first.start:last.end], first.start, last.end)
 
     def _standalone_paren(self) -> bool:
         """Is the '(' ahead, after whitespace, a layer of its own like '(SM)'?"""

@@ -153,3 +153,30 @@ def test_mixed_precision_backward_does_not_reuse_the_float32_buffer(rng):
     ref = conv2d_backward_naive(np.ones_like(out), conv2d_forward_naive(x, w)[1])
     np.testing.assert_allclose(dx, ref[0], rtol=1e-6)
     np.testing.assert_allclose(dw, ref[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_matches_naive_on_random_settings(seed):
+    rng = np.random.default_rng(1000 + seed)
+    groups = int(rng.choice([1, 2, 3]))
+    c = groups * int(rng.integers(1, 3))
+    f = groups * int(rng.integers(1, 3))
+    kernel = tuple(int(k) for k in rng.integers(1, 4, size=2))
+    stride = tuple(int(s) for s in rng.integers(1, 4, size=2))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, size=2))
+    padding = tuple(int(p) for p in rng.integers(0, 3, size=4))
+    h, w = (int(v) for v in rng.integers(5, 10, size=2))
+    x = rng.standard_normal((2, c, h, w))
+    wt = rng.standard_normal((f, c // groups, *kernel))
+    b = rng.standard_normal(f) if seed % 2 else None
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out, cache = conv2d_forward(x, wt, b, **kw)
+    ref, ref_cache = conv2d_forward_naive(x, wt, b, **kw)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    got, want = conv2d_backward(dout, cache), conv2d_backward_naive(dout, ref_cache)
+    for g, r in zip(got, want, strict=True):
+        if r is None:
+            assert g is None
+        else:
+            np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)

@@ -191,3 +191,33 @@ def test_adaptive_bins_overlap_like_pytorch():
     x = np.arange(5.0).reshape(1, 1, 5, 1)
     out, _ = adaptive_avg_pool2d_forward(x, (3, 1))
     np.testing.assert_allclose(out[0, 0, :, 0], [0.5, 2.0, 3.5])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_max_and_avg_pool_fast_match_naive_on_random_settings(seed):
+    rng = np.random.default_rng(2000 + seed)
+    kernel = tuple(int(k) for k in rng.integers(1, 4, size=2))
+    stride = tuple(int(s) for s in rng.integers(1, 4, size=2))
+    padding = tuple(
+        int(rng.integers(0, k // 2 + 1)) for k in (kernel[0], kernel[0], kernel[1], kernel[1])
+    )
+    ceil = bool(rng.integers(0, 2))
+    h, w = (int(v) for v in rng.integers(4, 9, size=2))
+    x = spaced_values(rng, (2, 2, h, w))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, size=2))
+    kw = dict(stride=stride, padding=padding, ceil_mode=ceil)
+    out, cache = max_pool2d_forward(x, kernel, dilation=dilation, **kw)
+    ref, ref_cache = max_pool2d_forward_naive(x, kernel, dilation=dilation, **kw)
+    np.testing.assert_array_equal(out, ref)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(
+        max_pool2d_backward(dout, cache), max_pool2d_backward_naive(dout, ref_cache), atol=1e-14
+    )
+    include = bool(rng.integers(0, 2))
+    out, cache = avg_pool2d_forward(x, kernel, count_include_pad=include, **kw)
+    ref, ref_cache = avg_pool2d_forward_naive(x, kernel, count_include_pad=include, **kw)
+    np.testing.assert_allclose(out, ref, rtol=1e-13, atol=1e-13)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(
+        avg_pool2d_backward(dout, cache), avg_pool2d_backward_naive(dout, ref_cache), atol=1e-13
+    )

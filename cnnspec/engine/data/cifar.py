@@ -182,6 +182,12 @@ def load_cifar10(root: str | Path) -> Dataset:
     x_test_u8, y_test = read_cifar_batch(folder / TEST_BATCH)
     x_train_u8 = np.concatenate([x for x, _ in train])  # (50000, 3, 32, 32)
     y_train = np.concatenate([y for _, y in train])
-    scale = np.float32(255)
-    return make_dataset("cifar10", str(folder), x_train_u8.astype(np.float32) / scale, y_train,
-                        x_test_u8.astype(np.float32) / scale, y_test, read_label_names(folder))
+    return make_dataset("cifar10", str(folder), scale_uint8(x_train_u8), y_train,
+                        scale_uint8(x_test_u8), y_test, read_label_names(folder))
+
+
+def scale_uint8(x: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> float32 ``x / 255`` in ``[0, 1]`` (divided in place: one float copy)."""
+    out = x.astype(np.float32)
+    out /= np.float32(255)
+    return out

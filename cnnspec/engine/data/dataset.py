@@ -19,7 +19,7 @@ import numpy as np
 from cnnspec.errors import DataError, Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: no element-wise __eq__
 class Dataset:
     """A labelled image set split into train and test parts.
 

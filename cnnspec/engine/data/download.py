@@ -173,10 +173,14 @@ def transfer(url: str, part: Path, progress: DownloadProgress, timeout: float) -
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise TransferError(str(getattr(exc, "reason", exc))) from None
     with response:
-        resumed = bool(offset) and response.status == 206 and \
-            _content_range_start(response.headers.get("Content-Range")) == offset
+        start = _content_range_start(response.headers.get("Content-Range"))
+        if response.status == 206 and start != offset:
+            part.unlink(missing_ok=True)
+            raise TransferError(f"asked for bytes from {offset:,}, the server sent a range "
+                                f"from {start}")
+        resumed = bool(offset) and response.status == 206
         if not resumed:
-            offset = 0  # the server sent the whole file (200) or a range we did not ask for
+            offset = 0  # the server ignored the Range header and sent the whole file
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else None
         progress.start(part.name.removesuffix(".part"), total, offset)

@@ -82,7 +82,8 @@ def load_mnist(root: str | Path) -> Dataset:
         if len(labels) and labels.max() > 9:
             raise DataError(f"label {labels.max()} out of range 0..9",
                             Location(source=str(label_path)), "this is not an MNIST label file")
-        x = images[:, None, :, :].astype(np.float32) / np.float32(255)  # (N, 1, H, W)
+        x = images[:, None, :, :].astype(np.float32)  # (N, 1, H, W)
+        x /= np.float32(255)
         parts.append((x, labels.astype(np.int64)))
     (x_train, y_train), (x_test, y_test) = parts
     return make_dataset("mnist", str(folder), x_train, y_train, x_test, y_test, MNIST_CLASSES)

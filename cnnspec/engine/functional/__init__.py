@@ -12,7 +12,9 @@ Conventions (all ops)
   ``xxx_backward(dout, cache) -> grads``; the cache is a ``NamedTuple``
   owned by the caller (no module state). No op modifies its inputs or
   ``dout``, except that batch norm updates ``running_mean``/``running_var``
-  in place in training (as ``torch.nn.functional.batch_norm``).
+  in place in training (as ``torch.nn.functional.batch_norm``). Outputs may
+  be views of inputs (flatten; dropout and identity paths at inference):
+  treat every array as read-only.
 * User problems (bad shapes, settings) raise :class:`cnnspec.errors.EngineError`.
 * Randomness (dropout, stochastic pooling) only from an ``np.random.Generator``
   passed in.
@@ -28,6 +30,8 @@ Convolution (``conv``)::
                    pad_value=0.0) -> (out (N, F, out_h, out_w), Conv2dCache)
         x (N, C, H, W), w (F, C/groups, HH, WW), b (F,) or None
     conv2d_backward(dout, cache) -> (dx, dw, db or None)
+        # consumes the cache (its im2col buffer is reused for the column
+        # gradient); a second backward on the same cache raises EngineError
 
 Pooling (``pool``, ``stochastic_pool``, ``global_pool``)::
 

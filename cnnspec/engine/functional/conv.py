@@ -219,7 +219,7 @@ def conv2d_backward(
     p = cols.shape[1]
     if dout.shape[1] != f or dout.shape[0] * dout.shape[2] * dout.shape[3] != p:
         raise EngineError(f"dout has shape {dout.shape}, which does not match the forward pass")
-    dout2d = dout.transpose(1, 0, 2, 3).reshape(f, p)  # (F, N*out_h*out_w), a copy
+    dout2d = dout.transpose(1, 0, 2, 3).reshape(f, p)  # (F, N*out_h*out_w); read only
     db = dout2d.sum(axis=1) if has_bias else None
     # dw first: it is the last reader of cols, whose memory then receives the
     # column gradient (same shape), sparing a fresh C*HH*WW x P allocation and

@@ -1,0 +1,81 @@
+"""Seeded mini-batches, the validation split, and one optimiser step.
+
+Room: engine (``cnnspec/engine/train``); imports NumPy and the engine.
+
+Every random choice is a pure function of the run's seed, so a resumed run makes the
+same choices as an uninterrupted one without storing them:
+
+* validation split: ``stratified_split(y, round(f * N), default_rng([seed, 3]))``;
+* the order of epoch ``e`` (0-based): ``default_rng([seed, 2, e]).permutation(N)``,
+  cut into batches of ``B`` (the last one smaller when ``B`` does not divide ``N``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cnnspec.engine.data import Dataset, stratified_split
+from cnnspec.engine.functional import softmax_cross_entropy, squared_error_loss
+from cnnspec.errors import DataError
+
+SPLIT_STREAM = 3
+SHUFFLE_STREAM = 2
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """The arrays a run trains and validates on (NCHW float32, int64 labels)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    classes: tuple[str, ...]
+
+
+def split_validation(dataset: Dataset, fraction: float, seed: int) -> TrainData:
+    """Hold out ``round(fraction * N)`` training examples, stratified, for validation."""
+    n = len(dataset.y_train)
+    count = round(fraction * n)
+    if fraction > 0 and not 0 < count < n:
+        raise DataError(f"a validation split of {fraction:g} leaves {count} of {n} examples "
+                        "for validation", hint="use a larger --val-split, or 0 for none")
+    if count == 0:
+        empty_x = dataset.x_train[:0]
+        return TrainData(dataset.x_train, dataset.y_train, empty_x, dataset.y_train[:0],
+                         dataset.classes)
+    train_idx, val_idx = stratified_split(dataset.y_train, count,
+                                          np.random.default_rng([seed, SPLIT_STREAM]))
+    return TrainData(dataset.x_train[train_idx], dataset.y_train[train_idx],
+                     dataset.x_train[val_idx], dataset.y_train[val_idx], dataset.classes)
+
+
+def epoch_batches(n: int, batch: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Index arrays of epoch ``epoch``'s mini-batches (module docstring)."""
+    order = np.random.default_rng([seed, SHUFFLE_STREAM, epoch]).permutation(n)
+    return [order[start:start + batch] for start in range(0, n, batch)]
+
+
+def train_step(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
+               rng: np.random.Generator) -> tuple[float, np.ndarray]:
+    """One forward + backward in training mode: ``(mean loss, scores (N, K))``.
+
+    The same computation as :meth:`Model.loss_and_grads`, keeping the scores (logits
+    for ``cross_entropy``, outputs for ``squared``) to count correct answers.
+    Parameter gradients are left in ``model.grads``.
+    """
+    if loss == "cross_entropy":
+        z = model.forward(x, training=True, rng=rng, logits=True)
+        scores = z.reshape(len(z), -1)  # (N, K)
+        value, dz = softmax_cross_entropy(scores, y)
+        model.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True)
+        return value, scores
+    out = model.forward(x, training=True, rng=rng)
+    scores = out.reshape(len(out), -1)  # (N, K)
+    target = np.eye(scores.shape[1], dtype=out.dtype)[y]  # one-hot (N, K)
+    value, dout = squared_error_loss(scores, target)
+    model.backward(dout.reshape(out.shape).astype(out.dtype, copy=False))
+    return value, scores

@@ -1,0 +1,95 @@
+"""The settings of one training run, checked once, saved in every checkpoint.
+
+Room: engine (``cnnspec/engine/train``); imports :mod:`cnnspec.errors` only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from cnnspec.errors import TrainingError
+
+LOSSES = ("cross_entropy", "squared")
+SCHEDULES = ("none", "step", "cosine")
+
+# Defaults measured on LeNet-5 with the embedded digits (benchmarks/bench_train.py):
+# Adam at 2e-3 with a cosine decay over 12 epochs of 32-image batches.
+DEFAULT_EPOCHS = 12
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_LR = 2e-3
+DEFAULT_BATCH = 32
+DEFAULT_VAL_SPLIT = 0.1
+DEFAULT_SCHEDULE = "cosine"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides the numbers a run produces.
+
+    Attributes:
+        epochs: passes over the training set (the total, also when resuming).
+        optimizer: a name of :data:`cnnspec.engine.optim.OPTIMIZERS`.
+        lr: the learning rate eta at epoch 0 (the schedule scales it).
+        batch: examples per mini-batch.
+        seed: seeds the weights, the validation split, each epoch's shuffle and dropout.
+        val_split: fraction of the training set held out (stratified) for validation.
+        schedule: ``none``, ``step`` (``lr * gamma^floor(e / step_size)``) or ``cosine``.
+        step_size, gamma: the step schedule's period (epochs; 0 = a third of the run)
+            and factor.
+        early_stopping: stop after this many epochs without a better validation
+            score (0 = never).
+        weight_decay: L2 factor added to the gradient (``g + lambda w``).
+        clip_norm: global gradient-norm limit (``None`` = no clipping).
+        loss: ``cross_entropy`` or ``squared``.
+    """
+
+    epochs: int = DEFAULT_EPOCHS
+    optimizer: str = DEFAULT_OPTIMIZER
+    lr: float = DEFAULT_LR
+    batch: int = DEFAULT_BATCH
+    seed: int = 0
+    val_split: float = DEFAULT_VAL_SPLIT
+    schedule: str = DEFAULT_SCHEDULE
+    step_size: int = 0
+    gamma: float = 0.1
+    early_stopping: int = 0
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
+    loss: str = "cross_entropy"
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch < 1:
+            raise TrainingError(f"batch must be at least 1, got {self.batch}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TrainingError(f"the learning rate must be > 0, got {self.lr}")
+        if not 0.0 <= self.val_split < 1.0:
+            raise TrainingError(f"val_split must be in [0, 1), got {self.val_split}",
+                                hint="0.1 holds out a tenth of the training set")
+        if self.schedule not in SCHEDULES:
+            raise TrainingError(f"unknown schedule {self.schedule!r}",
+                                hint=f"use one of: {', '.join(SCHEDULES)}")
+        if self.loss not in LOSSES:
+            raise TrainingError(f"unknown loss {self.loss!r}",
+                                hint=f"use one of: {', '.join(LOSSES)}")
+        if self.early_stopping < 0 or self.step_size < 0:
+            raise TrainingError("early_stopping and step_size must be >= 0")
+        if not 0.0 < self.gamma <= 1.0:
+            raise TrainingError(f"gamma must be in (0, 1], got {self.gamma}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (stored in ``meta/info`` of each checkpoint)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_epochs(self, epochs: int) -> TrainConfig:
+        """The same settings with another epoch count."""
+        return replace(self, epochs=epochs)

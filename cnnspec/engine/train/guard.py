@@ -1,0 +1,86 @@
+"""The NaN/inf guard: notice a non-finite step, then find the layer where it began.
+
+Room: engine (``cnnspec/engine/train``); imports NumPy, the engine and :mod:`cnnspec.errors`.
+
+Checking every activation on every step would slow training down, so the loop checks
+only the loss and the gradients (:func:`step_is_finite`). When one is not finite,
+:func:`diagnose` replays the same batch with every leaf layer's ``forward`` and
+``backward`` watched, and names the first layer, in forward order, whose output is
+not finite -- or, when every output is finite, the first layer in backward order
+whose gradient is not -- or, before all that, a layer whose weights already are not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from cnnspec.errors import TrainingError
+
+
+def step_is_finite(loss: float, grads: Mapping[str, np.ndarray]) -> bool:
+    """True when the loss and every gradient entry are finite numbers."""
+    if not math.isfinite(loss):
+        return False
+    # one reduction per array: the sum of a finite array can still overflow to inf,
+    # so test the entries, not the sum
+    return all(bool(np.isfinite(g).all()) for g in grads.values())
+
+
+def _watch(layer: Any, found: dict[str, str], phase: str) -> None:
+    original: Callable[..., np.ndarray] = getattr(layer, phase)
+
+    def watched(*args: Any) -> np.ndarray:
+        out = original(*args)
+        bad_out = not np.isfinite(out).all()
+        bad_grads = phase == "backward" and any(
+            not np.isfinite(g).all() for g in layer.grads.values())
+        if (bad_out or bad_grads) and phase not in found:
+            found[phase] = layer.name
+        return out
+
+    setattr(layer, phase, watched)  # an instance attribute shadows the method
+
+
+def find_non_finite(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
+                    rng: np.random.Generator) -> tuple[str | None, str]:
+    """``(layer name, what went wrong)`` for a replay of one training step on (x, y)."""
+    for layer in model.layers:
+        for key, value in layer.params.items():
+            if not np.isfinite(value).all():
+                return layer.name, f"its {key} is no longer finite (an earlier update overflowed)"
+    found: dict[str, str] = {}
+    for layer in model.layers:
+        _watch(layer, found, "forward")
+        _watch(layer, found, "backward")
+    try:
+        with np.errstate(all="ignore"):
+            value, _ = model.loss_and_grads(x, y, loss=loss, rng=rng)
+    finally:
+        for layer in model.layers:
+            del layer.forward, layer.backward
+    if "forward" in found:
+        return found["forward"], "its output is the first that is not finite"
+    if not math.isfinite(value):
+        return (model.layers[-1].name if model.layers else None,
+                f"the {loss} loss of its output overflowed")
+    if "backward" in found:
+        return found["backward"], "its gradient is the first that is not finite"
+    return None, "the step did not repeat (a random layer?)"
+
+
+def non_finite_error(model: Any, x: np.ndarray, y: np.ndarray, *, loss_name: str,
+                     loss: float, lr: float, epoch: int, batch: int,
+                     rng: np.random.Generator) -> TrainingError:
+    """The TrainingError for a non-finite step: where, which layer, and what to try."""
+    layer, what = find_non_finite(model, x, y, loss_name, rng)
+    where = f"layer {layer}: {what}" if layer else what
+    return TrainingError(
+        f"training stopped at epoch {epoch}, batch {batch}: the loss is {loss:g} or a "
+        f"gradient is not finite; {where}",
+        hint=f"lower the learning rate (--lr {lr / 10:g} instead of {lr:g}) or limit the "
+             "step with --clip-norm 1.0; the last good checkpoint is last.npz",
+    )

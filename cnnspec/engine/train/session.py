@@ -1,0 +1,157 @@
+"""One ``cnnspec train`` run from start to test score: data, model, transfer, resume.
+
+Room: engine (``cnnspec/engine/train``); imports NumPy, the engine and :mod:`cnnspec.errors`.
+
+:func:`train` is what the CLI and the Python API call. It
+
+1. refuses to overwrite a run folder that already holds ``last.npz`` (unless asked);
+2. on ``resume``, reads the run's settings from ``last.npz`` (``epochs`` and
+   ``early_stopping`` may be changed; everything else is the run's own);
+3. builds the model from ``config.seed``, loads the data fitted to the spec's input
+   and holds out the validation split;
+4. for transfer learning, loads the matching layers of ``init_from`` and freezes
+   ``freeze``;
+5. trains (:class:`Trainer`) and, unless interrupted, scores ``best.npz`` on the
+   data set's test part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cnnspec.engine.checkpoint import load_checkpoint
+from cnnspec.engine.data import Dataset, load_dataset
+from cnnspec.engine.model import build
+from cnnspec.engine.train.batches import split_validation
+from cnnspec.engine.train.callbacks import TrainCallback
+from cnnspec.engine.train.config import TrainConfig
+from cnnspec.engine.train.loop import BEST, LAST, Trainer, TrainResult
+from cnnspec.engine.train.metrics import Evaluation, evaluate_classes
+from cnnspec.engine.train.run_state import load_run
+from cnnspec.engine.train.transfer import (
+    TransferReport,
+    init_from,
+    select_layers,
+    weighted_layers,
+)
+from cnnspec.errors import TrainingError
+from cnnspec.spec.tree import Network
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """Which data to train on and how to fit it to the spec's input."""
+
+    spec: str = "digits"
+    resize: bool = False
+    method: str = "bilinear"
+    cache_dir: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (stored in checkpoints, so evaluate can find the data)."""
+        return {"spec": self.spec, "resize": self.resize, "method": self.method}
+
+
+@dataclass
+class RunOutcome:
+    """A finished (or interrupted) run, its test score, and the settings it used."""
+
+    result: TrainResult
+    config: TrainConfig
+    test: Evaluation | None
+    dataset: Dataset
+    resumed_from: int | None  # epochs done before this call, when resuming
+
+
+def existing_run(out_dir: Path) -> None:
+    """A TrainingError when ``out_dir`` already holds a run's ``last.npz``."""
+    last = out_dir / LAST
+    if last.is_file():
+        raise TrainingError(f"{out_dir} already holds a run ({last})",
+                            hint="pass --resume to continue it, --out DIR to start a new "
+                                 "one beside it, or --overwrite to replace it")
+
+
+def resume_settings(out_dir: Path, epochs: int | None,
+                    early_stopping: int | None) -> tuple[Any, TrainConfig]:
+    """``(last.npz checkpoint, the run's config with the allowed changes)``."""
+    checkpoint = load_run(out_dir / LAST)
+    saved = TrainConfig.from_dict(checkpoint.info["config"])
+    config = replace(saved, epochs=epochs or saved.epochs,
+                     early_stopping=saved.early_stopping if early_stopping is None
+                     else early_stopping)
+    done = int(checkpoint.info["epoch"])
+    if done >= config.epochs and not checkpoint.info.get("position"):
+        raise TrainingError(f"the run in {out_dir} has already trained {done} of "
+                            f"{config.epochs} epochs", hint=f"pass --epochs {done + 5} (a "
+                            "total, not a count of extra epochs) to train further")
+    return checkpoint, config
+
+
+def transfer_layers(model: Any, source: str | None, freeze: tuple[str, ...]) -> TransferReport:
+    """Load the matching layers of checkpoint ``source`` and pick the frozen layers."""
+    loaded: list[str] = []
+    reasons: dict[str, str] = {}
+    if source is not None:
+        loaded, reasons = init_from(model, load_checkpoint(source).state)
+        if not loaded:
+            raise TrainingError(f"--init-from {source}: no layer of {model.network.name} "
+                                "matches a layer of the checkpoint by name and shape",
+                                hint="give the reused layers the same labels (e.g. Conv:1) "
+                                     "and sizes as in the trained spec")
+    frozen = select_layers(model, freeze)
+    new = tuple(layer.name for layer in weighted_layers(model) if layer.name not in loaded)
+    return TransferReport(source, tuple(loaded), tuple(frozen), new, reasons)
+
+
+def train(network: Network, config: TrainConfig | None = None, *,
+          data: DataChoice | None = None, out_dir: str | Path = "runs/run",
+          resume: bool = False, overwrite: bool = False, init_from: str | None = None,
+          freeze: tuple[str, ...] = (), callback: TrainCallback | None = None) -> RunOutcome:
+    """Train ``network`` as ``cnnspec train`` does (module docstring); returns the outcome.
+
+    On ``resume`` only ``config.epochs`` and ``config.early_stopping`` are taken from
+    ``config`` (pass ``None`` to keep all the run's settings) and ``data`` defaults to
+    the run's own.
+    """
+    out = Path(out_dir).expanduser()
+    checkpoint = None
+    if resume:
+        checkpoint, config = resume_settings(
+            out, config.epochs if config else None,
+            config.early_stopping if config else None)
+        saved = checkpoint.info.get("data", {})
+        data = data or DataChoice(saved.get("spec", "digits"), saved.get("resize", False),
+                                  saved.get("method", "bilinear"))
+        frozen = tuple(checkpoint.info.get("transfer", {}).get("frozen", ()))
+    else:
+        if not overwrite:
+            existing_run(out)
+        config = config or TrainConfig()
+        data = data or DataChoice()
+        frozen = ()
+    model = build(network, seed=config.seed)
+    dataset = load_dataset(data.spec, input_shape=model.report.input, resize=data.resize,
+                           method=data.method, cache_dir=data.cache_dir)
+    split = split_validation(dataset, config.val_split, config.seed)
+    if resume:
+        transfer = None
+    else:
+        transfer = transfer_layers(model, init_from, tuple(freeze))
+        frozen = transfer.frozen
+    data_info = {**data.to_dict(), "name": dataset.name, "source": dataset.source,
+                 "notes": list(dataset.notes)}
+    trainer = Trainer(model, config, split, out, callback=callback, frozen_layers=frozen,
+                      transfer=transfer, data_info=data_info)
+    if checkpoint is not None:
+        trainer.restore(checkpoint)
+    done_before = trainer.epoch if resume else None
+    result = trainer.fit()
+    test = None
+    if not result.interrupted and (out / BEST).is_file() and len(dataset.y_test):
+        model.load_state_dict(load_checkpoint(out / BEST).state)
+        test = evaluate_classes(model, dataset.x_test, dataset.y_test, dataset.classes,
+                                config.loss)
+    return RunOutcome(result, config, test, dataset, done_before)
