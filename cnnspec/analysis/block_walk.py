@@ -34,7 +34,7 @@ class BlockVisitors:
 
     def visit_transition(self: Any, node: blocks.Transition, state: Any, path: str,
                          depth: int) -> Any:
-        name = node.label or f"Transition:{self._count('Transition')}"
+        name = self.block_name(node, "Transition")
         _, _, c = self.spatial(node, name, state.shape)
         filters = transition_filters(c, node.compression)
         if filters < 1:
@@ -50,7 +50,7 @@ class BlockVisitors:
 
     def visit_dual_path(self: Any, node: blocks.DualPath, state: Any, path: str,
                         depth: int) -> Any:
-        name = node.label or f"DualPath:{self._count('DualPath')}"
+        name = self.block_name(node, "DualPath")
         _, _, c = self.spatial(node, name, state.shape)
         if not node.projection and c < node.out:
             raise self.fail(node, name, f"the input has {c} channels, fewer than the residual "

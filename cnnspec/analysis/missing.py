@@ -24,9 +24,10 @@ def iter_nodes(items: list[Any]):
     """Every node of a list of nodes, depth first."""
     for node in items:
         yield node
+        fields = node.__dict__  # a missing attribute through pydantic's __getattr__ is slow
         for key in ("layers", "body", "shortcut"):
-            yield from iter_nodes(getattr(node, key, None) or [])
-        for branch in getattr(node, "branches", None) or []:
+            yield from iter_nodes(fields.get(key) or [])
+        for branch in fields.get("branches") or []:
             yield from iter_nodes(branch)
 
 

@@ -52,6 +52,12 @@ class _Walk(BlockVisitors):
         self.counters[display] = self.counters.get(display, 0) + 1
         return f"{display}:{self.counters[display]}"
 
+    def block_name(self, node: layers.Node, display: str) -> str:
+        """A block row's name: its label (``#k`` on a repeat, as for layers), else ``Type:n``."""
+        if node.label:
+            return self.auto_name(node)
+        return f"{display}:{self._count(display)}"
+
     def where(self, node: layers.Node, arg: str | None = None) -> Location | None:
         ref = node.source
         if ref is None:
@@ -139,18 +145,24 @@ class _Walk(BlockVisitors):
         main = self.main
         if main and leaves and not children:
             children, main = leaves, False
+        nodes = weights = biases = params = trainable = non_trainable = macs = act = 0
+        for r in children:  # one pass: blocks nest, so this runs once per ancestor of a row
+            nodes += r.nodes
+            weights += r.weights
+            biases += r.biases
+            params += r.params
+            trainable += r.trainable
+            non_trainable += r.non_trainable
+            macs += r.macs
+            act += r.activation_bytes
         row = LayerRecord(
             index=at, path=path, depth=depth, name=name, kind=node.kind,
             type=type_name or node.type_name, hyper=hyper, input=start_shape,
-            output=out_state.shape, nodes=sum(r.nodes for r in children),
-            weights=sum(r.weights for r in children), biases=sum(r.biases for r in children),
-            params=sum(r.params for r in children), trainable=sum(r.trainable for r in children),
-            non_trainable=sum(r.non_trainable for r in children),
-            macs=sum(r.macs for r in children),
+            output=out_state.shape, nodes=nodes, weights=weights, biases=biases, params=params,
+            trainable=trainable, non_trainable=non_trainable, macs=macs,
             rf_size=(out_state.rf_h.size, out_state.rf_w.size),
             rf_jump=(out_state.rf_h.jump, out_state.rf_w.jump),
-            activation_bytes=sum(r.activation_bytes for r in children), is_block=True,
-            main=main,
+            activation_bytes=act, is_block=True, main=main,
         )
         self.rows.insert(at, row)
         return out_state
@@ -158,7 +170,7 @@ class _Walk(BlockVisitors):
     def visit_sequence(self, node: blocks.Sequence, state: _State, path: str, depth: int):
         if node.repeat == 1 and not node.label:
             return self._flat(node.layers, state, path, depth)
-        name = node.label or f"Group:{self._count('Group')}"
+        name = self.block_name(node, "Group")
 
         def run() -> _State:
             current = state
@@ -180,7 +192,7 @@ class _Walk(BlockVisitors):
         return self.counters[display]
 
     def visit_residual(self, node: blocks.Residual, state: _State, path: str, depth: int):
-        name = node.label or f"Residual:{self._count('Residual')}"
+        name = self.block_name(node, "Residual")
 
         def run() -> _State:
             body = self._flat(node.body, state, f"{path}.body", depth + 1)
@@ -203,7 +215,7 @@ class _Walk(BlockVisitors):
 
     def visit_concat(self, node: blocks.Concat, state: _State, path: str, depth: int):
         display = node.type_name
-        name = node.label or f"{display}:{self._count(display)}"
+        name = self.block_name(node, display)
         if not node.branches:
             raise AnalysisError(
                 f"{name}: {display} has no branches, so its output cannot be known",
@@ -238,7 +250,7 @@ class _Walk(BlockVisitors):
         return self.block(node, state, path, depth, name, run)
 
     def visit_aux(self, node: blocks.Aux, state: _State, path: str, depth: int):
-        name = node.label or f"AuxHead:{self._count('AuxHead')}"
+        name = self.block_name(node, "AuxHead")
         was_main = self.main
         self.main = False
         try:

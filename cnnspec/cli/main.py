@@ -22,10 +22,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("cnnspec.cli.compare", "compare", "Specs side by side: size, MACs, memory."),
     "run": ("cnnspec.cli.run", "run", "Build in NumPy, time a forward/backward pass per layer."),
     "calc": ("cnnspec.cli.calc", "calc", "Output size, parameters, receptive field: worked out."),
-    "conv": ("cnnspec.cli.handwork", "conv", "Convolve small matrices by hand, every window written."),
+    "conv": ("cnnspec.cli.handwork", "conv", "Convolve small matrices by hand, each window shown."),
     "pool": ("cnnspec.cli.handwork", "pool", "Max, average or stochastic pooling by hand."),
     "explain": ("cnnspec.cli.explain", "explain", "Every number of an analysis as a derivation."),
     "check": ("cnnspec.cli.check", "check", "Grade an answer table (or a folder of them)."),
+    "draw": ("cnnspec.cli.draw", "draw", "Draw the network as boxes to scale (PNG, SVG)."),
+    "export": ("cnnspec.cli.export", "export", "Write a spec as PyTorch code or an ONNX model."),
+    "schema": ("cnnspec.cli.export", "schema", "Print the JSON Schema of YAML spec files."),
+    "import": ("cnnspec.cli.export", "import_", "Read an ONNX model or torch module into a spec."),
 }
 
 

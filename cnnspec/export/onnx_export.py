@@ -21,7 +21,7 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
-from cnnspec.export.naming import leaf_params, param_key
+from cnnspec.export.naming import param_key
 from cnnspec.export.padding import conv_window, pool_window
 from cnnspec.export.plan import (
     AuxStep,
@@ -32,7 +32,6 @@ from cnnspec.export.plan import (
     ResidualStep,
     Step,
     build_plan,
-    leaves,
 )
 from cnnspec.export.torch_layers import pool_ceil
 from cnnspec.spec.tree import Network
@@ -298,34 +297,3 @@ def build_onnx(network: Network, report: Report, arrays: dict[str, Any]) -> Any:
     model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime releases of opset 17
     onnx.checker.check_model(model, full_check=True)
     return model
-
-
-def initial_arrays(network: Network, report: Report, seed: int = 0) -> dict[str, Any]:
-    """Seeded random weights in the engine's layout (used when no checkpoint is given).
-
-    He (Kaiming normal, ``std = sqrt(2 / fan_in)``) for conv, table-conv and FC weights;
-    zero biases; batch norm weight 1, bias 0, running mean 0, running variance 1; LeNet
-    subsampling weight 1/area (a plain average), bias 0. Auxiliary heads are included.
-    """
-    import numpy as np
-
-    from cnnspec.engine.init import he_normal
-
-    rng = np.random.default_rng(seed)
-    arrays: dict[str, Any] = {}
-    for leaf in leaves(build_plan(network, report)):
-        for spec in leaf_params(leaf):
-            param = spec.key.rpartition(".")[2]
-            if param == "weight" and leaf.row.kind in ("conv", "fc", "table_conv"):
-                fan_in = spec.shape[0] if leaf.row.kind == "fc" else (
-                    math.prod(spec.shape[1:]) if leaf.row.kind == "conv" else
-                    spec.size // leaf.row.output[-1])
-                arrays[spec.key] = he_normal(spec.shape, fan_in=max(1, fan_in), rng=rng)
-            elif param == "weight" and leaf.row.kind == "subsample":
-                area = math.prod(leaf.node.kernel)
-                arrays[spec.key] = np.full(spec.shape, 1.0 / area, np.float32)
-            elif param in ("weight", "running_var"):
-                arrays[spec.key] = np.ones(spec.shape, np.float32)
-            else:
-                arrays[spec.key] = np.zeros(spec.shape, np.float32)
-    return arrays

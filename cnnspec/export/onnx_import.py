@@ -27,6 +27,7 @@ from cnnspec.export.notation_text import (
     fc_text,
     lrn_text,
     pool_text,
+    size_text,
     subsample_text,
 )
 from cnnspec.export.onnx_export import require_onnx
@@ -43,7 +44,7 @@ class _Reader:
 
         self.where = where
         graph = model.graph
-        self.shapes = _value_shapes(shape_inference.infer_shapes(model).graph)
+        self.shapes = _value_shapes(shape_inference.infer_shapes(_without_weights(model)).graph)
         self.consts: dict[str, Any] = {t.name: numpy_helper.to_array(t)
                                        for t in graph.initializer}
         for node in graph.node:
@@ -61,6 +62,7 @@ class _Reader:
         self.data = {inputs[0].name}
         self.alias = {inputs[0].name: INPUT}  # ONNX value -> the IR node that produces it
         self.consumers: dict[str, list[Any]] = {}
+        self.producer = {out: node for node in self.nodes for out in node.output}
         for node in self.nodes:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
@@ -156,6 +158,8 @@ class _Reader:
     def conv(self, node: Any, a: dict[str, Any], sources: list[str],
              pre_pads: list[int] | None = None, pad_value: float = 0.0) -> None:
         weight = self.const(node.input[1])
+        if weight is None and self.table_conv(node, a, sources):
+            return
         if weight is None or weight.ndim != 4:
             raise self.fail(node, "its weight is not a 4-D initializer",
                             "export the model with its weights as initializers")
@@ -180,6 +184,35 @@ class _Reader:
                          pad_value=pad_value)
         params = weight.size + (int(k) if has_bias else 0)
         self.emit(node, node.output[0], sources[:1], text, params=params)
+
+    def table_conv(self, node: Any, a: dict[str, Any], sources: list[str]) -> bool:
+        """Conv whose kernel is ScatterND(zeros, index, weight): a connection table."""
+        scatter = self.producer.get(node.input[1])
+        if scatter is None or scatter.op_type != "ScatterND":
+            return False
+        zeros, index, weight = (self.const(n) for n in scatter.input[:3])
+        if zeros is None or index is None or weight is None or zeros.any():
+            return False
+        table: list[list[int]] = [[] for _ in range(zeros.shape[0])]
+        for f, c in index.tolist():
+            table[f].append(c)
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.fail(node, f"its padding {pads} differs at the two ends",
+                            "cnnspec pads both ends alike")
+        has_bias = len(node.input) > 2 and bool(node.input[2])
+        item: dict[str, Any] = {"kind": "table_conv", "kernel": size_text(zeros.shape[2:]),
+                                "connections": table}
+        strides = list(a.get("strides", [1, 1]))
+        if strides != [1, 1]:
+            item["stride"] = size_text(strides)
+        if pads[:2] != [0, 0]:
+            item["padding"] = size_text(pads[:2])
+        if not has_bias:
+            item["bias"] = False
+        params = weight.size + (zeros.shape[0] if has_bias else 0)
+        self.emit(node, node.output[0], sources[:1], item, params=params)
+        return True
 
     def is_same(self, value: str, pads: list[int], kernel: tuple[int, int],
                 strides: list[int], dilations: list[int]) -> bool:
@@ -320,6 +353,28 @@ class _Reader:
         c = int(scale.size)
         self.emit(node, node.output[0], sources[:1], text,
                   params=2 * c, buffers=2 * c)
+
+
+def _without_weights(model: Any) -> Any:
+    """``model`` with its large initializers declared as inputs, for a fast shape inference."""
+    from onnx import ModelProto, helper
+
+    light = ModelProto()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    graph = light.graph
+    graph.node.extend(model.graph.node)
+    graph.input.extend(model.graph.input)
+    graph.output.extend(model.graph.output)
+    declared = {i.name for i in model.graph.input}
+    for init in model.graph.initializer:
+        if (len(init.dims) and max(init.dims) > 64) or init.data_location:
+            if init.name not in declared:
+                graph.input.append(helper.make_tensor_value_info(init.name, init.data_type,
+                                                                 list(init.dims)))
+        else:
+            graph.initializer.append(init)
+    return light
 
 
 def _value_shapes(graph: Any) -> dict[str, list[int]]:

@@ -77,19 +77,36 @@ def joined(items: Any, top: bool = True) -> Any:
     return items
 
 
+def _dumper() -> type:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Lists of numbers (a connection table) on one line each."""
+
+    def numbers_inline(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
+        flat = all(isinstance(x, int) or (isinstance(x, list) and
+                   all(isinstance(y, int) for y in x)) for x in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                         flow_style=True if flat and data else None)
+
+    Dumper.add_representer(list, numbers_inline)
+    return Dumper
+
+
 def to_yaml_text(name: str, input_shape: tuple[int, ...], items: list[Any],
                  header: list[str], description: str | None = None) -> str:
     """The YAML spec text: header comments, then name, input, conventions and architecture."""
     import yaml
 
+    _Dumper = _dumper()
     doc: dict[str, Any] = {"name": name}
     if description:
         doc["description"] = description
     doc["input"] = "x".join(map(str, input_shape))
     doc["conventions"] = "pytorch"
     doc["architecture"] = joined(items)
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1000,
-                          allow_unicode=True)
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     width=1000, allow_unicode=True)
     return "".join(f"# {line}\n" for line in header) + body
 
 

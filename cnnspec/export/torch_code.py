@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.errors import ExportError
-from cnnspec.export.naming import attribute_name, class_name, leaf_params
+from cnnspec.export.naming import attribute_name, class_name, leaf_params, split_key
 from cnnspec.export.plan import (
     AuxStep,
     Chain,
@@ -42,6 +43,21 @@ INDENT = "    "
 def torch_names(network: Network, report: Report) -> dict[str, str]:
     """Row name -> dotted module path in the generated module, for every layer with params."""
     return _Generator(network, report).run().names
+
+
+def torch_state_dict(network: Network, report: Report, arrays: dict[str, Any]) -> dict[str, Any]:
+    """A PyTorch state dict for the generated module from cnnspec arrays (FC transposed)."""
+    import torch
+
+    gen = _Generator(network, report).run()
+    state: dict[str, Any] = {}
+    for key, value in arrays.items():
+        row, param = split_key(key)
+        tensor = torch.as_tensor(value)
+        if row in gen.transposed and param == "weight":
+            tensor = tensor.T  # (in, out) -> (out, in)
+        state[f"{gen.names[row]}.{param}"] = tensor.contiguous()
+    return state
 
 
 @dataclass

@@ -29,6 +29,7 @@ from cnnspec.export.notation_text import (
     fc_text,
     lrn_text,
     pool_text,
+    size_text,
     subsample_text,
 )
 from cnnspec.export.spec_yaml import Imported, write_spec
@@ -242,6 +243,12 @@ class _Reader:
                 raise self.fail(node, f"an even LRN size ({m.size}) spans channels unevenly",
                                 "use an odd size; the lecture's window is symmetric")
             return self.emit(node, sources, lrn_text(m.size, m.alpha / m.size, m.beta, m.k))
+        if kind == "table_conv":
+            return self.emit(node, sources, table_conv_item(m), params=trainable)
+        if kind == "dual_path":
+            return self.emit(node, sources, dual_path_text(m), params=trainable,
+                             buffers=sum(b.numel() for n, b in m.named_buffers()
+                                         if n.endswith(("running_mean", "running_var"))))
         if kind == "subsample":
             return self.emit(node, sources, subsample_text(m.kernel_size, m.stride),
                              params=trainable)
@@ -294,6 +301,39 @@ class _Reader:
         self.fused.add(users[0])
         self.conv(users[0], conv, sources, (top, bottom, left, right), float(m.value))
         self.alias[node] = self.alias[users[0]]
+
+
+def table_conv_item(m: Any) -> dict[str, Any]:
+    """The YAML item of a generated ``TableConv`` module."""
+    item: dict[str, Any] = {"kind": "table_conv", "kernel": size_text(m.kernel_size),
+                            "connections": [list(c) for c in m.connections]}
+    if tuple(m.stride) != (1, 1):
+        item["stride"] = size_text(m.stride)
+    if tuple(m.padding) != (0, 0):
+        item["padding"] = size_text(m.padding)
+    if m.bias is None:
+        item["bias"] = False
+    return item
+
+
+def dual_path_text(m: Any) -> str:
+    """``DualPath(width, out, inc, groups, ...)`` of a generated ``DualPath`` module."""
+    import torch
+
+    convs = [c for c in m.body.modules() if isinstance(c, torch.nn.Conv2d)]
+    norms = [b for b in m.body.modules() if isinstance(b, torch.nn.BatchNorm2d)]
+    if len(convs) != 3 or not norms:
+        raise ExportError("a DualPath module whose body is not BN-ReLU-Conv x 3",
+                          hint="export DPN blocks with `cnnspec export --to pytorch`")
+    width, groups, stride = convs[0].out_channels, convs[1].groups, convs[1].stride[0]
+    args = [str(width), str(m.out), str(convs[2].out_channels - m.out), str(groups)]
+    if stride != 1:
+        args.append(f"s={stride}")
+    if m.projection is not None:
+        args.append("proj=true")
+    if abs(norms[0].eps - 1e-3) > 1e-12:
+        args.append(f"eps={norms[0].eps:g}")
+    return f"DualPath({', '.join(args)})"
 
 
 def read_torch(target: str, input_shape: tuple[int, ...], name: str | None = None) -> Imported:

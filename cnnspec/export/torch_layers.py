@@ -245,6 +245,8 @@ class DualPath(nn.Module):
     each are the residual path, the rest the densely connected path.
     """
 
+    cnnspec_kind = "dual_path"
+
     def __init__(self, out: int, body: nn.Module, projection: nn.Module | None = None) -> None:
         super().__init__()
         self.out = out

@@ -236,8 +236,9 @@ def parse_csv(text: str, source: str) -> AnswerSheet:
             allowed = TOTAL_CELLS if is_total else LAYER_CELLS
             if cell not in allowed:
                 if raw.strip():
-                    raise DataError(f"{name}: {cell} belongs on the {'layer' if is_total else TOTAL_ROW} row",
-                                    loc, f"leave {cell} blank here")
+                    home = "a layer" if is_total else f"the {TOTAL_ROW}"
+                    raise DataError(f"{name}: {cell} belongs on {home} row", loc,
+                                    f"leave {cell} blank here")
                 continue
             cells[cell] = parse_cell(cell, raw, loc)
         if is_total:

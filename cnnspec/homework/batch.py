@@ -71,21 +71,20 @@ def find_submissions(folder: str | Path) -> list[Path]:
 
 
 def grade_files(paths: list[Path], spec: str | None, conventions: str | None,
-                options: GradeOptions | None, on_done: Callable[[Path], None] | None = None
-                ) -> list[Submission]:
+                options: GradeOptions | None, on_done: Callable[[Path], None] | None = None,
+                input_shape: str | None = None) -> list[Submission]:
     """Grade each file; ``spec`` (loaded once) overrides the files' own ``spec:``."""
     base: Network | None = None
     if spec is not None:
         from cnnspec.api import load
 
-        base = load(spec, conventions=conventions).network
+        base = load(spec, input_shape=input_shape, conventions=conventions).network
     out = []
     for path in paths:
         try:
             sheet = read_answers(path)
-            network = resolve_network(sheet, spec, conventions, base)
-            chosen = options or GradeOptions(mb_base=sheet.mb_base or 1024)
-            out.append(Submission(str(path), grade(sheet, network, chosen, str(path))))
+            network = resolve_network(sheet, spec, conventions, base, input_shape)
+            out.append(Submission(str(path), grade(sheet, network, options, str(path))))
         except CnnspecError as exc:
             out.append(Submission(str(path), None, exc.one_line()))
         if on_done is not None:

@@ -86,8 +86,20 @@ def output_side(axis: str, n: int, f: int, s: int, p: int, rounding: Rounding) -
     try:
         out = conv_output_size(n, f, s, p, 1, rounding)
     except SizeError as exc:
-        raise AnalysisError(f"{axis}: {exc.message}", Location(f"--stride/--pad ({axis})"),
-                            exc.hint) from None
+        if rounding is not Rounding.STRICT or "larger than" in exc.message:
+            raise AnalysisError(exc.message, Location("the window size / --pad"),
+                                exc.hint) from None
+        from cnnspec.homework.calc import whole_settings
+
+        floor = conv_output_size(n, f, s, p, 1, Rounding.FLOOR)
+        ceil = conv_output_size(n, f, s, p, 1, Rounding.CEIL)
+        fixes = "; ".join(whole_settings(n, f, s, p))
+        raise AnalysisError(
+            f"{floor.arithmetic} = {floor.exact_text} is not a whole number: stride {s} does not "
+            f"fit (floor {floor.size}, ceil {ceil.size})", Location("--stride"),
+            (f"nearest settings that make it whole: {fixes}; " if fixes else "")
+            + "or allow it with --rounding floor",
+        ) from None
     text = f"{axis} = {out.arithmetic} = {out.exact_text}"
     if out.rounded:
         text += f" -> {out.size} ({rounding.value})"
@@ -213,11 +225,12 @@ def pool_by_hand(fmap: Channels, *, size: Pair, stride: Pair | None = None,
     if mode == "stochastic":
         negative = fmap.find_negative()
         if negative is not None:
-            c, i, _ = negative
+            c, i, j = negative
             raise DataError(
-                "stochastic pooling needs non-negative values: p_i = a_i / sum a_k is a "
-                "probability only when every a_i >= 0",
-                fmap.row_locs[c][i], "pool the output of a ReLU, or use --mode max",
+                f"stochastic pooling needs non-negative values, but row {i + 1} holds "
+                f"{num(fmap.data[c][i][j])}: p_i = a_i / sum a_k is a probability only when "
+                f"every a_i >= 0",
+                fmap.cell_loc(c, i, j), "pool the output of a ReLU, or use --mode max",
             )
         out, _ = stochastic_pool.stochastic_pool2d_forward(
             x, size, stride=st, padding=padding, ceil_mode=ceil, training=False)
@@ -266,6 +279,8 @@ def pool_by_hand(fmap: Channels, *, size: Pair, stride: Pair | None = None,
 
 
 def _pool_step(name: str, mode: str, values: list[float]) -> Step:
+    """One window: ``max a_i``; ``sum a_i / n`` (n = cells inside the padded input);
+    or ``p_i = a_i / sum_k a_k`` and ``s = sum_i p_i a_i``."""
     listed = ", ".join(num(v) for v in values)
     if mode == "max":
         value = max(values)

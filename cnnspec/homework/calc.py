@@ -172,7 +172,7 @@ def _pair(pair: Pair) -> str:
 # -- parameters -----------------------------------------------------------------------------
 def conv_parameters(kernel: Pair, depth: int, filters: int, bias: bool = True,
                     groups: int = 1) -> Working:
-    """``(FH * FW * C_in/groups + 1) * K`` parameters (``FH * FW * C_in/groups * K`` without bias)."""
+    """Conv parameters: ``(FH * FW * C_in/groups + 1) * K`` (no bias: ``FH*FW*C_in/groups*K``)."""
     fh, fw = kernel
     if depth % groups or filters % groups:
         raise AnalysisError(f"groups={groups} must divide the depth ({depth}) and the filters "
@@ -256,7 +256,7 @@ def receptive_field(spec: str, input_shape: str | None = None) -> Working:
     from cnnspec.analysis import analyze
     from cnnspec.api import load
     from cnnspec.errors import SpecError
-    from cnnspec.homework.nodes import map_nodes, node_at
+    from cnnspec.homework.nodes import input_field, map_nodes, node_at
 
     network = load(spec).network
 
@@ -291,11 +291,13 @@ def receptive_field(spec: str, input_shape: str | None = None) -> Working:
         raise AnalysisError(exc.message, exc.loc, exc.hint or "give --input HxWxC") from None
     rows = report.leaves()
     lines = ["r = r_in + D*(F-1)*j_in;  j = j_in*S  (start: r = 1, j = 1)"]
-    prev_r, prev_j = (1, 1), (1, 1)
     for row in rows:
         node = node_at(trial, row.path)
+        prev_r, prev_j = input_field(report.layers, row.path)
         r, j = row.rf_size, row.rf_jump
-        if r != prev_r or j != prev_j:
+        if row.kind in ("add", "concat_merge"):
+            lines.append(f"{row.name}: the widest of its branches, r = {r[0]}")
+        elif r != prev_r or j != prev_j:
             k = getattr(node, "kernel", None)
             s = getattr(node, "stride", None) or k
             d = getattr(node, "dilation", (1, 1))
@@ -306,10 +308,10 @@ def receptive_field(spec: str, input_shape: str | None = None) -> Working:
                              f"= {j[0]}" + (f"  (width: r = {r[1]})" if r[1] != r[0] else ""))
             else:
                 lines.append(f"{row.name}: sees its whole input, r = {r[0]}")
-        prev_r, prev_j = r, j
-    rh, rw = prev_r
+    rh, rw = rows[-1].rf_size if rows else (1, 1)
     convs = [row for row in rows if row.kind == "conv"]
-    data: dict[str, Any] = {"receptive_field": [rh, rw], "jump": list(prev_j)}
+    data: dict[str, Any] = {"receptive_field": [rh, rw],
+                            "jump": list(rows[-1].rf_jump if rows else (1, 1))}
     if len(convs) > 1:
         stacked = sum(row.weights for row in convs)
         single = counts.conv_weights(rh, rw, 1, 1)
@@ -325,5 +327,6 @@ def receptive_field(spec: str, input_shape: str | None = None) -> Working:
         data.update(stacked_weights=stacked, single_weights=single)
     answer = f"{rh}x{rw}"
     if "stacked_weights" in data:
-        answer += f"; {data['stacked_weights']} vs {data['single_weights']} weights per channel pair"
+        answer += (f"; {data['stacked_weights']} vs {data['single_weights']} weights per "
+                   f"channel pair")
     return Working(f"receptive field of {spec}", lines, answer, data=data)

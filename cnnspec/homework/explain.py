@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cnnspec.analysis.memory import human_bytes
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
-from cnnspec.homework.nodes import node_at
+from cnnspec.homework.nodes import input_field, node_at
 from cnnspec.spec.tree import Network
 
 MAX_TERMS = 24
@@ -65,10 +65,11 @@ def _params_line(row: LayerRecord) -> str:
     return "none: this layer has no weights = 0"
 
 
-def _receptive_line(network: Network, row: LayerRecord, prev: tuple[tuple[int, int],
-                                                                      tuple[int, int]]) -> str:
-    (r_in, j_in), r, j = prev, row.rf_size, row.rf_jump
+def _receptive_line(network: Network, report: Report, row: LayerRecord) -> str:
+    (r_in, j_in), r, j = input_field(report.layers, row.path), row.rf_size, row.rf_jump
     field = f"{r[0]}x{r[1]}, jump {j[0] if j[0] == j[1] else f'{j[0]}x{j[1]}'}"
+    if row.kind in ("add", "concat_merge"):
+        return f"the widest of its branches: {field}"
     if (r, j) == (r_in, j_in):
         return f"unchanged: {field}"
     node = node_at(network, row.path)
@@ -82,8 +83,7 @@ def _receptive_line(network: Network, row: LayerRecord, prev: tuple[tuple[int, i
             f"{code(f'j = {j_in[0]}*{stride[0]} = {j[0]}')} -> {field}")
 
 
-def _row_section(network: Network, report: Report, row: LayerRecord, number: int,
-                 prev: tuple[tuple[int, int], tuple[int, int]]) -> list[str]:
+def _row_section(network: Network, report: Report, row: LayerRecord, number: int) -> list[str]:
     title = f"### {number}. {row.name} — {row.type}" + (f" ({row.hyper})" if row.hyper else "")
     lines = [title, "", f"- **Input**: {shape_text(row.input)}",
              f"- **Output**: {_output_line(row)}"]
@@ -92,7 +92,7 @@ def _row_section(network: Network, report: Report, row: LayerRecord, number: int
     lines.append(f"- **Parameters**: {_params_line(row)}")
     if "macs" in row.formulas:
         lines.append(f"- **MACs**: {code(row.formulas['macs'])}")
-    lines.append(f"- **Receptive field**: {_receptive_line(network, row, prev)}")
+    lines.append(f"- **Receptive field**: {_receptive_line(network, report, row)}")
     bpv = report.bytes_per_value
     lines.append(f"- **Activation memory**: "
                  f"{code(f'{row.nodes:,} x {bpv} B = {row.activation_bytes:,} B')} "
@@ -125,15 +125,13 @@ def explain_markdown(network: Network, report: Report) -> str:
              "## Input", "", f"- **Shape**: {input_text}",
              f"- **Nodes**: {code(f'{product} = {t.input_nodes:,}')}"
              f" ({counted} in the node total)", "", "## Layers", ""]
-    prev = ((1, 1), (1, 1))
     number = 0
     for row in report.layers:
         if row.is_block:
             lines.extend(_block_section(report, row))
             continue
         number += 1
-        lines.extend(_row_section(network, report, row, number, prev))
-        prev = (row.rf_size, row.rf_jump)
+        lines.extend(_row_section(network, report, row, number))
     leaves = report.leaves()
     kinds: dict[str, int] = {}
     for r in leaves:

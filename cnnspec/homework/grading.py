@@ -8,7 +8,7 @@ the usual mistakes it matches (:mod:`cnnspec.homework.diagnose`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,8 @@ from cnnspec.analysis import analyze
 from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.errors import DataError, Location
 from cnnspec.homework.answers import INPUT_ROW, TOTAL_ROW, AnswerSheet, asked_rows
-from cnnspec.homework.diagnose import (
-    Context,
-    agrees,
-    diagnose_layer,
-    diagnose_total,
-    mb_text,
-)
+from cnnspec.homework.diagnose import Context, agrees, diagnose_layer, mb_text
+from cnnspec.homework.diagnose_totals import diagnose_total
 from cnnspec.homework.explain import sum_text
 from cnnspec.homework.values import Given, figure
 from cnnspec.homework.verdicts import (
@@ -48,11 +43,13 @@ class Expected:
 
 
 def resolve_network(sheet: AnswerSheet, spec: str | None = None,
-                    conventions: str | None = None, base: Network | None = None) -> Network:
+                    conventions: str | None = None, base: Network | None = None,
+                    input_shape: str | None = None) -> Network:
     """The network to grade against: ``spec`` (else the sheet's), under the right conventions.
 
     ``conventions`` (a preset name) wins over the sheet's, which wins over the spec's own.
-    ``base`` is ``spec`` already loaded (a teacher's batch loads it once).
+    ``base`` is ``spec`` already loaded (a teacher's batch loads it once);
+    ``input_shape`` gives a string spec its input.
     """
     from cnnspec.api import load
     from cnnspec.spec.load import make_conventions
@@ -68,7 +65,7 @@ def resolve_network(sheet: AnswerSheet, spec: str | None = None,
             beside = Path(sheet.source).parent / text
             if beside.is_file():
                 text = str(beside)
-        network = load(text, conventions=conventions).network
+        network = load(text, input_shape=input_shape, conventions=conventions).network
     if conventions is None and sheet.conventions is not None:
         chosen = make_conventions(sheet.conventions,
                                   sheet.conventions_loc or Location(sheet.source))
@@ -225,7 +222,8 @@ def _remarks(ctx: Context, row: str, cell: str, given: Given, expected: Expected
 def grade(sheet: AnswerSheet, network: Network, options: GradeOptions | None = None,
           submission: str | None = None) -> Grade:
     """Grade ``sheet`` against ``network`` (its analysis under its conventions)."""
-    options = options or GradeOptions(mb_base=sheet.mb_base or 1024)
+    options = options or GradeOptions()
+    options = replace(options, mb_base=options.mb_base or sheet.mb_base or 1024)
     report = analyze(network)
     ctx = Context(network, report, sheet, options)
     by_name = {r.name: r for r in report.layers}

@@ -58,6 +58,21 @@ class Channels:
         """W."""
         return len(self.data[0][0])
 
+    def cell_loc(self, channel: int, row: int, column: int) -> Location:
+        """Where the value at ``(channel, row, column)`` (0-based) was written."""
+        loc = self.row_locs[channel][row]
+        if loc.text is None or loc.column is None:
+            return loc
+        start = loc.column - 1
+        segment = loc.text[start:start + loc.length]
+        position = 0
+        for j, token in enumerate(t for t in _SPLIT.split(segment) if t):
+            position = segment.index(token, position)
+            if j == column:
+                return Location(loc.source, loc.line, loc.column + position, len(token), loc.text)
+            position += len(token)
+        return loc
+
     def find_negative(self) -> tuple[int, int, int] | None:
         """``(channel, row, column)`` of the first negative value (0-based), or ``None``."""
         for c, matrix in enumerate(self.data):
@@ -75,10 +90,16 @@ def looks_inline(text: str) -> bool:
 
 def read_matrix(text: str, what: str = "matrix") -> Channels:
     """The matrices named by ``text``: a path to a text/CSV file, or inline numbers."""
+    if looks_inline(text) or any(mark in text for mark in ";|"):
+        return parse_inline(text, what)
     path = Path(text).expanduser()
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # a name too long for the file system: numbers typed inline
+        is_file = False
+    if is_file:
         return parse_file(path, what)
-    if looks_inline(text):
+    if " " in text.strip() and not path.suffix:
         return parse_inline(text, what)
     if path.is_dir():
         raise DataError(f"{text} is a directory, not a {what} file", Location(text),

@@ -61,3 +61,46 @@ def map_nodes(items: list[Any], change: Callable[[Any], Any]) -> list[Any]:
         copied = node.model_copy(update=update) if update else node
         out.append(change(copied))
     return out
+
+
+Field2 = tuple[tuple[int, int], tuple[int, int]]  # ((size_h, size_w), (jump_h, jump_w))
+START: Field2 = ((1, 1), (1, 1))
+
+
+def input_row(rows: list[Any], path: str) -> Any | None:
+    """The row whose output the row at ``path`` reads (``None``: the network's input).
+
+    Follows the walk's paths: the item before it, or for the first item of a
+    block, branch or repeat, whatever fed the block. ``rows`` is ``report.layers``.
+    """
+    by_path = {r.path: r for r in rows}
+
+    def output_of(prefix: str) -> Any | None:
+        row = by_path.get(prefix)
+        if row is not None and row.kind == "aux":
+            return before(prefix)  # a head feeds nothing forward
+        if row is not None:
+            return row
+        inside = [r for r in rows if r.path.startswith(prefix + ".") and not r.is_block]
+        return inside[-1] if inside else before(prefix)
+
+    def before(p: str) -> Any | None:
+        parent, _, last = p.rpartition(".")
+        if last.isdigit() and int(last) > 1:
+            return output_of(f"{parent}.{int(last) - 1}" if parent else str(int(last) - 1))
+        if not parent:
+            return None
+        if parent in by_path:
+            return before(parent)
+        grand, _, branch = parent.rpartition(".")
+        if branch in ("body", "skip") or (branch[:1] == "b" and branch[1:].isdigit()):
+            return before(grand)
+        return before(parent)  # a repeat index or a group without a row of its own
+
+    return before(path)
+
+
+def input_field(rows: list[Any], path: str) -> Field2:
+    """The receptive field (size, jump) of the data the row at ``path`` reads."""
+    row = input_row(rows, path)
+    return START if row is None else (row.rf_size, row.rf_jump)

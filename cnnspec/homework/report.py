@@ -80,7 +80,8 @@ def batch_json(submissions: list[Submission], summary: list[CellSummary]) -> str
 
 def batch_markdown(submissions: list[Submission], summary: list[CellSummary]) -> str:
     """A batch as markdown: the submissions, then the cells most often not correct."""
-    lines = ["| submission | student | score | wrong | missing | error |", "|---|---|---|---|---|---|"]
+    lines = ["| submission | student | score | wrong | missing | error |",
+             "|---|---|---|---|---|---|"]
     for s in submissions:
         if s.grade is None:
             lines.append(f"| {s.name} | | | | | {s.error} |")

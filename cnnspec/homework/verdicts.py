@@ -35,10 +35,11 @@ class GradeOptions:
     """How strictly to grade.
 
     ``mb_base``: what "MB" means (1024: MB = 1024^2 bytes, the lecture's ~237 MB;
-    1000: SI megabytes). ``mb_tolerance``: how many MB a memory figure may be off.
+    1000: SI megabytes; ``None``: the answer file's ``mb_base``, else 1024).
+    ``mb_tolerance``: how many MB a memory figure may be off.
     """
 
-    mb_base: int = 1024
+    mb_base: int | None = None
     mb_tolerance: Fraction = Fraction(1)
     rounding: Rounding = Rounding.NEAREST
 

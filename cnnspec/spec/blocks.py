@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from cnnspec.spec.layers import NonNegativePair, Node, PositiveInt, PositivePair
+from cnnspec.spec.layers import Node, NonNegativePair, PositiveInt, PositivePair
 
 if TYPE_CHECKING:
     from cnnspec.spec.tree import AnyNode

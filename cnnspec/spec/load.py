@@ -310,7 +310,9 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
     """One node dict from a layer name and a mapping of its arguments."""
     word = vocab.lookup(name) or vocab.lookup(name.replace("_", ""))
     if word is None:
-        guess = vocab.suggest(name) or (templates.suggest(name) if templates else None)
+        guess = vocab.suggest(name)
+        if templates is not None:
+            guess = templates.suggest(name, guess)
         hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for layer names"
         raise SpecError(f"unknown layer {name!r}", where, hint)
     node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}

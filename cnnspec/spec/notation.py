@@ -415,7 +415,7 @@ class _Parser:
         args: list[tuple[str | None, Any, Token, Token]] = []
         after = self.peek(skip_ws=False)
         spaced = self.peek()
-        if after is not None and after.text == "(" or (
+        if (after is not None and after.text == "(") or (
             spaced is not None and spaced.text == "(" and not self._standalone_paren()
         ):
             args, end = self.arguments()
@@ -526,9 +526,10 @@ class _Parser:
             return node
         if word is None:
             guess = vocab.suggest(name.text)
-            if guess is None and self.scope is not None:
-                guess = self.scope.suggest(name.text)
-            hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for the layer names"
+            if self.scope is not None:
+                guess = self.scope.suggest(name.text, guess)
+            hint = (f"did you mean {guess!r}?" if guess else
+                    "see `cnnspec --help` for the layer names")
             raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
         node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
         if word.kind == "concat" and word.display == "Incept":

@@ -7,7 +7,8 @@ A block is defined once, under a head written like a call, and used by name::
     blocks:
       bottleneck(planes, stride=1):
         - residual:
-            body: "Conv(1x1, planes)-BN-ReLU-Conv(3x3, planes, s=stride, p=1)-BN-ReLU-Conv(1x1, planes*4)-BN"
+            body: "Conv(1x1, planes)-BN-ReLU-Conv(3x3, planes, s=stride, p=1)-BN-ReLU
+                   -Conv(1x1, planes*4)-BN"
             shortcut: "Conv(1x1, planes*4, s=stride)-BN"
         - ReLU
     architecture: "Conv(7x7, 64, s=2, p=3)-[bottleneck(64)] x 3-..."
@@ -35,10 +36,15 @@ from typing import Any
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.source import SourceRef
 
 Value = Any  # int | float | bool | str | tuple[int, ...]: what an argument can hold
 MAX_CALLS = 20_000
 """Block calls one spec may expand (a guard against blocks that double at each level)."""
+MAX_ARITHMETIC = 200
+"""Longest arithmetic expression, in characters."""
+MAX_NODES = 100_000
+"""Nodes the calls of one spec may create (repeats not expanded)."""
 
 _ARITHMETIC_HINT = "use numbers, parameter names, + - * / // and parentheses, e.g. planes*4"
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
@@ -61,9 +67,12 @@ def evaluate(expr: str, env: Mapping[str, Value], where: Location | None,
     ``-``/``+`` and parentheses. Anything else is a :class:`SpecError` at ``where``.
     """
     text = expr.strip()
+    if len(text) > MAX_ARITHMETIC:
+        raise SpecError(f"the arithmetic {text[:20]!r}... is {len(text):,} characters long, more "
+                        f"than {MAX_ARITHMETIC}", where, "compute it in a block parameter")
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         raise SpecError(f"cannot read {text!r} as arithmetic", where, _ARITHMETIC_HINT) from None
     return _value(tree.body, env, text, where, context)
 
@@ -213,6 +222,9 @@ def parse_head(head: str, body: Any, loc: Location | None,
     example = "write the head as name(param, other=default), e.g. bottleneck(planes, stride=1)"
     match = _HEAD.fullmatch(head)
     if match is None:
+        if head.count("(") != head.count(")"):
+            example = ("in a {...} mapping each comma starts a new key: write the block on a "
+                       "line of its own, or quote its head")
         raise SpecError(f"cannot read the block head {head!r}", loc, example)
     name, inside = match.group(1), match.group(2)
     if vocab.lookup(name) is not None:
@@ -288,14 +300,46 @@ def bind(template: Template, args: list[Argument], call_loc: Location | None) ->
 
 
 def call_text(name: str, args: list[Argument]) -> str:
-    """The call as a label: ``bottleneck(128, stride=2)``."""
+    """The call as a label: ``bottleneck(128, stride=2)``; a call without arguments: the name."""
     parts = [format_value(v) if k is None else f"{k}={format_value(v)}" for k, v, _ in args]
-    return f"{name}({', '.join(parts)})"
+    return f"{name}({', '.join(parts)})" if parts else name
 
 
 @dataclass
-class _Budget:
+class _Expansions:
+    """What one load has expanded: a call counter, a node counter and the expansions made.
+
+    A block called again with the same arguments gives the same layers, so the second
+    call copies the first expansion instead of reading the body again.
+    """
+
     calls: int = 0
+    nodes: int = 0
+    done: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+
+def copy_node(node: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a node dict that later steps (defaults, label arguments) may change."""
+    out = dict(node)
+    for key in ("layers", "body", "shortcut"):
+        if key in out:
+            out[key] = [copy_node(n) for n in out[key]]
+    if "branches" in out:
+        out["branches"] = [[copy_node(n) for n in b] for b in out["branches"]]
+    ref = out.get("source")
+    if isinstance(ref, SourceRef):
+        out["source"] = SourceRef(ref.place, dict(ref.args))
+    return out
+
+
+def count_nodes(node: dict[str, Any]) -> int:
+    """Node dicts in ``node``, itself included (repeats not expanded)."""
+    total = 1
+    for key in ("layers", "body", "shortcut"):
+        total += sum(count_nodes(n) for n in node.get(key) or [])
+    for branch in node.get("branches") or []:
+        total += sum(count_nodes(n) for n in branch)
+    return total
 
 
 Expander = Callable[["Template", dict[str, Value], str, Location | None, "Scope"], dict[str, Any]]
@@ -315,7 +359,7 @@ class Scope:
     env: Mapping[str, Value] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
     expander: Expander | None = None
-    budget: _Budget = field(default_factory=_Budget)
+    budget: _Expansions = field(default_factory=_Expansions)
     template: Template | None = None
 
     @property
@@ -327,10 +371,17 @@ class Scope:
         """The block called ``name`` (case-insensitive), or ``None``."""
         return self.templates.get(name.lower())
 
-    def suggest(self, name: str) -> str | None:
-        """The defined block name closest to ``name``, or ``None``."""
+    def suggest(self, name: str, layer_guess: str | None = None) -> str | None:
+        """The closer to ``name`` of ``layer_guess`` and the defined block names, or ``None``."""
         found = difflib.get_close_matches(name.lower(), list(self.templates), n=1, cutoff=0.6)
-        return self.templates[found[0]].name if found else None
+        block = self.templates[found[0]].name if found else None
+        if block is None or layer_guess is None:
+            return block or layer_guess
+
+        def closeness(candidate: str) -> float:
+            return difflib.SequenceMatcher(None, name.lower(), candidate.lower()).ratio()
+
+        return block if closeness(block) >= closeness(layer_guess) else layer_guess
 
     def lookup_name(self, name: str) -> tuple[bool, Value]:
         """``(True, value)`` when ``name`` is a bound parameter, else ``(False, None)``."""
@@ -356,10 +407,32 @@ class Scope:
             raise SpecError(f"block {template.name!r} calls itself ({chain})", call_loc,
                             f"a block cannot contain itself; repeat it with "
                             f"[{template.name}(...)] x N instead")
-        self.budget.calls += 1
-        if self.budget.calls > MAX_CALLS:
+        budget = self.budget
+        budget.calls += 1
+        if budget.calls > MAX_CALLS:
             raise SpecError(f"the blocks expand to more than {MAX_CALLS:,} calls", call_loc,
                             "repeat a block with [block(...)] x N rather than nesting calls")
+        try:
+            key: Any = (template.name.lower(), label, tuple(sorted(bound.items())))
+            hash(key)
+        except TypeError:  # an argument that is a list: expand without remembering
+            key = None
+        if key is not None and key in budget.done:
+            node = copy_node(budget.done[key])
+        else:
+            node = self.expand(template, bound, label, call_loc)
+            if key is not None:
+                budget.done[key] = copy_node(node)
+        node["source"] = SourceRef(call_loc or template.loc)
+        budget.nodes += count_nodes(node)
+        if budget.nodes > MAX_NODES:
+            raise SpecError(f"the blocks expand to more than {MAX_NODES:,} layers", call_loc,
+                            "repeat a block with [block(...)] x N rather than writing it out")
+        return node
+
+    def expand(self, template: Template, bound: dict[str, Value], label: str,
+               call_loc: Location | None) -> dict[str, Any]:
+        """Read ``template``'s body with ``bound`` parameters (errors name the call)."""
         if self.expander is None:  # pragma: no cover - the loader always supplies one
             raise SpecError(f"block {template.name!r} cannot be expanded here", call_loc)
         inner = Scope(self.templates, bound, (*self.stack, template.name), self.expander,
@@ -367,7 +440,7 @@ class Scope:
         try:
             return self.expander(template, bound, label, call_loc, inner)
         except SpecError as exc:
-            if exc.loc == call_loc:
+            if exc.loc == call_loc or " (in " in exc.message:  # name the innermost call only
                 raise
             where = f"in {label}" + (f", called at {call_loc}" if call_loc else "")
             raise type(exc)(f"{exc.message} ({where})", exc.loc, exc.hint) from None
