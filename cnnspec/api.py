@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnspec.analysis import Report, analyze
+from cnnspec.render.html import attach_report_html
 from cnnspec.spec import Network
 from cnnspec.spec import load as load_network
+
+attach_report_html()
 
 
 @dataclass(frozen=True)

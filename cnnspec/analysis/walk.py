@@ -14,7 +14,7 @@ from cnnspec.analysis.memory import training_memory
 from cnnspec.analysis.missing import require_sizes
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
 from cnnspec.analysis.records import LayerRecord, Note, Report, Shape, Totals, shape_text
-from cnnspec.analysis.shapes import SizeError, conv_output_size, same_padding
+from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, same_padding
 from cnnspec.conventions import Conventions, Rounding
 from cnnspec.errors import AnalysisError, Location
 from cnnspec.spec import blocks, layers
@@ -37,6 +37,7 @@ class _Walk(BlockVisitors):
     notes: list[Note] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     main: bool = True
+    sizes: dict[tuple[Any, ...], OutputSize] = field(default_factory=dict)
 
     # -- helpers -----------------------------------------------------------------------------
     def auto_name(self, node: layers.Node) -> str:
@@ -99,8 +100,10 @@ class _Walk(BlockVisitors):
 
     def size(self, node: layers.Node, name: str, axis: str, n: int, f: int, s: int,
              p: int | tuple[int, int], d: int, rounding: Rounding, arg: str) -> tuple[int, str]:
-        try:
-            result = conv_output_size(n, f, s, p, d, rounding)
+        key = (n, f, s, p, d, rounding)
+        try:  # repeated blocks ask the same sizes again: compute each once per walk
+            result = self.sizes.get(key) or self.sizes.setdefault(
+                key, conv_output_size(n, f, s, p, d, rounding))
         except SizeError as exc:
             raise self.fail(node, name, f"{axis}: {exc.message}", exc.hint, arg) from None
         text = f"{result.arithmetic} = {result.exact_text}"
@@ -451,8 +454,9 @@ def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
     start = _State(tuple(network.input), Field(1, 1), Field(1, 1))
     walk._flat(network.layers, start, "", 0)
     rows = walk.rows
-    for r in rows:
+    for i, r in enumerate(rows):  # block rows were inserted before their children
         object.__setattr__(r, "path", r.path.lstrip("."))
+        object.__setattr__(r, "index", i)
     leaves = [r for r in rows if not r.is_block]
     main = [r for r in leaves if r.main]
     aux = [r for r in leaves if not r.main]

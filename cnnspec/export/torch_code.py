@@ -247,10 +247,9 @@ def generate_torch(network: Network, report: Report) -> str:
     """The Python source of a PyTorch module for ``network`` (analysed as ``report``)."""
     gen = _Generator(network, report).run()
     cls = class_name(network.name)
-    totals = report.totals
     h, w, c = report.input if len(report.input) == 3 else (None, None, report.input[0])
     input_shape = f"({c}, {h}, {w})" if h is not None else f"({c},)"
-    trainable = totals.trainable_params
+    trainable = sum(r.trainable for r in report.leaves())  # main network only
     aux_trainable = sum(r.trainable for r in report.leaves(main_only=False) if not r.main)
     last = report.leaves()[-1] if report.leaves() else None
     doc = [f'"""{cls}: the cnnspec spec {network.name!r} as a PyTorch module.', ""]

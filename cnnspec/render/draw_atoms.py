@@ -49,7 +49,8 @@ class Box:
     title: str
     style: str = "other"
     params: int = 0
-    tags: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # shape-keeping layers after this one
+    pre: list[str] = field(default_factory=list)  # ... and before it (pre-activation)
     note: str = ""  # e.g. "x3" or "residual" for a collapsed block
     framed: bool = False
     label_top: float = 0.0  # distance below the baseline where the label starts
@@ -64,6 +65,8 @@ class Box:
     def lines(self) -> list[tuple[str, str]]:
         """Label lines as (text, kind): the title, tags, shape, parameters."""
         out = [(self.title + (f" {self.note}" if self.note else ""), "title")]
+        if self.pre:
+            out.append((", ".join(self.pre) + " →", "tag"))
         if self.tags:
             out.append(("+" + ", ".join(self.tags), "tag"))
         out.append((shape_text(self.shape).replace("x", "×"), "shape"))
@@ -83,7 +86,7 @@ class Box:
         left = x + (width - d - o) / 2
         cv.cuboid(left, y, d, h, o, COLORS.get(self.style, COLORS["other"]), self.framed)
         ty = y - max(self.label_top, h / 2 + 0.08)
-        cx = left + d / 2
+        cx = x + width / 2
         for text, kind in self.lines():
             cv.text(cx, ty, text, bold=kind == "title",
                     color={"tag": "#777777", "params": "#3b5f8a"}.get(kind, "black"))
@@ -138,16 +141,23 @@ class Skip:
     title: str = ""
     skip_text: str = ""
     after: list[str] = field(default_factory=list)  # layers applied after the join
+    out_text: str = ""  # the joined shape, when it differs from the body's
+
+    def under_join(self) -> list[str]:
+        return ["+" + ", ".join(self.after)] if self.after else []
 
     def arc_height(self) -> float:
         return self.body.size()[1] + 0.3
 
     def size(self) -> tuple[float, float, float]:
-        w, up, down = self.body.size()
+        w, _, down = self.body.size()
         texts = [t for t in (self.title, self.skip_text) if t]
         width = max(PAD + w + GAP + 2 * RADIUS + PAD,
                     max((text_width(t) for t in texts), default=0) + 0.2)
-        after_down = RADIUS + 0.1 + LINE_H if self.after else 0.0
+
+        under = self.under_join()
+        width += max((text_width(t) for t in under), default=0) / 2
+        after_down = RADIUS + 0.1 + LINE_H * len(under)
         return width, self.arc_height() + LINE_H * len(texts) + 0.05, max(down, after_down)
 
     def draw(self, cv: Canvas, x: float, y: float) -> tuple[float, float]:
@@ -169,8 +179,10 @@ class Skip:
             ty -= LINE_H
         if self.skip_text:
             cv.text((fork + xj) / 2, ty, self.skip_text, color="#2f6f3a", va="top")
-        if self.after:
-            cv.text(xj, y - RADIUS - 0.08, "+" + ", ".join(self.after), color="#777777")
+        for n, text in enumerate(self.under_join()):
+            cv.text(xj, y - RADIUS - 0.08 - n * LINE_H, text, color="#777777")
+        if self.out_text:  # inside the arc, by its corner
+            cv.text(xj - 0.08, top - 0.04, self.out_text, ha="right")
         return x0, xj + RADIUS
 
 
@@ -223,7 +235,7 @@ class AuxHead:
         return width, 0.0, 0.45 + LINE_H + up + down
 
     def draw(self, cv: Canvas, x: float, y: float) -> tuple[float, float]:
-        w, up, _ = self.head.size()
+        up = self.head.size()[1]
         width = self.size()[0]
         cv.line([(x, y), (x + width, y)])
         hy = y - 0.45 - LINE_H - up

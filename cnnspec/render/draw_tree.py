@@ -44,10 +44,11 @@ class DrawNode:
             grouped.setdefault(self.part(child), []).append(child)
         return grouped
 
-    def count_leaves(self) -> int:
-        """Rows under this node that are not blocks (drawn boxes at full depth, at most)."""
-        return sum(1 if not c.children and c.row is not None and not c.row.is_block
-                   else c.count_leaves() for c in self.children)
+    def count_boxes(self) -> int:
+        """Boxes a drawing of this node shows: layers that change the shape, cut blocks."""
+        return sum(c.count_boxes() if c.children else
+                   int(c.row is not None and c.row.kind not in ELEMENTWISE + MERGES)
+                   for c in self.children)
 
 
 def build_tree(report: Report, depth: int | None = None) -> DrawNode:

@@ -32,3 +32,13 @@ def report_html(report: Report) -> str:
             f"<small>{escape(report.conventions_text)}</small>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f"<ul>{totals}</ul>{'<b>Notes</b><ul>' + notes + '</ul>' if notes else ''}</div>")
+
+
+def attach_report_html() -> None:
+    """Give :class:`Report` a Jupyter ``_repr_html_`` (:func:`report_html`).
+
+    The analysis room may not import rendering, so the method is attached from here;
+    :mod:`cnnspec.api` calls this once, so every report shows as a table in a notebook.
+    """
+    if "_repr_html_" not in vars(Report):
+        Report._repr_html_ = report_html  # type: ignore[attr-defined]

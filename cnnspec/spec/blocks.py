@@ -115,6 +115,9 @@ class DualPath(Node):
       ``out + D + inc`` channels: ``C + inc`` without projection, ``out + 3*inc``
       with it. The residual path stays ``out`` wide while the dense path grows by
       ``inc`` per block (the analysis: ``cnnspec.analysis.block_counts.dual_path_channels``).
+
+    Analysis rows, in order: the block, the bottleneck's nine layers, the projection's
+    three (when there is one), then the merge row (kind ``dual_path_merge``).
     """
 
     kind: Literal["dual_path"] = "dual_path"

@@ -268,9 +268,9 @@ def list_item(item: Any, where: Location, source: str,
         template = templates.find(str(item["kind"])) if templates else None
         if template is not None and templates is not None and vocab.lookup(str(item["kind"])) \
                 is None:
-            args = type(item)(fields)
-            args.key_locs = key_locs  # type: ignore[attr-defined]
-            args.value_locs = getattr(item, "value_locs", {})  # type: ignore[attr-defined]
+            args = LocDict(fields)
+            args.key_locs = key_locs
+            args.value_locs = getattr(item, "value_locs", {})
             return [call_block(template, args, key_locs.get("kind", where), item, templates)]
         return [node_from_mapping(str(item["kind"]), fields, key_locs.get("kind", where), item,
                                   source, templates)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -295,9 +296,9 @@ class _Parser:
         return count, where
 
     @property
-    def env(self) -> dict[str, Any]:
+    def env(self) -> Mapping[str, Any]:
         """The parameters bound where this string is read (empty outside a block)."""
-        return dict(self.scope.env) if self.scope is not None else {}
+        return self.scope.env if self.scope is not None else {}
 
     def arithmetic(self, first: Token, last: Token) -> Any:
         """The value of the arithmetic ``text[first.start:last.end]``."""

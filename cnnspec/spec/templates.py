@@ -315,7 +315,7 @@ class _Expansions:
 
     calls: int = 0
     nodes: int = 0
-    done: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    done: dict[Any, tuple[dict[str, Any], int]] = field(default_factory=dict)
 
 
 def copy_node(node: dict[str, Any]) -> dict[str, Any]:
@@ -352,14 +352,16 @@ class Scope:
     ``templates``: the defined blocks; ``env``: the parameters bound by the call
     being expanded (empty at the top level); ``stack``: the calls being expanded,
     outermost first (to report recursion); ``expander`` turns a bound call into
-    a node dict (supplied by the loader, which knows how to read a body).
+    a node dict (supplied by the loader, which knows how to read a body);
+    ``expansions`` is shared by every scope of one load; ``template`` is the block
+    being expanded.
     """
 
     templates: Mapping[str, Template] = field(default_factory=dict)
     env: Mapping[str, Value] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
     expander: Expander | None = None
-    budget: _Expansions = field(default_factory=_Expansions)
+    expansions: _Expansions = field(default_factory=_Expansions)
     template: Template | None = None
 
     @property
@@ -407,24 +409,27 @@ class Scope:
             raise SpecError(f"block {template.name!r} calls itself ({chain})", call_loc,
                             f"a block cannot contain itself; repeat it with "
                             f"[{template.name}(...)] x N instead")
-        budget = self.budget
+        budget = self.expansions
         budget.calls += 1
         if budget.calls > MAX_CALLS:
             raise SpecError(f"the blocks expand to more than {MAX_CALLS:,} calls", call_loc,
                             "repeat a block with [block(...)] x N rather than nesting calls")
         try:
-            key: Any = (template.name.lower(), label, tuple(sorted(bound.items())))
+            key: Any = (template.name.lower(), label,
+                        tuple((k, type(v).__name__, v) for k, v in sorted(bound.items())))
             hash(key)
         except TypeError:  # an argument that is a list: expand without remembering
             key = None
         if key is not None and key in budget.done:
-            node = copy_node(budget.done[key])
+            first, size = budget.done[key]
+            node = copy_node(first)
         else:
             node = self.expand(template, bound, label, call_loc)
+            size = count_nodes(node)
             if key is not None:
-                budget.done[key] = copy_node(node)
+                budget.done[key] = (copy_node(node), size)
         node["source"] = SourceRef(call_loc or template.loc)
-        budget.nodes += count_nodes(node)
+        budget.nodes += size
         if budget.nodes > MAX_NODES:
             raise SpecError(f"the blocks expand to more than {MAX_NODES:,} layers", call_loc,
                             "repeat a block with [block(...)] x N rather than writing it out")
@@ -436,7 +441,7 @@ class Scope:
         if self.expander is None:  # pragma: no cover - the loader always supplies one
             raise SpecError(f"block {template.name!r} cannot be expanded here", call_loc)
         inner = Scope(self.templates, bound, (*self.stack, template.name), self.expander,
-                      self.budget, template)
+                      self.expansions, template)
         try:
             return self.expander(template, bound, label, call_loc, inner)
         except SpecError as exc:

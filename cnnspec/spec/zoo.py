@@ -24,7 +24,7 @@ def names() -> list[str]:
 
 def find(name: str) -> Path | None:
     """The path of zoo spec ``name`` (case-insensitive, ``_`` = ``-``), or ``None``."""
-    if not name or any(c in name for c in "()[]-> ") and not name.replace("-", "").isalnum():
+    if not name or (any(c in name for c in "()[]-> ") and not name.replace("-", "").isalnum()):
         return None
     wanted = name.lower().replace("_", "-").removesuffix(".yaml")
     for folder in zoo_dirs():

@@ -210,3 +210,8 @@ def test_vgg16_receptive_fields() -> None:
     assert convs[-1].rf_size == (196, 196)  # conv5_3, the figure usually quoted
     table = CliRunner().invoke(cli, ["analyze", "vgg16", "--depth", "2"]).stdout
     assert "3 / 1" in table and "5 / 1" in table
+
+
+def test_row_index_is_the_row_position() -> None:
+    report = zoo_report("resnet18")
+    assert [r.index for r in report.layers] == list(range(len(report.layers)))

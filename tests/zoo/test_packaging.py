@@ -37,3 +37,8 @@ def test_zoo_lookup_searches_the_installed_package_and_the_checkout() -> None:
     assert zoo.find("ResNet50") == zoo.find("resnet50") == ROOT / "specs" / "resnet50.yaml"
     assert zoo.find("VGG16_BN") == ROOT / "specs" / "vgg16-bn.yaml"
     assert zoo.find("no-such-net") is None
+
+
+def test_the_zoo_readme_lists_every_spec() -> None:
+    readme = (ROOT / "specs" / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in zoo.names())

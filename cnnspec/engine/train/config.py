@@ -43,6 +43,8 @@ class TrainConfig:
         weight_decay: L2 factor added to the gradient (``g + lambda w``).
         clip_norm: global gradient-norm limit (``None`` = no clipping).
         loss: ``cross_entropy`` or ``squared``.
+        normalize: standardise the inputs per channel with the training set's mean and
+            standard deviation (:mod:`cnnspec.engine.train.normalize`).
     """
 
     epochs: int = DEFAULT_EPOCHS
@@ -58,6 +60,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     clip_norm: float | None = None
     loss: str = "cross_entropy"
+    normalize: bool = True
 
     def __post_init__(self) -> None:
         if self.epochs < 1:

@@ -24,11 +24,12 @@ from typing import Any
 from cnnspec.engine.checkpoint import load_checkpoint
 from cnnspec.engine.data import Dataset, load_dataset
 from cnnspec.engine.model import build
-from cnnspec.engine.train.batches import split_validation
+from cnnspec.engine.train.batches import TrainData, split_validation
 from cnnspec.engine.train.callbacks import TrainCallback
 from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.loop import BEST, LAST, Trainer, TrainResult
 from cnnspec.engine.train.metrics import Evaluation, evaluate_classes
+from cnnspec.engine.train.normalize import Standardize, apply_standardize, standardize_from_info
 from cnnspec.engine.train.run_state import load_run
 from cnnspec.engine.train.transfer import (
     TransferReport,
@@ -63,6 +64,47 @@ class RunOutcome:
     test: Evaluation | None
     dataset: Dataset
     resumed_from: int | None  # epochs done before this call, when resuming
+
+
+def network_input(model: Any, x: Any) -> Any:
+    """Images ``(N, C, H, W)`` as the model takes them: flattened for a vector input."""
+    if len(model.input_shape) == 1 and x.ndim == 4:
+        return x.reshape(len(x), -1)  # (N, C*H*W)
+    return x
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """The data set, its train/validation split and test images as the network takes them."""
+
+    dataset: Dataset
+    split: TrainData
+    x_test: Any
+    norm: Standardize | None
+
+
+def prepare_data(model: Any, data: DataChoice, val_split: float, seed: int,
+                 normalize: bool | Standardize | None) -> PreparedData:
+    """Load ``data`` fitted to ``model``'s input, split off validation, standardise.
+
+    ``normalize``: ``True`` fits :class:`Standardize` on the training part, a
+    :class:`Standardize` is used as given (resuming), ``False``/``None`` leaves the
+    images in ``[0, 1]``.
+    """
+    dataset = load_dataset(data.spec, input_shape=model.report.input, resize=data.resize,
+                           method=data.method, cache_dir=data.cache_dir)
+    split = split_validation(dataset, val_split, seed)
+    if normalize is True:
+        norm: Standardize | None = Standardize.fit(split.x_train)
+    else:
+        norm = normalize or None
+
+    def prepare(x: Any) -> Any:
+        return network_input(model, apply_standardize(norm, x))
+
+    split = TrainData(prepare(split.x_train), split.y_train, prepare(split.x_val),
+                      split.y_val, split.classes)
+    return PreparedData(dataset, split, prepare(dataset.x_test), norm)
 
 
 def existing_run(out_dir: Path) -> None:
@@ -133,16 +175,17 @@ def train(network: Network, config: TrainConfig | None = None, *,
         data = data or DataChoice()
         frozen = ()
     model = build(network, seed=config.seed)
-    dataset = load_dataset(data.spec, input_shape=model.report.input, resize=data.resize,
-                           method=data.method, cache_dir=data.cache_dir)
-    split = split_validation(dataset, config.val_split, config.seed)
+    norm = standardize_from_info(checkpoint.info) if checkpoint is not None else None
+    prepared = prepare_data(model, data, config.val_split, config.seed,
+                            norm if checkpoint is not None else config.normalize)
+    dataset, split, norm = prepared.dataset, prepared.split, prepared.norm
     if resume:
         transfer = None
     else:
         transfer = transfer_layers(model, init_from, tuple(freeze))
         frozen = transfer.frozen
     data_info = {**data.to_dict(), "name": dataset.name, "source": dataset.source,
-                 "notes": list(dataset.notes)}
+                 "notes": list(dataset.notes), "normalize": norm.to_dict() if norm else None}
     trainer = Trainer(model, config, split, out, callback=callback, frozen_layers=frozen,
                       transfer=transfer, data_info=data_info)
     if checkpoint is not None:
@@ -152,6 +195,6 @@ def train(network: Network, config: TrainConfig | None = None, *,
     test = None
     if not result.interrupted and (out / BEST).is_file() and len(dataset.y_test):
         model.load_state_dict(load_checkpoint(out / BEST).state)
-        test = evaluate_classes(model, dataset.x_test, dataset.y_test, dataset.classes,
+        test = evaluate_classes(model, prepared.x_test, dataset.y_test, dataset.classes,
                                 config.loss)
     return RunOutcome(result, config, test, dataset, done_before)
