@@ -368,6 +368,70 @@ class Concat(Sequential):
         return dx
 
 
+class DualPath(Sequential):
+    """DPN's block: ``[x_res + y_res | x_dense | y_dense]`` from one bottleneck ``y``.
+
+    ``y = body(x)`` has ``out + inc`` channels, split into ``y_res`` and ``y_dense``;
+    the skip input (``x``, or ``projection(x)``) is split into ``x_res`` (``out``) and
+    ``x_dense``. Backward: the residual gradient goes to both ``y_res`` and ``x_res``,
+    each dense part's gradient to where it came from.
+    """
+
+    def __init__(self, record: LayerRecord, body: Sequential, projection: Sequential | None,
+                 out: int, merge: Layer):
+        super().__init__(record, [body] + ([projection] if projection else []) + [merge])
+        self.body, self.projection, self.out = body, projection, out
+        self.dense = 0
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        y = self.body.forward(x, ctx)
+        skip = self.projection.forward(x, ctx) if self.projection else x
+        o = self.out
+        self.dense = skip.shape[1] - o
+        out = np.concatenate([skip[:, :o] + y[:, :o], skip[:, o:], y[:, o:]], axis=1)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        o, d = self.out, self.dense
+        d_res = dout[:, :o]
+        d_skip = dout[:, :o + d]  # (N, out + D): [d_res | d_x_dense], the skip's channels
+        d_y = np.concatenate([d_res, dout[:, o + d:]], axis=1)  # (N, out + inc)
+        dx = self.body.backward(d_y)
+        return dx + (self.projection.backward(d_skip) if self.projection else d_skip)
+
+
+class TableConv(Conv):
+    """A convolution whose filter ``k`` reads only the channels ``connections[k]``.
+
+    The trainable ``weight`` holds only the connected taps (its size is the analysis'
+    weight count); it is scattered into a full (K, C, FH, FW) kernel whose other
+    entries are zero, and the gradient is gathered back from the same places.
+    """
+
+    def __init__(self, record: LayerRecord, weight: np.ndarray, b: np.ndarray | None,
+                 mask: np.ndarray, *, stride: tuple[int, int],
+                 padding: tuple[int, int, int, int]):
+        full = np.zeros(mask.shape, dtype=weight.dtype)
+        super().__init__(record, full, b, stride=stride, padding=padding, dilation=(1, 1),
+                         groups=1, pad_value=0.0)
+        self.mask = mask
+        self.params["weight"] = weight
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        kernel = np.zeros(self.mask.shape, dtype=self.params["weight"].dtype)
+        kernel[self.mask] = self.params["weight"]
+        out, cache = F.conv2d_forward(x, kernel, self.params.get("bias"), **self.options)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dw, db = F.conv2d_backward(dout, self.cache)
+        self.grads["weight"] = dw[self.mask]
+        if db is not None:
+            self.grads["bias"] = db
+        return dx
+
+
 class Marker(Layer):
     """A row with no computation of its own (the ``Add``/``Concat`` merge rows)."""
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from cnnspec.analysis import Report, analyze
+from cnnspec.analysis.block_counts import transition_filters
 from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
@@ -103,6 +104,16 @@ class _Builder:
         if kind == "aux":
             self.skip_block(self.next_row())
             return None
+        if kind == "transition":
+            row = self.next_row()
+            filters = transition_filters(row.input[-1], node.compression)
+            return L.Sequential(row, self.sequence(node.expand(filters)))
+        if kind == "dual_path":
+            row = self.next_row()
+            body = L.Sequential(None, self.sequence(node.expand_body()))
+            projection = (L.Sequential(None, self.sequence(node.expand_projection()))
+                          if node.projection else None)
+            return L.DualPath(row, body, projection, node.out, L.Marker(self.next_row()))
         builder = getattr(self, f"leaf_{kind}", None)
         if builder is None:
             raise EngineError(f"the NumPy engine has no layer for kind {kind!r}",
@@ -176,6 +187,20 @@ class _Builder:
 
     def leaf_batchnorm(self, node: Any, row: LayerRecord) -> L.Layer:
         return L.BatchNorm(row, row.output[-1], self.dtype, node.eps, node.momentum)
+
+    def leaf_table_conv(self, node: Any, row: LayerRecord) -> L.Layer:
+        _, _, c = row.input
+        fh, fw = node.kernel
+        k = node.filters
+        mask = np.zeros((k, c, fh, fw), dtype=bool)  # (K, C, FH, FW): True where connected
+        for f, channels in enumerate(node.connections):
+            mask[f, channels] = True
+        fans = [len(ch) * fh * fw for ch in node.connections]
+        full = np.concatenate([self.weights((1, len(ch), fh, fw), fan, fan, row.name).ravel()
+                               for ch, fan in zip(node.connections, fans, strict=True)])
+        bias = np.zeros(k, dtype=self.dtype) if row.biases else None
+        (ph, pw) = node.padding
+        return L.TableConv(row, full, bias, mask, stride=node.stride, padding=(ph, ph, pw, pw))
 
     def leaf_subsample(self, node: Any, row: LayerRecord) -> L.Layer:
         if node.kernel[0] != node.kernel[1] or (node.stride or node.kernel) != node.kernel:

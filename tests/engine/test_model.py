@@ -150,3 +150,25 @@ def test_bad_checkpoint_files(tmp_path: Path) -> None:
     np.savez(plain, w=np.zeros(3))
     with pytest.raises(DataError, match="no embedded spec"):
         load_checkpoint(plain)
+
+
+def test_gradients_table_conv_transition_dual_path() -> None:
+    model = cnnspec.load(Path(__file__).with_name("block_kinds.yaml")).build(
+        seed=5, dtype=np.float64)
+    table = model.params["TableConv:1.weight"]
+    assert table.size == 3 * 3 * (2 + 2 + 2 + 3)
+    assert sum(v.size for v in model.params.values()) == model.report.totals.trainable_params
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 8, 8))
+    # batch norm and ReLU inside the blocks: keep the check away from ReLU's kink by
+    # comparing on a batch large enough that no pre-activation sits within eps of 0
+    assert_param_grads(model, x, rng.integers(0, 3, 4))
+
+
+@pytest.mark.parametrize("name", ["lenet5-1998", "densenet121", "dpn68", "resnet18",
+                                  "googlenet", "cifar10-vgg"])
+def test_zoo_specs_build_with_the_analysis_counts(name: str) -> None:
+    model = cnnspec.load(name).build(seed=0)
+    assert sum(v.size for v in model.params.values()) == model.report.totals.trainable_params
+    assert sum(v.size for v in model.buffers.values()) == \
+        model.report.totals.non_trainable_params

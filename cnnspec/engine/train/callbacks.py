@@ -67,6 +67,7 @@ class RunPlan:
     config: dict[str, Any]
     transfer: dict[str, Any]
     out_dir: str
+    history: list[dict[str, Any]]  # rows of the epochs done before (resuming)
 
 
 class TrainCallback:

@@ -22,23 +22,16 @@ from cnnspec.engine.model import build
 from cnnspec.engine.optim import OPTIMIZERS, make_optimizer
 from cnnspec.engine.train.batches import TrainData, epoch_batches, train_step
 from cnnspec.engine.train.callbacks import BatchProgress
+from cnnspec.engine.train.config import DEFAULT_LRS
 from cnnspec.engine.train.guard import step_is_finite
 from cnnspec.engine.train.metrics import evaluate
 from cnnspec.errors import TrainingError
 from cnnspec.spec.tree import Network
 
-# Learning rates for the comparison, chosen on LeNet-5 with the embedded digits so that
-# each rule is near its own good range (benchmarks/bench_train.py): the point of the plot
-# is the shape of each curve, not a race at one shared rate.
-COMPARE_LR: dict[str, float] = {
-    "sgd": 0.05,
-    "momentum": 0.01,
-    "nesterov": 0.01,
-    "adagrad": 0.01,
-    "adadelta": 1.0,
-    "rmsprop": 0.001,
-    "adam": 0.001,
-}
+# Each rule runs at a rate in its own good range (config.DEFAULT_LRS, chosen on LeNet-5
+# with the embedded digits): the plot compares the shapes of the curves, not a race at
+# one shared rate, which would favour whichever rule that rate suits.
+COMPARE_LR = DEFAULT_LRS
 
 
 @dataclass

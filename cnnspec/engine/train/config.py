@@ -23,6 +23,18 @@ DEFAULT_BATCH = 32
 DEFAULT_VAL_SPLIT = 0.1
 DEFAULT_SCHEDULE = "cosine"
 
+# A learning rate in each rule's good range for that task (the lecture's rules differ
+# by orders of magnitude: AdaDelta's eta only scales its own step size).
+DEFAULT_LRS: dict[str, float] = {
+    "sgd": 0.05,
+    "momentum": 0.01,
+    "nesterov": 0.01,
+    "adagrad": 0.01,
+    "adadelta": 1.0,
+    "rmsprop": 0.001,
+    "adam": DEFAULT_LR,
+}
+
 
 @dataclass(frozen=True)
 class TrainConfig:

@@ -259,7 +259,8 @@ class Trainer:
     def _plan(self, batches: int) -> RunPlan:
         return RunPlan(self.model.network.name, self.epoch, self.position, self.config.epochs,
                        len(self.data.y_train), len(self.data.y_val), batches,
-                       self.config.to_dict(), self.transfer.to_dict(), str(self.out_dir))
+                       self.config.to_dict(), self.transfer.to_dict(), str(self.out_dir),
+                       [row.to_dict() for row in self.history])
 
     def _snapshot_frozen_buffers(self) -> None:
         live = frozen_buffers(self.model, self.frozen_layers)
