@@ -102,6 +102,7 @@ class Totals:
     training_breakdown: dict[str, int]
     aux_params: int = 0
     aux_macs: int = 0
+    aux_included: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""

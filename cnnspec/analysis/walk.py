@@ -480,6 +480,7 @@ def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
         macs=macs, flops=2 * macs, layers=len(counted), optimizer=optimizer,
         training_bytes=sum(breakdown.values()), training_breakdown=breakdown,
         aux_params=sum(r.params for r in aux), aux_macs=sum(r.macs for r in aux),
+        aux_included=include_aux,
     )
     report = Report(
         name=network.name, input=tuple(network.input),

@@ -21,8 +21,7 @@ def epoch_line(row: EpochRow, epochs: int, improved: bool) -> str:
     def num(value: float, fmt: str) -> str:
         return "-" if math.isnan(value) else format(value, fmt)
 
-    width = len(str(epochs))
-    return (f"{row.epoch:>{width}}/{epochs:<{6 - width}} {row.lr:>9.3g}  "
+    return (f"{f'{row.epoch}/{epochs}':>7}  {row.lr:>9.3g}  "
             f"{row.train_loss:>10.4f}  {row.train_acc:>9.2%}  {num(row.val_loss, '.4f'):>9}  "
             f"{num(row.val_acc, '.2%'):>8}  {row.seconds:>5.1f}s" + ("  *" if improved else ""))
 
@@ -47,12 +46,38 @@ def _stats(progress: BatchProgress) -> str:
     return f"loss {progress.loss:.4f}{acc} {rate:,.0f} ex/s"
 
 
+class _NoBar:
+    """Stands in for the progress bar when stderr is not a terminal (logs, pipes)."""
+
+    def __init__(self, console: Any):
+        self.console = console
+
+    def start(self) -> None:
+        """Nothing to draw."""
+
+    def stop(self) -> None:
+        """Nothing to clear."""
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def remove_task(self, task: Any) -> None:
+        """No task."""
+
+    def update(self, task: Any, **kwargs: Any) -> None:
+        """No bar."""
+
+
+def _bar_for(console: Any) -> Any:
+    return _bar(console) if console.is_terminal else _NoBar(console)
+
+
 class RichTrainProgress(TrainCallback):
     """Draws a run: its plan, a bar per epoch (loss, accuracy, examples/s, ETA), a table."""
 
     def __init__(self, console: Any):
         self.console = console
-        self.bar = _bar(console)
+        self.bar = _bar_for(console)
         self.task: Any = None
         self.epochs = 0
         self.start_batch = 0
@@ -119,7 +144,7 @@ class RichCompareProgress(CompareCallback):
 
     def __init__(self, console: Any, epochs: int):
         self.console = console
-        self.bar = _bar(console)
+        self.bar = _bar_for(console)
         self.epochs = epochs
         self.task: Any = None
 

@@ -31,6 +31,7 @@ from cnnspec.export.notation_text import (
     subsample_text,
 )
 from cnnspec.export.onnx_export import require_onnx
+from cnnspec.export.onnx_shapes import value_shapes
 from cnnspec.export.spec_yaml import Imported, write_spec
 
 SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Softmax": "SM",
@@ -40,11 +41,11 @@ SIMPLE = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Softmax": "SM",
 
 class _Reader:
     def __init__(self, model: Any, where: Location):
-        from onnx import numpy_helper, shape_inference
+        from onnx import numpy_helper
 
         self.where = where
         graph = model.graph
-        self.shapes = _value_shapes(shape_inference.infer_shapes(_without_weights(model)).graph)
+        self.shapes = value_shapes(model)
         self.consts: dict[str, Any] = {t.name: numpy_helper.to_array(t)
                                        for t in graph.initializer}
         for node in graph.node:
@@ -355,34 +356,6 @@ class _Reader:
                   params=2 * c, buffers=2 * c)
 
 
-def _without_weights(model: Any) -> Any:
-    """``model`` with its large initializers declared as inputs, for a fast shape inference."""
-    from onnx import ModelProto, helper
-
-    light = ModelProto()
-    light.ir_version = model.ir_version
-    light.opset_import.extend(model.opset_import)
-    graph = light.graph
-    graph.node.extend(model.graph.node)
-    graph.input.extend(model.graph.input)
-    graph.output.extend(model.graph.output)
-    declared = {i.name for i in model.graph.input}
-    for init in model.graph.initializer:
-        if (len(init.dims) and max(init.dims) > 64) or init.data_location:
-            if init.name not in declared:
-                graph.input.append(helper.make_tensor_value_info(init.name, init.data_type,
-                                                                 list(init.dims)))
-        else:
-            graph.initializer.append(init)
-    return light
-
-
-def _value_shapes(graph: Any) -> dict[str, list[int]]:
-    """Inferred shapes of the graph's values (0 for an unknown dimension)."""
-    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-            for v in [*graph.value_info, *graph.input, *graph.output]}
-
-
 def read_onnx(path: str | Path, name: str | None = None) -> Imported:
     """The cnnspec spec of the ONNX model at ``path`` (validated, analysed, counts checked)."""
     onnx = require_onnx()
@@ -396,7 +369,8 @@ def read_onnx(path: str | Path, name: str | None = None) -> Imported:
         raise ExportError(f"{path} is not a readable ONNX model ({exc})", where,
                           "check that the file is a .onnx model") from None
     graph = _Reader(model, where).run()
-    name = name or model.graph.name or path.stem
+    # cnnspec names its graphs after the spec; other exporters use generic names
+    name = name or (model.graph.name if model.producer_name == "cnnspec" else path.stem)
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     header = [f"Imported by `cnnspec import` from {path.name} "
               f"({model.producer_name or 'unknown producer'}, opset {opset}).",

@@ -38,11 +38,12 @@ def _field_schemas() -> dict[str, dict[str, Any]]:
         kind = props.get("kind", {}).get("const")
         if kind is None:
             continue
-        out[kind] = {name: _widen(schema) for name, schema in props.items() if name != "kind"}
+        out[kind] = {name: _widen(schema, name) for name, schema in props.items()
+                     if name != "kind"}
     return out
 
 
-def _widen(schema: dict[str, Any]) -> dict[str, Any]:
+def _widen(schema: dict[str, Any], name: str) -> dict[str, Any]:
     """A field schema that also accepts how YAML writes it (``3``, ``"3x3"`` for pairs)."""
     schema = copy.deepcopy(schema)
     schema.pop("title", None)
@@ -58,8 +59,10 @@ def _widen(schema: dict[str, Any]) -> dict[str, Any]:
             *([{"type": "string", "enum": ["same", "valid"]}] if "same" in text else []),
             *([{"type": "null"}] if "'null'" in text else []),
         ]}
-    if schema.get("type") == "array" and "items" in schema:  # e.g. Expect.shape
-        return {**schema, "anyOf": [{"type": "string", "pattern": SIZE_TEXT}, {}]}
+    if name == "shape":  # Expect: "224x224x120" or a list
+        return {"description": schema.get("description", ""),
+                "anyOf": [{"type": "string", "pattern": SIZE_TEXT},
+                          {"type": "array", "items": {"type": "integer", "minimum": 1}}]}
     return schema
 
 
@@ -159,10 +162,28 @@ def _loose_args(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def _conventions() -> dict[str, Any]:
     presets = {"type": "string", "pattern": "^(" + "|".join(any_case(p) for p in PRESET_NAMES)
                + ")$", "description": "A preset: " + ", ".join(PRESET_NAMES) + "."}
-    mapping = _strip_titles(Conventions.model_json_schema())
+    mapping = _strip_titles(_inline(Conventions.model_json_schema()))
     mapping["properties"]["preset"] = presets
     return {"description": "Counting conventions: a preset name, or a preset with fields "
                            "overridden.", "anyOf": [presets, mapping]}
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with references to its own ``$defs`` replaced by what they name."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/") and ref[8:] in defs:
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return {**resolve(defs[ref[8:]]), **resolve(rest)}
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
 
 
 def _strip_titles(schema: Any) -> Any:
@@ -215,7 +236,7 @@ def spec_schema() -> dict[str, Any]:
                              any_case(s) for s in vocab.WORDS) + ")$"},
                          "description": "Arguments for every layer of a type: "
                                         "{conv: {padding: 1}}."},
-            "claims": _strip_titles(Claims.model_json_schema()),
+            "claims": _strip_titles(_inline(Claims.model_json_schema())),
             "blocks": {"type": "object",
                        "additionalProperties": {"type": ["string", "array", "object"]},
                        "description": "Named blocks with parameters: {'conv_bn(filters, "

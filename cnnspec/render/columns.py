@@ -101,6 +101,7 @@ def total_lines(report: Report) -> list[tuple[str, str]]:
                       for k, v in t.training_breakdown.items())),
     ]
     if t.aux_params:
-        lines.append(("Auxiliary heads (not in totals)",
+        lines.append(("Auxiliary heads (" + ("included in" if t.aux_included else "not in")
+                      + " the totals)",
                       f"{t.aux_params:,} params, {t.aux_macs:,} MACs"))
     return lines

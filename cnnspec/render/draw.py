@@ -16,7 +16,7 @@ from cnnspec.analysis.records import Report, shape_text
 from cnnspec.errors import CnnspecError, Location
 from cnnspec.render.draw_atoms import Box, Chain
 from cnnspec.render.draw_layout import Stream, draw_rows, expand, input_box, wrap
-from cnnspec.render.draw_scale import FONT, INCH_PER_UNIT, LINE_H, scales_for
+from cnnspec.render.draw_scale import FONT, INCH_PER_UNIT, LINE_H, scales_for, text_width
 from cnnspec.render.draw_tree import build_tree, deepest
 
 MAX_BOXES = 170  # more boxes than this and --depth is lowered until it fits
@@ -120,8 +120,9 @@ def draw_network(report: Report, path: str | Path, *, depth: int | None = None,
     if depth is not None:
         heading += f" (blocks below depth {depth} collapsed)"
 
-    width = max(r.width for r in rows) + 1.2
     legend = scales.legend()
+    width = max(max(r.width for r in rows) + 1.2, text_width(heading, 9) + 0.6,
+                max(text_width(line, FONT * 0.95) for line in legend) + 0.6)
     height = sum(r.up + r.down + 0.35 for r in rows) + (len(legend) + 1) * LINE_H + 0.9
     fig = Figure(figsize=(max(6.0, width * INCH_PER_UNIT), max(2.5, height * INCH_PER_UNIT)))
     ax = fig.add_axes((0, 0, 1, 1))

@@ -20,7 +20,7 @@ def module_namespace(spec: cnnspec.Spec, report: Any = None) -> SimpleNamespace:
     """The generated PyTorch file of ``spec``, executed: ``.Model``, ``.load_cnnspec_state`` ..."""
     namespace: dict[str, Any] = {}
     code = generate_torch(spec.network, report or spec.report())
-    exec(compile(code, f"<generated {spec.name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(code, f"<generated {spec.name}>", "exec"), namespace)
     return SimpleNamespace(code=code, **namespace)
 
 

@@ -115,5 +115,5 @@ def test_unreadable_files_are_reported(tmp_path) -> None:
 
 def test_missing_weights_are_an_error() -> None:
     spec = cnnspec.load("lenet5")
-    with pytest.raises(ExportError, match="no weights for 'Conv:1.weight'"):
+    with pytest.raises(ExportError, match=r"no weights for 'Conv:1\.weight'"):
         build_onnx(spec.network, spec.report(), {})

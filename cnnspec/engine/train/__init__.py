@@ -25,7 +25,7 @@ from cnnspec.engine.train.callbacks import BatchProgress, EpochRow, RunPlan, Tra
 from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.loop import Trainer, TrainResult
 from cnnspec.engine.train.metrics import Evaluation, evaluate, evaluate_classes
-from cnnspec.engine.train.session import DataChoice, RunOutcome, train
+from cnnspec.engine.train.session import DataChoice, RunOutcome, resume, train
 from cnnspec.engine.train.transfer import TransferReport
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "epoch_batches",
     "evaluate",
     "evaluate_classes",
+    "resume",
     "split_validation",
     "train",
     "train_step",

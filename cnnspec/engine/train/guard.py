@@ -46,12 +46,13 @@ def _watch(layer: Any, found: dict[str, str], phase: str) -> None:
 
 
 def find_non_finite(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
-                    rng: np.random.Generator) -> tuple[str | None, str]:
-    """``(layer name, what went wrong)`` for a replay of one training step on (x, y)."""
+                    rng: np.random.Generator) -> str:
+    """Which layer a replay of one training step on (x, y) goes non-finite in, as a phrase."""
     for layer in model.layers:
         for key, value in layer.params.items():
             if not np.isfinite(value).all():
-                return layer.name, f"its {key} is no longer finite (an earlier update overflowed)"
+                return (f"the {key} of layer {layer.name} is no longer finite (an earlier "
+                        "update overflowed)")
     found: dict[str, str] = {}
     for layer in model.layers:
         _watch(layer, found, "forward")
@@ -63,24 +64,25 @@ def find_non_finite(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
         for layer in model.layers:
             del layer.forward, layer.backward
     if "forward" in found:
-        return found["forward"], "its output is the first that is not finite"
+        return f"layer {found['forward']} is the first whose output is not finite"
     if not math.isfinite(value):
-        return (model.layers[-1].name if model.layers else None,
-                f"the {loss} loss of its output overflowed")
+        last = model.layers[-1].name if model.layers else "the network"
+        return f"the {loss} loss of the output of {last} overflowed"
     if "backward" in found:
-        return found["backward"], "its gradient is the first that is not finite"
-    return None, "the step did not repeat (a random layer?)"
+        return (f"layer {found['backward']} is the first, going backward, whose gradient is "
+                "not finite")
+    return "the step did not go non-finite again when repeated"
 
 
 def non_finite_error(model: Any, x: np.ndarray, y: np.ndarray, *, loss_name: str,
                      loss: float, lr: float, epoch: int, batch: int,
                      rng: np.random.Generator) -> TrainingError:
     """The TrainingError for a non-finite step: where, which layer, and what to try."""
-    layer, what = find_non_finite(model, x, y, loss_name, rng)
-    where = f"layer {layer}: {what}" if layer else what
+    what = f"the loss became {loss:g}" if not math.isfinite(loss) else \
+        f"the gradients became non-finite (loss {loss:.4g})"
+    where = find_non_finite(model, x, y, loss_name, rng)
     return TrainingError(
-        f"training stopped at epoch {epoch}, batch {batch}: the loss is {loss:g} or a "
-        f"gradient is not finite; {where}",
+        f"training stopped at epoch {epoch}, batch {batch}: {what}; {where}",
         hint=f"lower the learning rate (--lr {lr / 10:g} instead of {lr:g}) or limit the "
-             "step with --clip-norm 1.0; the last good checkpoint is last.npz",
+             "step with --clip-norm 1.0",
     )

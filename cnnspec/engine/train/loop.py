@@ -167,7 +167,10 @@ class Trainer:
             xb, yb = data.x_train[idx], data.y_train[idx]
             self._consistent = False
             before = self.rng.bit_generator.state
-            value, scores = train_step(self.model, xb, yb, config.loss, self.rng)
+            # overflow shows up as inf/NaN, which the guard below reports by layer;
+            # NumPy's own warnings would only clutter that message
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value, scores = train_step(self.model, xb, yb, config.loss, self.rng)
             grads = self.model.grads
             if not step_is_finite(value, grads):
                 self._consistent = True

@@ -7,11 +7,11 @@ Room: engine (``cnnspec/engine/train``); imports NumPy, the engine and :mod:`cnn
 1. refuses to overwrite a run folder that already holds ``last.npz`` (unless asked);
 2. on ``resume``, reads the run's settings from ``last.npz`` (``epochs`` and
    ``early_stopping`` may be changed; everything else is the run's own);
-3. builds the model from ``config.seed``, loads the data fitted to the spec's input
-   and holds out the validation split;
-4. for transfer learning, loads the matching layers of ``init_from`` and freezes
+3. build the model from ``config.seed``, load the data fitted to the spec's input,
+   hold out the validation split and standardise the inputs;
+4. for transfer learning, load the matching layers of ``init_from`` and freeze
    ``freeze``;
-5. trains (:class:`Trainer`) and, unless interrupted, scores ``best.npz`` on the
+5. train (:class:`Trainer`) and, unless interrupted, score ``best.npz`` on the
    data set's test part.
 """
 
@@ -150,51 +150,59 @@ def transfer_layers(model: Any, source: str | None, freeze: tuple[str, ...]) -> 
 
 def train(network: Network, config: TrainConfig | None = None, *,
           data: DataChoice | None = None, out_dir: str | Path = "runs/run",
-          resume: bool = False, overwrite: bool = False, init_from: str | None = None,
-          freeze: tuple[str, ...] = (), callback: TrainCallback | None = None) -> RunOutcome:
-    """Train ``network`` as ``cnnspec train`` does (module docstring); returns the outcome.
+          overwrite: bool = False, init_from: str | None = None, freeze: tuple[str, ...] = (),
+          callback: TrainCallback | None = None) -> RunOutcome:
+    """A new run of ``network`` as ``cnnspec train`` makes it (module docstring)."""
+    out = Path(out_dir).expanduser()
+    if not overwrite:
+        existing_run(out)
+    config = config or TrainConfig()
+    data = data or DataChoice()
+    model = build(network, seed=config.seed)
+    prepared = prepare_data(model, data, config.val_split, config.seed, config.normalize)
+    transfer = transfer_layers(model, init_from, tuple(freeze))
+    trainer = Trainer(model, config, prepared.split, out, callback=callback,
+                      frozen_layers=transfer.frozen, transfer=transfer,
+                      data_info=_data_info(data, prepared))
+    return _finish(trainer, prepared, None)
 
-    On ``resume`` only ``config.epochs`` and ``config.early_stopping`` are taken from
-    ``config`` (pass ``None`` to keep all the run's settings) and ``data`` defaults to
-    the run's own.
+
+def resume(network: Network, out_dir: str | Path, *, epochs: int | None = None,
+           early_stopping: int | None = None, data: DataChoice | None = None,
+           callback: TrainCallback | None = None) -> RunOutcome:
+    """Continue the run in ``out_dir`` from its ``last.npz``, exactly.
+
+    Every setting is the run's own except ``epochs`` (the new total) and
+    ``early_stopping``; ``data`` defaults to the data the run was trained on.
     """
     out = Path(out_dir).expanduser()
-    checkpoint = None
-    if resume:
-        checkpoint, config = resume_settings(
-            out, config.epochs if config else None,
-            config.early_stopping if config else None)
-        saved = checkpoint.info.get("data", {})
-        data = data or DataChoice(saved.get("spec", "digits"), saved.get("resize", False),
-                                  saved.get("method", "bilinear"))
-        frozen = tuple(checkpoint.info.get("transfer", {}).get("frozen", ()))
-    else:
-        if not overwrite:
-            existing_run(out)
-        config = config or TrainConfig()
-        data = data or DataChoice()
-        frozen = ()
+    checkpoint, config = resume_settings(out, epochs, early_stopping)
+    saved = checkpoint.info.get("data", {})
+    data = data or DataChoice(saved.get("spec", "digits"), saved.get("resize", False),
+                              saved.get("method", "bilinear"))
     model = build(network, seed=config.seed)
-    norm = standardize_from_info(checkpoint.info) if checkpoint is not None else None
     prepared = prepare_data(model, data, config.val_split, config.seed,
-                            norm if checkpoint is not None else config.normalize)
-    dataset, split, norm = prepared.dataset, prepared.split, prepared.norm
-    if resume:
-        transfer = None
-    else:
-        transfer = transfer_layers(model, init_from, tuple(freeze))
-        frozen = transfer.frozen
-    data_info = {**data.to_dict(), "name": dataset.name, "source": dataset.source,
-                 "notes": list(dataset.notes), "normalize": norm.to_dict() if norm else None}
-    trainer = Trainer(model, config, split, out, callback=callback, frozen_layers=frozen,
-                      transfer=transfer, data_info=data_info)
-    if checkpoint is not None:
-        trainer.restore(checkpoint)
-    done_before = trainer.epoch if resume else None
+                            standardize_from_info(checkpoint.info))
+    frozen = tuple(checkpoint.info.get("transfer", {}).get("frozen", ()))
+    trainer = Trainer(model, config, prepared.split, out, callback=callback,
+                      frozen_layers=frozen, data_info=_data_info(data, prepared))
+    trainer.restore(checkpoint)
+    return _finish(trainer, prepared, trainer.epoch)
+
+
+def _data_info(data: DataChoice, prepared: PreparedData) -> dict[str, Any]:
+    dataset, norm = prepared.dataset, prepared.norm
+    return {**data.to_dict(), "name": dataset.name, "source": dataset.source,
+            "notes": list(dataset.notes), "normalize": norm.to_dict() if norm else None}
+
+
+def _finish(trainer: Trainer, prepared: PreparedData, done_before: int | None) -> RunOutcome:
+    """Train, then score best.npz on the test part (unless interrupted)."""
     result = trainer.fit()
+    model, dataset, best = trainer.model, prepared.dataset, trainer.out_dir / BEST
     test = None
-    if not result.interrupted and (out / BEST).is_file() and len(dataset.y_test):
-        model.load_state_dict(load_checkpoint(out / BEST).state)
+    if not result.interrupted and best.is_file() and len(dataset.y_test):
+        model.load_state_dict(load_checkpoint(best).state)
         test = evaluate_classes(model, prepared.x_test, dataset.y_test, dataset.classes,
-                                config.loss)
-    return RunOutcome(result, config, test, dataset, done_before)
+                                trainer.config.loss)
+    return RunOutcome(result, trainer.config, test, dataset, done_before)

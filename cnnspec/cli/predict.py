@@ -1,0 +1,128 @@
+"""``cnnspec predict``: the top classes a checkpoint gives each image.
+
+Room: consumers (cli). Files are read here (PNG through matplotlib's ``imread``, ``.npy``
+with ``np.load(allow_pickle=False)``, text with ``np.loadtxt``); the engine turns the
+arrays into network input (:mod:`cnnspec.engine.train.images`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.cli.train import RESIZE_METHODS
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+TEXT_SUFFIXES = (".txt", ".csv")
+
+
+def read_image(path: str) -> Any:
+    """The pixel array in file ``path``; a DataError for a missing or unreadable file."""
+    import numpy as np
+
+    from cnnspec.errors import DataError, Location
+
+    file = Path(path).expanduser()
+    where = Location(str(file))
+    if not file.is_file():
+        raise DataError(f"no such image: {file}", where)
+    suffix = file.suffix.lower()
+    try:
+        if suffix in IMAGE_SUFFIXES:
+            from matplotlib.image import imread
+
+            return imread(file)
+        if suffix == ".npy":
+            return np.load(file, allow_pickle=False)
+        if suffix in TEXT_SUFFIXES:
+            return np.loadtxt(file, delimiter="," if suffix == ".csv" else None, ndmin=2)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise DataError(f"cannot read {file}: {exc}", where,
+                        "give a PNG, a .npy array or a text file of numbers") from None
+    raise DataError(f"cannot read {file.name}: unknown file type {suffix or '(none)'}", where,
+                    "give a .png, .npy or .txt file")
+
+
+@click.command()
+@click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
+@click.argument("images", metavar="IMAGE...", nargs=-1, required=True)
+@click.option("--top", "-k", "top_k", type=click.IntRange(min=1), default=3, show_default=True,
+              help="How many classes to show per image.")
+@click.option("--invert", is_flag=True,
+              help="Use 1 - pixel: for dark ink on light paper (the digit sets are light "
+                   "on dark).")
+@click.option("--method", type=click.Choice(RESIZE_METHODS), default="bilinear",
+              show_default=True, help="How images are resized to the network's input.")
+@format_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of stdout.")
+@quiet_option
+def predict(checkpoint: str, images: tuple[str, ...], top_k: int, invert: bool, method: str,
+            fmt: str, output: str | None, quiet: bool) -> None:
+    """Top-k classes with probabilities for each IMAGE under checkpoint CKPT.
+
+    IMAGE is a PNG (read with matplotlib), a .npy array or a .txt/.csv table of numbers:
+    H x W for grey, H x W x 3 (or 4, alpha dropped) for colour. Pixels are scaled to
+    [0, 1] (8-bit values / 255; float files with values above 1 by their maximum),
+    converted grey <-> colour, resized to the checkpoint's input (bilinear) and
+    standardised as in training. The digit data sets are light ink on a dark
+    background: pass --invert for a dark digit on white paper.
+
+    \b
+    Examples:
+      cnnspec predict runs/lenet5/best.npz digit.png
+      cnnspec predict runs/lenet5/best.npz scan.png --invert --top 5
+      cnnspec predict runs/lenet5/best.npz a.npy b.txt -f json
+    """
+    from cnnspec.engine.train.trained import load_trained, predict_top
+
+    trained = load_trained(checkpoint)
+    arrays = [(name, read_image(name)) for name in images]
+    predictions = predict_top(trained, arrays, k=top_k, invert=invert, method=method)
+    rows = [{"image": p.source, "steps": list(p.steps),
+             "top": [{"label": label, "class": name, "probability": prob}
+                     for label, name, prob in p.top]} for p in predictions]
+    if not quiet:
+        console = make_console(stderr=True)
+        for p in predictions:
+            if p.light_background:
+                console.print(f"note: {p.source} has a light background; the training "
+                              "images were light on dark: try --invert", highlight=False,
+                              markup=False)
+    if fmt == "table" and output is None and not quiet:
+        _print_table(rows)
+        return
+    emit(_render(rows, fmt, quiet), output)
+
+
+def _render(rows: list[dict[str, Any]], fmt: str, quiet: bool) -> str:
+    from cnnspec.render import evaluation as render
+
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if fmt == "csv":
+        return render.predictions_csv(rows)
+    if fmt in ("markdown", "md"):
+        return render.predictions_markdown(rows)
+    if quiet:  # one line per image: the best class
+        return "".join(f"{r['image']}\t{r['top'][0]['class']}\n" for r in rows)
+    return "".join(f"{image}\t{rank}\t{name}\t{prob:.4f}\n"
+                   for image, rank, _, name, prob in render.predictions_rows(rows))
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table("image", header_style="bold")
+    table.add_column("rank", justify="right")
+    table.add_column("class")
+    table.add_column("probability", justify="right")
+    for row in rows:
+        for rank, top in enumerate(row["top"], start=1):
+            table.add_row(row["image"] if rank == 1 else "", str(rank), top["class"],
+                          f"{top['probability']:.2%}")
+    make_console().print(table)
