@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("cnnspec.cli.export", "export", "Write a spec as PyTorch code or an ONNX model."),
     "schema": ("cnnspec.cli.export", "schema", "Print the JSON Schema of YAML spec files."),
     "import": ("cnnspec.cli.export", "import_", "Read an ONNX model or torch module into a spec."),
+    "show-filters": ("cnnspec.cli.filters", "show_filters", "Draw a trained conv layer's filters."),
+    "feature-maps": ("cnnspec.cli.filters", "feature_maps", "Draw one layer's feature maps for an image."),
 }
 
 

@@ -12,6 +12,7 @@ exporter generates (``Subsample``, ``StochasticPool2d``) are read whole.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import operator
@@ -55,10 +56,12 @@ def load_module(target: str) -> Any:
             path = Path(source).expanduser()
             if not path.is_file():
                 raise ExportError(f"no such file: {path}", where, "give the path of a .py file")
-            spec = importlib.util.spec_from_file_location(path.stem, path)
+            # a private module name: the file must not shadow an importable module
+            name = f"_cnnspec_import_{abs(hash(str(path.resolve())))}_{path.stem}"
+            spec = importlib.util.spec_from_file_location(name, path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
-            sys.modules.setdefault(path.stem, module)
+            sys.modules[name] = module  # dataclasses and pickling look the module up
             spec.loader.exec_module(module)
         else:
             module = importlib.import_module(source)
@@ -83,7 +86,6 @@ class _Reader:
     def __init__(self, module: Any, input_shape: tuple[int, int, int], where: Location):
         import torch
         from torch import fx
-        from torch.fx.passes.shape_prop import ShapeProp
 
         class Tracer(fx.Tracer):
             def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
@@ -97,8 +99,7 @@ class _Reader:
             graph = Tracer().trace(module)
             self.gm = fx.GraphModule(module, graph)
             h, w, c = input_shape
-            with torch.no_grad():
-                ShapeProp(self.gm).propagate(torch.zeros(2, c, h, w))
+            self.propagate(torch.zeros(2, c, h, w))
         except ExportError:
             raise
         except Exception as exc:  # fx raises many kinds for code it cannot trace
@@ -110,6 +111,20 @@ class _Reader:
         self.ir = OpGraph(input_shape)
         self.alias: dict[Any, str] = {}
         self.fused: set[Any] = set()
+
+    def propagate(self, x: Any) -> None:
+        """Record every tensor's shape: on the meta device (no arithmetic) when it can."""
+        from torch.fx.passes.shape_prop import ShapeProp
+
+        meta = copy.deepcopy(self.gm).to("meta")
+        try:
+            with self.torch.no_grad():
+                ShapeProp(meta).propagate(x.to("meta"))
+            for mine, theirs in zip(self.gm.graph.nodes, meta.graph.nodes, strict=True):
+                mine.meta.update(theirs.meta)
+        except (RuntimeError, NotImplementedError, TypeError):  # an op without a meta kernel
+            with self.torch.no_grad():
+                ShapeProp(self.gm).propagate(x)
 
     def shape(self, node: Any) -> tuple[int, ...] | None:
         meta = node.meta.get("tensor_meta")

@@ -30,7 +30,8 @@ def test_a_run_learns_and_writes_its_folder(tmp_path: Path, data_spec: str) -> N
     assert outcome.test.examples == 100
     for name in ("last.npz", "best.npz", "metrics.csv"):
         assert (tmp_path / "run" / name).is_file()
-    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
                              "seconds"]
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
@@ -150,5 +151,5 @@ def test_resume_with_another_spec_names_the_layer(tmp_path: Path, data_spec: str
 def test_more_classes_than_outputs_is_a_clear_error(tmp_path: Path, data_spec: str) -> None:
     from cnnspec.errors import DataError
 
-    with pytest.raises(DataError, match="10 classes but .* ends in 5 outputs"):
+    with pytest.raises(DataError, match=r"10 classes but .* ends in 5 outputs"):
         run(tmp_path / "run", data_spec, spec="Conv(3x3,8)-ReLU-Pool(2)-FC(5)-SM", epochs=1)

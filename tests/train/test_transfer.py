@@ -72,6 +72,6 @@ def test_a_bad_freeze_label_suggests_the_closest() -> None:
 def test_init_from_with_nothing_in_common_is_an_error(tmp_path: Path, data_spec: str,
                                                       trained: Path) -> None:
     other = tiny("Conv(5x5,3)-ReLU-FC(10)-SM").network
-    with pytest.raises(TrainingError, match="no layer of .* matches"):
+    with pytest.raises(TrainingError, match=r"no layer of .* matches"):
         train(other, CONFIG, data=DataChoice(data_spec), out_dir=tmp_path / "x",
               init_from=str(trained))

@@ -22,6 +22,7 @@ DEFAULT_LR = 2e-3
 DEFAULT_BATCH = 32
 DEFAULT_VAL_SPLIT = 0.1
 DEFAULT_SCHEDULE = "cosine"
+DEFAULT_AUGMENT = 0
 
 # A learning rate in each rule's good range for that task (the lecture's rules differ
 # by orders of magnitude: AdaDelta's eta only scales its own step size).
@@ -57,6 +58,8 @@ class TrainConfig:
         loss: ``cross_entropy`` or ``squared``.
         normalize: standardise the inputs per channel with the training set's mean and
             standard deviation (:mod:`cnnspec.engine.train.normalize`).
+        augment: shift each training image by a random whole number of pixels in
+            ``[-augment, augment]`` along each axis, every epoch anew (0 = off).
     """
 
     epochs: int = DEFAULT_EPOCHS
@@ -73,6 +76,7 @@ class TrainConfig:
     clip_norm: float | None = None
     loss: str = "cross_entropy"
     normalize: bool = True
+    augment: int = DEFAULT_AUGMENT
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -90,8 +94,8 @@ class TrainConfig:
         if self.loss not in LOSSES:
             raise TrainingError(f"unknown loss {self.loss!r}",
                                 hint=f"use one of: {', '.join(LOSSES)}")
-        if self.early_stopping < 0 or self.step_size < 0:
-            raise TrainingError("early_stopping and step_size must be >= 0")
+        if self.early_stopping < 0 or self.step_size < 0 or self.augment < 0:
+            raise TrainingError("early_stopping, step_size and augment must be >= 0")
         if not 0.0 < self.gamma <= 1.0:
             raise TrainingError(f"gamma must be in (0, 1], got {self.gamma}")
 

@@ -29,7 +29,13 @@ import numpy as np
 
 from cnnspec.atomic import write_text
 from cnnspec.engine.optim import make_optimizer
-from cnnspec.engine.train.batches import TrainData, epoch_batches, train_step
+from cnnspec.engine.train.batches import (
+    TrainData,
+    epoch_batches,
+    epoch_shifts,
+    shift_images,
+    train_step,
+)
 from cnnspec.engine.train.callbacks import BatchProgress, EpochRow, RunPlan, TrainCallback
 from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.guard import non_finite_error, step_is_finite
@@ -160,11 +166,16 @@ class Trainer:
         lr = learning_rate(config, self.epoch)
         self.optimizer.lr = lr
         batches = epoch_batches(len(data.y_train), config.batch, config.seed, self.epoch)
+        shifts = epoch_shifts(len(data.y_train), config.augment, config.seed, self.epoch) \
+            if config.augment else None
         self.callback.on_epoch_start(self.epoch + 1, lr, len(batches))
         started = time.perf_counter() - self.partial.seconds
         for k in range(self.position, len(batches)):
             idx = batches[k]
             xb, yb = data.x_train[idx], data.y_train[idx]
+            if shifts is not None:
+                start = k * config.batch  # the shifts follow the position in the epoch
+                xb = shift_images(xb, shifts[start:start + len(idx)], data.blank)
             self._consistent = False
             before = self.rng.bit_generator.state
             # overflow shows up as inf/NaN, which the guard below reports by layer;
@@ -279,6 +290,10 @@ class Trainer:
         x = self.data.x_train[:1]
         if len(x) == 0:
             raise DataError("the training set is empty")
+        if self.config.augment and x.ndim != 4:
+            raise TrainingError("shift augmentation needs image input, but "
+                                f"{self.model.network.name} takes a flat vector",
+                                hint="train without --augment")
         outputs = int(np.prod(self.model.forward(x, logits=True).shape[1:]))
         labels = int(max(self.data.y_train.max(), self.data.y_val.max(initial=0))) + 1
         if labels > outputs:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cnnspec.engine.checkpoint import load_checkpoint
 from cnnspec.engine.data import Dataset, load_dataset
 from cnnspec.engine.model import build
@@ -102,8 +104,10 @@ def prepare_data(model: Any, data: DataChoice, val_split: float, seed: int,
     def prepare(x: Any) -> Any:
         return network_input(model, apply_standardize(norm, x))
 
+    channels = dataset.x_train.shape[1]
+    blank = apply_standardize(norm, np.zeros((1, channels, 1, 1), dtype=np.float32))
     split = TrainData(prepare(split.x_train), split.y_train, prepare(split.x_val),
-                      split.y_val, split.classes)
+                      split.y_val, split.classes, tuple(float(v) for v in blank.ravel()))
     return PreparedData(dataset, split, prepare(dataset.x_test), norm)
 
 
