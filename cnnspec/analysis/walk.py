@@ -341,7 +341,7 @@ class _Walk(BlockVisitors):
         h, w, c = self.spatial(node, name, state.shape)
         fh, fw = node.kernel
         sh, sw = node.stride or node.kernel
-        rounding = self.conventions.rounding_for("pool")
+        rounding = self.conventions.rounding_for("conv")  # a weighted layer, not Caffe pooling
         oh, th = self.size(node, name, "height", h, fh, sh, 0, 1, rounding, "stride")
         ow, _ = self.size(node, name, "width", w, fw, sw, 0, 1, rounding, "stride")
         rf = (next_field(state.rf_h, fh, sh), next_field(state.rf_w, fw, sw))

@@ -403,30 +403,35 @@ class DualPath(Sequential):
 class TableConv(Conv):
     """A convolution whose filter ``k`` reads only the channels ``connections[k]``.
 
-    The trainable ``weight`` holds only the connected taps (its size is the analysis'
-    weight count); it is scattered into a full (K, C, FH, FW) kernel whose other
-    entries are zero, and the gradient is gathered back from the same places.
+    The trainable ``weight`` is (links, FH, FW): one kernel per (filter, channel) link of
+    the table, in table order, so its size is the analysis' weight count. It is
+    scattered into a full (K, C, FH, FW) kernel whose other entries are zero; the
+    gradient is gathered back from the same places.
     """
 
     def __init__(self, record: LayerRecord, weight: np.ndarray, b: np.ndarray | None,
-                 mask: np.ndarray, *, stride: tuple[int, int],
+                 links: list[tuple[int, int]], channels: int, *, stride: tuple[int, int],
                  padding: tuple[int, int, int, int]):
-        full = np.zeros(mask.shape, dtype=weight.dtype)
+        filters = max(k for k, _ in links) + 1
+        full = np.zeros((filters, channels, *weight.shape[1:]), dtype=weight.dtype)
         super().__init__(record, full, b, stride=stride, padding=padding, dilation=(1, 1),
                          groups=1, pad_value=0.0)
-        self.mask = mask
+        self.rows = np.array([k for k, _ in links])
+        self.cols = np.array([c for _, c in links])
         self.params["weight"] = weight
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        kernel = np.zeros(self.mask.shape, dtype=self.params["weight"].dtype)
-        kernel[self.mask] = self.params["weight"]
+        weight = self.params["weight"]
+        kernel = np.zeros((self.rows.max() + 1, x.shape[1], *weight.shape[1:]),
+                          dtype=weight.dtype)  # (K, C, FH, FW)
+        kernel[self.rows, self.cols] = weight
         out, cache = F.conv2d_forward(x, kernel, self.params.get("bias"), **self.options)
         self.keep(cache, ctx)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, dw, db = F.conv2d_backward(dout, self.cache)
-        self.grads["weight"] = dw[self.mask]
+        self.grads["weight"] = dw[self.rows, self.cols]
         if db is not None:
             self.grads["bias"] = db
         return dx

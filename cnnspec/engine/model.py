@@ -189,18 +189,16 @@ class _Builder:
         return L.BatchNorm(row, row.output[-1], self.dtype, node.eps, node.momentum)
 
     def leaf_table_conv(self, node: Any, row: LayerRecord) -> L.Layer:
-        _, _, c = row.input
         fh, fw = node.kernel
-        k = node.filters
-        mask = np.zeros((k, c, fh, fw), dtype=bool)  # (K, C, FH, FW): True where connected
-        for f, channels in enumerate(node.connections):
-            mask[f, channels] = True
-        fans = [len(ch) * fh * fw for ch in node.connections]
-        full = np.concatenate([self.weights((1, len(ch), fh, fw), fan, fan, row.name).ravel()
-                               for ch, fan in zip(node.connections, fans, strict=True)])
-        bias = np.zeros(k, dtype=self.dtype) if row.biases else None
+        links = [(k, c) for k, channels in enumerate(node.connections) for c in channels]
+        kernels = [self.weights((1, fh, fw), len(channels) * fh * fw, len(channels) * fh * fw,
+                                row.name)
+                   for channels in node.connections for _ in channels]
+        weight = np.concatenate(kernels)  # (links, FH, FW), in table order
+        bias = np.zeros(node.filters, dtype=self.dtype) if row.biases else None
         (ph, pw) = node.padding
-        return L.TableConv(row, full, bias, mask, stride=node.stride, padding=(ph, ph, pw, pw))
+        return L.TableConv(row, weight, bias, links, row.input[-1], stride=node.stride,
+                           padding=(ph, ph, pw, pw))
 
     def leaf_subsample(self, node: Any, row: LayerRecord) -> L.Layer:
         if node.kernel[0] != node.kernel[1] or (node.stride or node.kernel) != node.kernel:

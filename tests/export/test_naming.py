@@ -35,7 +35,8 @@ def test_plan_pairs_every_leaf_row_once() -> None:
     assert paired == expected
 
 
-@pytest.mark.parametrize("name", ["lenet5", "resnet18", "cifar10-vgg"])
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "cifar10-vgg", "lenet5-1998", "dpn68",
+                                  "densenet121"])
 def test_the_numpy_engine_follows_the_contract(name: str) -> None:
     spec = cnnspec.load(name)
     model = spec.build(seed=0)

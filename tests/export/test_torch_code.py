@@ -52,7 +52,7 @@ def test_aux_heads_run_in_training_only() -> None:
     assert model.eval()(x).shape == (2, 10)
 
 
-@pytest.mark.parametrize("name", ["lenet5", "cifar10-vgg", *FIXTURES])
+@pytest.mark.parametrize("name", ["lenet5", "cifar10-vgg", "lenet5-1998", *FIXTURES])
 def test_cnnspec_weights_give_the_engines_outputs(name: str) -> None:
     spec = cnnspec.load(name)
     ns = module_namespace(spec)
