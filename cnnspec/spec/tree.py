@@ -14,52 +14,11 @@ from pydantic.json_schema import SkipJsonSchema
 from cnnspec.conventions import Conventions
 from cnnspec.spec import blocks as _blocks
 from cnnspec.spec import layers as _layers
-from cnnspec.spec.blocks import Aux, Concat, DualPath, Residual, Sequence, TableConv, Transition
-from cnnspec.spec.layers import (
-    FC,
-    LRN,
-    AdaptivePool,
-    BatchNorm,
-    Conv,
-    Dropout,
-    Expect,
-    Flatten,
-    GlobalPool,
-    Pool,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Subsample,
-    Tanh,
-)
 
-AnyNode = Annotated[
-    Union[  # noqa: UP007 - a discriminated union reads best spelled out
-        Conv,
-        Pool,
-        GlobalPool,
-        AdaptivePool,
-        FC,
-        ReLU,
-        Sigmoid,
-        Tanh,
-        Softmax,
-        Flatten,
-        Dropout,
-        LRN,
-        BatchNorm,
-        Subsample,
-        Expect,
-        Sequence,
-        Residual,
-        Concat,
-        Aux,
-        Transition,
-        DualPath,
-        TableConv,
-    ],
-    Field(discriminator="kind"),
-]
+NODE_MODELS: tuple[type[_layers.Node], ...] = (*_layers.LAYER_MODELS, *_blocks.BLOCK_MODELS)
+
+# every layer and block model, told apart by its ``kind`` tag
+AnyNode = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 class Claims(BaseModel):
@@ -92,6 +51,6 @@ class Network(BaseModel):
 
 
 
-for _model in (*_layers.LAYER_MODELS, *_blocks.BLOCK_MODELS):
+for _model in NODE_MODELS:
     _model.model_rebuild(_types_namespace={"AnyNode": AnyNode})
 Network.model_rebuild()
