@@ -6,6 +6,7 @@ options into a :class:`TrainConfig`, draws progress, writes ``curves.png`` and r
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import click
 from cnnspec.cli.options import load_spec, make_console, quiet_option, spec_argument, spec_options
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
+    DEFAULT_AUGMENT,
     DEFAULT_BATCH,
     DEFAULT_EPOCHS,
     DEFAULT_LRS,
@@ -27,8 +29,8 @@ from cnnspec.engine.train.config import (
 RESIZE_METHODS = ["bilinear", "nearest", "area", "pad"]
 # options a resumed run takes from its last.npz (changing them would not continue the run)
 FIXED_ON_RESUME = ("optimizer", "lr", "batch", "seed", "val_split", "schedule",
-                   "weight_decay", "clip_norm", "loss", "no_normalize", "init_from", "freeze",
-                   "overwrite")
+                   "weight_decay", "clip_norm", "loss", "augment", "no_normalize", "init_from",
+                   "freeze", "overwrite")
 
 
 def data_options(func: Any) -> Any:
@@ -78,6 +80,10 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Scale gradients down to this global L2 norm.")
 @click.option("--loss", type=click.Choice(LOSSES), default="cross_entropy", show_default=True,
               help="cross_entropy, or squared: E = 1/2 sum (t - y)^2.")
+@click.option("--augment", type=click.IntRange(min=0), default=DEFAULT_AUGMENT, metavar="PIXELS",
+              show_default=True,
+              help="Shift training images by up to PIXELS in each direction, anew every "
+                   "epoch (0: off).")
 @click.option("--no-normalize", is_flag=True,
               help="Feed the images in [0, 1] instead of standardising each channel.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last.npz.")
@@ -93,15 +99,16 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
           data: str | None, resize: bool, method: str, epochs: int, optimizer: str,
           lr: float | None, batch: int, seed: int, out_dir: str | None, val_split: float,
           schedule: str, early_stopping: int, weight_decay: float, clip_norm: float | None,
-          loss: str, no_normalize: bool, resume: bool, overwrite: bool, init_from: str | None,
-          freeze: tuple[str, ...], quiet: bool) -> None:
+          loss: str, augment: int, no_normalize: bool, resume: bool, overwrite: bool,
+          init_from: str | None, freeze: tuple[str, ...], quiet: bool) -> None:
     """Train SPEC on a data set; checkpoints, metrics.csv and curves.png go to --out.
 
-    Defaults train LeNet-5 on the built-in digits to about 98% test accuracy in well
-    under two minutes. Every epoch writes last.npz (with the optimiser state, for
-    --resume) and, when validation accuracy improves, best.npz. Ctrl-C saves last.npz
-    and stops; --resume continues exactly where it stopped. At the end best.npz is
-    scored on the data set's test part. The best checkpoint's path goes to stdout.
+    Defaults train LeNet-5 on the built-in digits to about 98% test accuracy in under
+    20 seconds. Every epoch writes last.npz (with the optimiser state, for --resume)
+    and, when validation accuracy is at least the best so far, best.npz. Ctrl-C saves
+    last.npz and stops; --resume continues exactly where it stopped. At the end
+    best.npz is scored on the data set's test part. The best checkpoint's path goes
+    to stdout; progress, the per-epoch table and the report go to stderr.
 
     \b
     Examples:
@@ -109,7 +116,7 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
       cnnspec train lenet5 --data mnist:~/data/mnist --epochs 10 --optimizer adam --lr 1e-3 --batch 64 --out runs/lenet
       cnnspec train lenet5 --out runs/lenet --resume --epochs 20
       cnnspec train specs/cifar10-vgg.yaml --data cifar10:~/data/cifar-10-batches-py
-      cnnspec train lenet5-head.yaml --init-from runs/lenet/best.npz --freeze conv
+      cnnspec train "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(64)-ReLU-FC(10)-SM" --input 32x32x1 --init-from runs/lenet5/best.npz --freeze conv
     """
     from cnnspec.engine.train import DataChoice, TrainCallback, TrainConfig
     from cnnspec.engine.train import resume as resume_run
@@ -139,7 +146,7 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
                                  batch=batch, seed=seed, val_split=val_split,
                                  schedule=schedule, early_stopping=early_stopping,
                                  weight_decay=weight_decay, clip_norm=clip_norm, loss=loss,
-                                 normalize=not no_normalize)
+                                 normalize=not no_normalize, augment=augment)
             labels = tuple(part for item in freeze for part in item.split(","))
             outcome = start_run(loaded.network, config, data=choice, out_dir=out,
                                 overwrite=overwrite, init_from=init_from, freeze=labels,
@@ -148,7 +155,9 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
         if progress is not None:
             progress.close()
         recorder.plot(out, loaded.name)
-    _report(outcome, loaded.name, spec, out, console, quiet)
+    again = [spec, *(["--input", input_shape] if input_shape else []),
+             *(["--conventions", conventions] if conventions else []), "--out", str(out)]
+    _report(outcome, again, out, console, quiet)
 
 
 def _progress(console: Any) -> Any:
@@ -192,19 +201,23 @@ class CurveRecorder:
                              self.best_epoch)
 
 
-def _report(outcome: Any, name: str, spec: str, out: Path, console: Any, quiet: bool) -> None:
+def _report(outcome: Any, again: list[str], out: Path, console: Any, quiet: bool) -> None:
+    """The end of a run: how to resume (interrupted, exit 130), or the test score."""
     result = outcome.result
     best = result.files.get("best")
     if result.interrupted:
         where = f"epoch {result.epochs_done + 1}, batch {result.position}/{result.batches}" \
             if result.position else f"the end of epoch {result.epochs_done}"
-        click.echo(f"interrupted at {where}; saved {out / 'last.npz'}. Resume with: "
-                   f"cnnspec train {spec} --out {out} --resume", err=True)
+        command = " ".join(shlex.quote(a) for a in ("cnnspec", "train", *again, "--resume"))
+        click.echo(f"interrupted at {where}; saved {out / 'last.npz'}. Resume with: {command}",
+                   err=True)
         raise click.exceptions.Exit(130)
     if not quiet:
         if result.stopped_early:
-            console.print(f"stopped early: no better validation score for "
-                          f"{outcome.config.early_stopping} epochs", highlight=False)
+            patience = outcome.config.early_stopping
+            console.print(f"stopped early after epoch {result.epochs_done}: no better "
+                          f"validation score for {patience} epoch{'s' * (patience != 1)}",
+                          highlight=False)
         if outcome.test is not None:
             console.print(f"test accuracy {outcome.test.accuracy:.2%} "
                           f"({outcome.test.examples:,} images, best.npz from epoch "

@@ -91,6 +91,14 @@ class RichTrainProgress(TrainCallback):
                f"{plan.val_examples:,} validation images, {plan.batches} batches of "
                f"{c['batch']}, {c['optimizer']} lr {c['lr']:g} ({c['schedule']} schedule), "
                f"{plan.epochs} epochs, seed {c['seed']} -> {plan.out_dir}", highlight=False)
+        inputs = ["inputs standardised per channel" if c["normalize"] else "inputs in [0, 1]"]
+        if c["augment"]:
+            inputs.append(f"random shifts of up to {c['augment']} px")
+        if c["weight_decay"]:
+            inputs.append(f"weight decay {c['weight_decay']:g}")
+        if c["clip_norm"]:
+            inputs.append(f"gradient norm clipped at {c['clip_norm']:g}")
+        print_(", ".join(inputs), highlight=False)
         if plan.start_epoch or plan.start_batch:
             where = f"epoch {plan.start_epoch + 1}" + (
                 f", batch {plan.start_batch + 1}" if plan.start_batch else "")

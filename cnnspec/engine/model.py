@@ -231,6 +231,7 @@ class Model:
             children[-1].kind == "softmax"
         self.body = L.Sequential(None, children[:-1]) if self.final_softmax else root
         self.timings: dict[str, list[float]] | None = None
+        self.ready_for_backward = False
 
     # -- shapes ---------------------------------------------------------------------------
     @property
@@ -320,7 +321,10 @@ class Model:
         x = self.check_input(x)
         ctx = L.RunContext(training=training, rng=rng or self.rng)
         net = self.body if logits else self.root
-        return self._run(net, x, ctx)
+        self.ready_for_backward = False
+        out = self._run(net, x, ctx)
+        self.ready_for_backward = training
+        return out
 
     def _run(self, net: L.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
         for layer in net.children:
@@ -335,7 +339,15 @@ class Model:
         return x
 
     def backward(self, dout: np.ndarray, *, logits: bool = False) -> np.ndarray:
-        """Back-propagate ``dL/dout``; parameter gradients land in :attr:`grads`."""
+        """Back-propagate ``dL/dout``; parameter gradients land in :attr:`grads`.
+
+        Needs a ``forward(..., training=True)`` just before: inference passes keep no
+        intermediate values, and each training pass serves one backward pass.
+        """
+        if not self.ready_for_backward:
+            raise EngineError("backward needs a training forward pass just before it",
+                              hint="call forward(x, training=True), then backward(dout), once")
+        self.ready_for_backward = False
         net = self.body if logits else self.root
         for layer in reversed(net.children):
             start = time.perf_counter() if self.timings is not None else 0.0

@@ -93,7 +93,9 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
             out = model.forward(x, training=backward, rng=rng)
             middle = time.perf_counter()
             if backward:
-                model.backward(np.ones_like(out) / out.size)
+                # a random upstream gradient, like a loss's; a constant one makes the
+                # backward GEMMs see many equal values, not what training sees
+                model.backward(rng.standard_normal(out.shape).astype(out.dtype))
             end = time.perf_counter()
             result.forward_seconds += middle - start
             result.backward_seconds += end - middle

@@ -66,9 +66,11 @@ def plot_training_curves(rows: Sequence[dict[str, Any]], path: str | Path,
     if rows and all(r["train_loss"] > 0 for r in rows):
         loss_ax.set_yscale("log")
     acc_ax.yaxis.set_major_formatter(_percent())
-    if best_epoch is not None:
-        acc_ax.annotate("best.npz", (best_epoch, 0.02), xycoords=("data", "axes fraction"),
-                        xytext=(3, 0), textcoords="offset points", fontsize=8, color="grey")
+    if best_epoch is not None and epochs:
+        right_half = best_epoch > (epochs[0] + epochs[-1]) / 2  # label on the roomier side
+        acc_ax.annotate("best.npz", (best_epoch, 0.03), xycoords=("data", "axes fraction"),
+                        xytext=(-3 if right_half else 3, 0), textcoords="offset points",
+                        ha="right" if right_half else "left", fontsize=8, color="grey")
     fig.suptitle(title or "learning curves")
     return _save(fig, path)
 

@@ -172,3 +172,15 @@ def test_zoo_specs_build_with_the_analysis_counts(name: str) -> None:
     assert sum(v.size for v in model.params.values()) == model.report.totals.trainable_params
     assert sum(v.size for v in model.buffers.values()) == \
         model.report.totals.non_trainable_params
+
+
+def test_backward_needs_a_training_forward() -> None:
+    model = cnnspec.load("Conv(3x3,2)-FC(3)", input_shape="5x5x1").build()
+    x = np.zeros((1, 1, 5, 5), dtype=np.float32)
+    model.forward(x)
+    with pytest.raises(EngineError, match="training forward"):
+        model.backward(np.ones((1, 3), dtype=np.float32))
+    model.forward(x, training=True)
+    model.backward(np.ones((1, 3), dtype=np.float32))
+    with pytest.raises(EngineError, match="training forward"):
+        model.backward(np.ones((1, 3), dtype=np.float32))

@@ -16,6 +16,9 @@ from tests.train.conftest import TINY
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+FAST = ["--batch", "32", "--augment", "0"]
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
@@ -26,7 +29,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, digits_file: Path) -> 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     code, stdout, stderr = run("train", TINY, "--input", "8x8x1", "--data",
                                f"npz:{digits_file}", "--epochs", "3", "--lr", "0.03",
-                               "--out", out)
+                               "--out", out, *FAST)
     assert code == 0, stderr
     assert stdout.strip() == str(out / "best.npz")
     assert "train loss" in stderr and "test accuracy" in stderr
@@ -87,10 +90,10 @@ def test_ctrl_c_saves_and_says_how_to_resume(tmp_path: Path, data_spec: str,
     monkeypatch.setattr(train_cli.CurveRecorder, "on_batch_end", interrupt, raising=False)
     out = tmp_path / "r"
     code, _, stderr = run("train", TINY, "--input", "8x8x1", "--data", data_spec, "--out", out,
-                          "--epochs", "3")
+                          "--epochs", "3", *FAST)
     assert code == 130
     assert "interrupted at epoch 2, batch 3/9" in stderr
-    assert f"--out {out} --resume" in stderr
+    assert f"Resume with: cnnspec train '{TINY}' --input 8x8x1 --out {out} --resume" in stderr
     checkpoint = load_checkpoint(out / "last.npz")
     assert (checkpoint.info["epoch"], checkpoint.info["position"]) == (1, 3)
     assert (out / "curves.png").is_file()  # the finished epoch is plotted

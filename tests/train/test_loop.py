@@ -13,7 +13,7 @@ from cnnspec.engine.train import DataChoice, TrainCallback, TrainConfig, resume,
 from cnnspec.errors import EngineError, TrainingError
 from tests.train.conftest import TINY_DROPOUT, tiny
 
-FAST = {"batch": 32, "lr": 0.03, "schedule": "none"}
+FAST = {"batch": 32, "lr": 0.03, "schedule": "none", "augment": 0}
 
 
 def run(out: Path, data: str, spec: str = TINY_DROPOUT, **options):
@@ -71,8 +71,8 @@ def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
 
 def test_two_plus_two_epochs_equal_four(tmp_path: Path, data_spec: str) -> None:
     network = tiny(TINY_DROPOUT).network  # dropout: the RNG state must resume too
-    straight = run(tmp_path / "straight", data_spec, epochs=4)
-    run(tmp_path / "split", data_spec, epochs=2)
+    straight = run(tmp_path / "straight", data_spec, epochs=4, augment=1)
+    run(tmp_path / "split", data_spec, epochs=2, augment=1)
     resumed = resume(network, tmp_path / "split", epochs=4)
     assert resumed.resumed_from == 2
     _same(_weights(tmp_path / "straight" / "last.npz"), _weights(tmp_path / "split" / "last.npz"))
@@ -93,8 +93,8 @@ class StopAt(TrainCallback):
 
 def test_ctrl_c_saves_last_and_resumes_exactly(tmp_path: Path, data_spec: str) -> None:
     network = tiny(TINY_DROPOUT).network
-    config = TrainConfig(**FAST, epochs=3)
-    run(tmp_path / "straight", data_spec, epochs=3)
+    config = TrainConfig(**{**FAST, "augment": 1}, epochs=3)
+    run(tmp_path / "straight", data_spec, epochs=3, augment=1)
     stopped = train(network, config, data=DataChoice(data_spec), out_dir=tmp_path / "cut",
                     callback=StopAt(2, 4))
     assert stopped.result.interrupted and stopped.test is None
@@ -119,7 +119,8 @@ def test_early_stopping_stops_when_nothing_improves(tmp_path: Path, data_spec: s
     outcome = run(tmp_path / "run", data_spec, epochs=6, optimizer="sgd", lr=1e-30,
                   early_stopping=2)
     assert outcome.result.stopped_early
-    assert outcome.result.epochs_done == 3 and outcome.result.best_epoch == 1
+    assert outcome.result.epochs_done == 3
+    assert outcome.result.best_epoch == 3  # equal validation accuracy: the later epoch
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path: Path, data_spec: str) -> None:
@@ -153,3 +154,16 @@ def test_more_classes_than_outputs_is_a_clear_error(tmp_path: Path, data_spec: s
 
     with pytest.raises(DataError, match=r"10 classes but .* ends in 5 outputs"):
         run(tmp_path / "run", data_spec, spec="Conv(3x3,8)-ReLU-Pool(2)-FC(5)-SM", epochs=1)
+
+
+def test_shift_augmentation_moves_images_and_fills_blank() -> None:
+    from cnnspec.engine.train.batches import epoch_shifts, shift_images
+
+    x = np.arange(18, dtype=np.float32).reshape(2, 1, 3, 3)
+    out = shift_images(x, np.array([[1, 0], [0, -1]]), (-1.0,))
+    assert out[0, 0].tolist() == [[-1, -1, -1], [0, 1, 2], [3, 4, 5]]  # down by one row
+    assert out[1, 0].tolist() == [[10, 11, -1], [13, 14, -1], [16, 17, -1]]  # left by one
+    shifts = epoch_shifts(1000, 2, seed=0, epoch=3)
+    assert shifts.min() == -2 and shifts.max() == 2
+    assert np.array_equal(shifts, epoch_shifts(1000, 2, seed=0, epoch=3))
+    assert not np.array_equal(shifts, epoch_shifts(1000, 2, seed=0, epoch=4))

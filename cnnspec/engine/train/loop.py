@@ -4,9 +4,10 @@ Room: engine (``cnnspec/engine/train``); imports NumPy, the engine and :mod:`cnn
 Progress goes out through a :class:`TrainCallback`; nothing here prints.
 
 After every epoch the loop evaluates the validation set, appends a row to ``metrics.csv``,
-writes ``last.npz`` (weights, optimiser state, position, RNG state) and, when the
-validation score improved, ``best.npz``. The score is validation accuracy, ties broken
-by the lower validation loss (without a validation set: the lower training loss).
+writes ``last.npz`` (weights, optimiser state, position, RNG state) and ``best.npz`` when
+the validation accuracy is at least the best so far (ties go to the later epoch; without
+a validation set, the training loss decides). Early stopping counts the epochs since the
+score (validation accuracy, then lower validation loss) last strictly improved.
 
 Ctrl-C (SIGINT) is deferred to the end of the current batch, so the weights and the
 optimiser state saved in ``last.npz`` always belong together; a second Ctrl-C stops at
@@ -107,6 +108,7 @@ class Trainer:
         self.partial = Partial()
         self.history: list[EpochRow] = []
         self.best: dict[str, Any] | None = None
+        self.peak: list[float] | None = None  # the best score so far, for early stopping
         self.stale = 0
         self.seconds = 0.0
         self.stopped_early = False
@@ -129,6 +131,7 @@ class Trainer:
         self.partial = Partial(**info.get("partial", {}))
         self.history = [EpochRow(**row) for row in info.get("history", [])]
         self.best = info.get("best")
+        self.peak = info.get("peak")
         self.stale = int(info.get("stale", 0))
         self.seconds = float(info.get("seconds", 0.0))
         self.stopped_early = self._patience_spent()
@@ -142,7 +145,7 @@ class Trainer:
         """Train until ``config.epochs`` are done, early stopping, or Ctrl-C."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._snapshot_frozen_buffers()
-        batches = len(epoch_batches(len(self.data.y_train), self.config.batch, 0, 0))
+        batches = math.ceil(len(self.data.y_train) / self.config.batch)
         interrupted = False
         with self._deferred_sigint():
             try:
@@ -215,13 +218,15 @@ class Trainer:
         self.epoch += 1
         self.position = 0
         self.partial = Partial()
-        improved = self.best is None or _score(row) > tuple(self.best["score"])
-        if improved:
-            self.best = {"epoch": row.epoch, "score": list(_score(row)), **row.to_dict()}
-            self.stale = 0
-            save_run(self.out_dir / BEST, self.model, self._info())
+        score = _score(row)
+        if self.peak is None or score > tuple(self.peak):
+            self.peak, self.stale = list(score), 0
         else:
             self.stale += 1
+        improved = self.best is None or _selects(row, self.best)
+        if improved:
+            self.best = {"epoch": row.epoch, **row.to_dict()}
+            save_run(self.out_dir / BEST, self.model, self._info())
         self.stopped_early = self._patience_spent()
         self._save_last()
         write_text(self.out_dir / METRICS, metrics_csv(self.history))
@@ -253,6 +258,7 @@ class Trainer:
             "config": self.config.to_dict(),
             "history": [row.to_dict() for row in self.history],
             "best": self.best,
+            "peak": self.peak,
             "stale": self.stale,
             "stopped_early": self.stopped_early,
             "seconds": self.seconds,
@@ -325,6 +331,15 @@ def _score(row: EpochRow) -> tuple[float, ...]:
     if math.isnan(row.val_acc):
         return (-row.train_loss,)
     return (row.val_acc, -row.val_loss)
+
+
+def _selects(row: EpochRow, best: dict[str, Any]) -> bool:
+    """Whether ``row`` replaces ``best`` as best.npz: validation accuracy at least as high
+    (a tie goes to the later epoch, which trained longer at a lower rate), or without a
+    validation set a training loss at least as low."""
+    if math.isnan(row.val_acc):
+        return row.train_loss <= best["train_loss"]
+    return row.val_acc >= best["val_acc"]
 
 
 def _weighted_names(model: Any) -> list[str]:
