@@ -144,6 +144,7 @@ def im2col(
     padding: Padding4 = (0, 0, 0, 0),
     dilation: IntPair = (1, 1),
     pad_value: float = 0.0,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unfold every receptive field of ``x`` into a column.
 
@@ -153,6 +154,10 @@ def im2col(
     kernel : (HH, WW).
     stride, dilation : (h, w) pairs; padding : (top, bottom, left, right).
     pad_value : constant written into the padding.
+    out : optional writeable C-contiguous buffer of the result's shape and
+        dtype (e.g. the columns of an earlier, finished pass); it is filled
+        and returned, which spares a fresh allocation and its page faults.
+        Any other array is ignored and a new one is allocated.
 
     Returns
     -------
@@ -172,11 +177,20 @@ def im2col(
     xp = pad_nchw(x, padding, pad_value)
     win = sliding_windows(xp, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, oh, ow)
     win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
-    # One copy: the reshape of a non-contiguous view materialises the columns.
-    cols = win.reshape(c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
-    # A 1x1 output (LeNet-5's C5: 5x5 kernel on a 5x5 map) reshapes without a copy into a
-    # read-only view of the input; the backward pass reuses cols as scratch, so copy it.
-    return cols.copy() if np.may_share_memory(cols, xp) else cols
+    shape = (c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
+    usable = (
+        out is not None
+        and out.shape == shape
+        and out.dtype == x.dtype
+        and out.flags.c_contiguous
+        and out.flags.writeable
+        and not np.may_share_memory(out, xp)
+    )
+    cols = out if usable else np.empty(shape, dtype=x.dtype)
+    # One copy from the strided view; a fresh array, never a view of the input (the
+    # backward pass reuses cols as scratch).
+    np.copyto(cols.reshape(win.shape), win)  # (C, HH, WW, N, oh, ow) view of cols
+    return cols
 
 
 def col2im(

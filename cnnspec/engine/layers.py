@@ -70,18 +70,40 @@ class Conv(Layer):
             self.params["bias"] = b
         self.options = {"stride": stride, "padding": padding, "dilation": dilation,
                         "groups": groups, "pad_value": pad_value}
+        # False when the input is data whose gradient nobody reads (the model's first
+        # layer in a training step): backward then skips dx and returns None.
+        self.need_dx = True
+        # The im2col buffer of the last finished backward pass, refilled by the next
+        # training forward: a step then reuses its memory instead of faulting in fresh
+        # pages. Inference passes do not hold one (their columns are freed at once).
+        self.workspace: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        out, cache = F.conv2d_forward(x, self.params["weight"], self.params.get("bias"),
-                                           **self.options)
+    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext) -> np.ndarray:
+        """``conv2d_forward`` with this layer's settings and workspace; keeps the cache."""
+        workspace, self.workspace = self.workspace, None
+        if workspace is not None:
+            workspace.flags.writeable = True  # the spent cache that marked it is gone
+        out, cache = F.conv2d_forward(x, w, self.params.get("bias"), **self.options,
+                                      workspace=workspace)
         self.keep(cache, ctx)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = F.conv2d_backward(dout, self.cache)
-        self.grads["weight"] = dw
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        return self.conv(x, self.params["weight"], ctx)
+
+    def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.
+
+        The spent cache is dropped and its buffer kept as the next forward's workspace.
+        """
+        dx, dw, db = F.conv2d_backward(dout, self.cache, need_dx=self.need_dx)
+        self.workspace, self.cache = self.cache.cols, None
         if db is not None:
             self.grads["bias"] = db
+        return dx, dw
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx, self.grads["weight"] = self.conv_backward(dout)
         return dx
 
 
@@ -425,15 +447,11 @@ class TableConv(Conv):
         kernel = np.zeros((self.rows.max() + 1, x.shape[1], *weight.shape[1:]),
                           dtype=weight.dtype)  # (K, C, FH, FW)
         kernel[self.rows, self.cols] = weight
-        out, cache = F.conv2d_forward(x, kernel, self.params.get("bias"), **self.options)
-        self.keep(cache, ctx)
-        return out
+        return self.conv(x, kernel, ctx)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = F.conv2d_backward(dout, self.cache)
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx, dw = self.conv_backward(dout)
         self.grads["weight"] = dw[self.rows, self.cols]
-        if db is not None:
-            self.grads["bias"] = db
         return dx
 
 

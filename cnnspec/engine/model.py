@@ -338,22 +338,34 @@ class Model:
                                   f"{expected_shape(row)}")
         return x
 
-    def backward(self, dout: np.ndarray, *, logits: bool = False) -> np.ndarray:
+    def backward(self, dout: np.ndarray, *, logits: bool = False,
+                 input_grad: bool = True) -> np.ndarray | None:
         """Back-propagate ``dL/dout``; parameter gradients land in :attr:`grads`.
 
         Needs a ``forward(..., training=True)`` just before: inference passes keep no
         intermediate values, and each training pass serves one backward pass.
+        Returns ``dL/dx`` for the input ``x``. With ``input_grad=False`` a network
+        whose first layer is a convolution skips that layer's input gradient (its
+        costliest part) and may return ``None``; parameter gradients are unchanged.
         """
         if not self.ready_for_backward:
             raise EngineError("backward needs a training forward pass just before it",
                               hint="call forward(x, training=True), then backward(dout), once")
         self.ready_for_backward = False
         net = self.body if logits else self.root
-        for layer in reversed(net.children):
-            start = time.perf_counter() if self.timings is not None else 0.0
-            dout = layer.backward(dout)
-            if self.timings is not None:
-                self.timings.setdefault(layer.name, [0.0, 0.0])[1] += time.perf_counter() - start
+        entry = None if input_grad else _entry_conv(net)
+        if entry is not None:
+            entry.need_dx = False
+        try:
+            for layer in reversed(net.children):
+                start = time.perf_counter() if self.timings is not None else 0.0
+                dout = layer.backward(dout)
+                if self.timings is not None:
+                    self.timings.setdefault(layer.name, [0.0, 0.0])[1] += \
+                        time.perf_counter() - start
+        finally:
+            if entry is not None:
+                entry.need_dx = True
         return dout
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -366,25 +378,29 @@ class Model:
         return np.concatenate(outs) if outs else np.zeros((0, 0), dtype=self.dtype)
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, *, loss: str = "cross_entropy",
-                       rng: np.random.Generator | None = None
+                       rng: np.random.Generator | None = None, input_grad: bool = False
                        ) -> tuple[float, dict[str, np.ndarray]]:
         """One training forward + backward: ``(loss, grads by parameter name)``.
 
         ``cross_entropy`` uses the logits (a final softmax layer is folded into the loss,
         computed stably with log-sum-exp); ``squared`` is ``E = 1/2 sum (t - y)^2`` on the
         network's output, averaged over the batch, with ``y`` one-hot or real targets.
+        The gradient with respect to ``x`` is not returned, so by default it is not
+        computed either (``input_grad``, see :meth:`backward`).
         """
         if loss == "cross_entropy":
             z = self.forward(x, training=True, rng=rng, logits=True)
             value, dz = softmax_cross_entropy(z.reshape(len(z), -1), y)
-            self.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True)
+            self.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True,
+                          input_grad=input_grad)
         elif loss == "squared":
             out = self.forward(x, training=True, rng=rng)
             target = np.asarray(y)
             if target.ndim == 1:
                 target = np.eye(out.shape[1], dtype=out.dtype)[target]
             value, dout = squared_error_loss(out.reshape(len(out), -1), target)
-            self.backward(dout.reshape(out.shape).astype(out.dtype, copy=False))
+            self.backward(dout.reshape(out.shape).astype(out.dtype, copy=False),
+                          input_grad=input_grad)
         else:
             raise EngineError(f"unknown loss {loss!r}", hint="use cross_entropy or squared")
         return float(value), self.grads
@@ -394,6 +410,18 @@ class Model:
         from cnnspec.engine.checkpoint import save_checkpoint
 
         save_checkpoint(path, self, **extra)
+
+
+def _entry_conv(net: L.Sequential) -> L.Conv | None:
+    """The convolution that reads the network input directly, through plain sequences only.
+
+    Residual, concatenation and dual-path blocks also pass the input on by another path,
+    so a convolution inside them still needs its input gradient: ``None`` then.
+    """
+    layer: L.Layer = net
+    while type(layer) is L.Sequential and layer.children:
+        layer = layer.children[0]
+    return layer if isinstance(layer, L.Conv) else None
 
 
 def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str = "auto",

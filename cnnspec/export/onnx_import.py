@@ -358,11 +358,11 @@ class _Reader:
 
 def read_onnx(path: str | Path, name: str | None = None) -> Imported:
     """The cnnspec spec of the ONNX model at ``path`` (validated, analysed, counts checked)."""
-    onnx = require_onnx()
     path = Path(path)
     where = Location(str(path))
     if not path.is_file():
         raise ExportError(f"no such file: {path}", where, "give the path of a .onnx model")
+    onnx = require_onnx()
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # onnx raises DecodeError and others for a corrupt file

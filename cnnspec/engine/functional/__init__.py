@@ -27,9 +27,10 @@ Ops (forward signature -> backward result)
 Convolution (``conv``)::
 
     conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1,
-                   pad_value=0.0) -> (out (N, F, out_h, out_w), Conv2dCache)
-        x (N, C, H, W), w (F, C/groups, HH, WW), b (F,) or None
-    conv2d_backward(dout, cache) -> (dx, dw, db or None)
+                   pad_value=0.0, workspace=None) -> (out (N, F, out_h, out_w), Conv2dCache)
+        x (N, C, H, W), w (F, C/groups, HH, WW), b (F,) or None; workspace: an
+        optional buffer for the columns (a spent cache's ``cols``, see conv.py)
+    conv2d_backward(dout, cache, *, need_dx=True) -> (dx or None, dw, db or None)
         # consumes the cache (its im2col buffer is reused for the column
         # gradient); a second backward on the same cache raises EngineError
 

@@ -33,9 +33,9 @@ __all__ = [
 
 
 class ReluCache(NamedTuple):
-    """positive : bool mask ``x > 0``, same shape as x."""
+    """out : the forward output ``max(0, x)``; ``out > 0`` exactly where ``x > 0``."""
 
-    positive: np.ndarray
+    out: np.ndarray
 
 
 class LeakyReluCache(NamedTuple):
@@ -53,14 +53,23 @@ class OutCache(NamedTuple):
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, ReluCache]:
-    """``out = max(0, x)``."""
-    positive = x > 0
-    return np.where(positive, x, x.dtype.type(0)), ReluCache(positive)
+    """``out = max(0, x)`` (NaN stays NaN, as in PyTorch).
+
+    The cache keeps ``out`` itself rather than a separate mask: one array
+    less to allocate, and ``out > 0`` is the mask ``x > 0``.
+    """
+    out = np.maximum(x, x.dtype.type(0))
+    return out, ReluCache(out)
 
 
 def relu_backward(dout: np.ndarray, cache: ReluCache) -> np.ndarray:
-    """``dx = dout * [x > 0]`` (the subgradient at 0 is taken as 0, like PyTorch)."""
-    return np.where(cache.positive, dout, dout.dtype.type(0))
+    """``dx = dout * [x > 0]`` (the subgradient at 0 is taken as 0, like PyTorch).
+
+    A multiply by the boolean mask (several times faster than ``np.where``);
+    the product keeps ``dout``'s dtype. Only a non-finite ``dout`` where
+    ``x <= 0`` differs from a select (``inf * 0`` is NaN).
+    """
+    return dout * (cache.out > 0)
 
 
 def leaky_relu_forward(

@@ -151,6 +151,7 @@ def conv2d_forward(
     dilation: int | Sequence[int] = 1,
     groups: int = 1,
     pad_value: float = 0.0,
+    workspace: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Conv2dCache]:
     """Convolution forward pass via im2col and one GEMM per group.
 
@@ -163,6 +164,10 @@ def conv2d_forward(
     padding : int, (ph, pw) or (top, bottom, left, right).
     groups : G; C and F must be multiples of it.
     pad_value : constant written into the padding (0 is zero padding).
+    workspace : optional buffer for the im2col columns, typically the ``cols``
+        of a cache whose backward pass is done (the caller then gives that
+        cache up); used when it is a writeable C-contiguous
+        (C*HH*WW, N*out_h*out_w) array of x's dtype, ignored otherwise.
 
     Returns
     -------
@@ -172,7 +177,8 @@ def conv2d_forward(
     s = _setup(x, w, b, stride, padding, dilation, groups)
     n = x.shape[0]
     f, cg, kh, kw = w.shape
-    cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value)  # (C*HH*WW, P)
+    cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value,
+                  out=workspace)  # (C*HH*WW, P)
     p = cols.shape[1]  # P = N*out_h*out_w
     if groups == 1:
         out2d = w.reshape(f, cg * kh * kw) @ cols  # (F, P)
@@ -193,18 +199,20 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dout: np.ndarray, cache: Conv2dCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    dout: np.ndarray, cache: Conv2dCache, *, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Convolution backward pass (consumes ``cache``, see :class:`Conv2dCache`).
 
     Parameters
     ----------
     dout : (N, F, out_h, out_w) upstream gradient (not modified).
     cache : from :func:`conv2d_forward`.
+    need_dx : False skips the input gradient (its GEMM and the col2im), for a
+        first layer whose input is data; ``dx`` is then ``None``.
 
     Returns
     -------
-    dx : (N, C, H, W) = col2im(W^T dout) per group.
+    dx : (N, C, H, W) = col2im(W^T dout) per group, or ``None`` if not ``need_dx``.
     dw : (F, C/G, HH, WW) = dout cols^T per group.
     db : (F,) = sum of dout over N, out_h, out_w; ``None`` without bias.
     """
@@ -225,6 +233,15 @@ def conv2d_backward(
     # column gradient (same shape), sparing a fresh C*HH*WW x P allocation and
     # its page faults, the largest memory cost of the backward pass.
     same_dtype = np.result_type(w, dout2d) == cols.dtype
+    if not need_dx:
+        if groups == 1:
+            dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        else:
+            cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
+            dout3 = dout2d.reshape(groups, f // groups, p)  # (G, F/G, P)
+            dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+        cols.flags.writeable = False  # one backward per cache, as with need_dx
+        return None, dw, db
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
         dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
