@@ -386,7 +386,7 @@ class Model:
         computed stably with log-sum-exp); ``squared`` is ``E = 1/2 sum (t - y)^2`` on the
         network's output, averaged over the batch, with ``y`` one-hot or real targets.
         The gradient with respect to ``x`` is not returned, so by default it is not
-        computed either (``input_grad``, see :meth:`backward`).
+        computed either (``input_grad=True`` computes it; see :meth:`backward`).
         """
         if loss == "cross_entropy":
             z = self.forward(x, training=True, rng=rng, logits=True)

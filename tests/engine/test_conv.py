@@ -2,11 +2,13 @@ import numpy as np
 import pytest
 
 from cnnspec.engine.functional.conv import (
+    _transposed_conv_fits,
     conv2d_backward,
     conv2d_backward_naive,
     conv2d_forward,
     conv2d_forward_naive,
 )
+from cnnspec.engine.im2col import as_padding, as_pair
 from cnnspec.errors import EngineError
 
 from .helpers import assert_grads_match
@@ -51,6 +53,10 @@ SETTINGS = [
     (4, 8, 4, (2, 3), 2, (1, 0), 1, 7, 7),  # depthwise multiplier 2
     (2, 3, 1, (1, 1), 1, 0, 1, 4, 5),  # 1x1 conv
     (3, 2, 1, (5, 3), (1, 3), (2, 1), (1, 2), 8, 11),
+    # stride 1, F <= C, pads within the kernel extent: dx as a transposed convolution
+    (4, 3, 1, (3, 3), 1, 1, 1, 6, 7),
+    (4, 4, 1, (3, 2), 1, (2, 0, 1, 1), (1, 2), 7, 8),
+    (3, 3, 1, (1, 1), 1, 0, 1, 4, 5),
 ]
 
 
@@ -75,7 +81,8 @@ def test_fast_matches_naive(rng, c, f, groups, kernel, stride, padding, dilation
 
 
 @pytest.mark.parametrize(
-    ("c", "f", "groups", "kernel", "stride", "padding", "dilation", "h", "w"), SETTINGS[1:5]
+    ("c", "f", "groups", "kernel", "stride", "padding", "dilation", "h", "w"),
+    SETTINGS[1:5] + SETTINGS[-3:-1],
 )
 def test_gradients_numerically(rng, c, f, groups, kernel, stride, padding, dilation, h, w):
     x = rng.standard_normal((2, c, h, w))
@@ -180,3 +187,51 @@ def test_fast_matches_naive_on_random_settings(seed):
             assert g is None
         else:
             np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_backward_without_dx_gives_the_same_weight_gradients(rng, groups):
+    x = rng.standard_normal((2, 4, 6, 5))
+    w = rng.standard_normal((4, 4 // groups, 3, 2))
+    b = rng.standard_normal(4)
+    out, cache = conv2d_forward(x, w, b, padding=1, groups=groups)
+    dout = rng.standard_normal(out.shape)
+    _, dw, db = conv2d_backward(dout, conv2d_forward(x, w, b, padding=1, groups=groups)[1])
+    skipped, dw2, db2 = conv2d_backward(dout, cache, need_dx=False)
+    assert skipped is None
+    np.testing.assert_array_equal(dw, dw2)
+    np.testing.assert_array_equal(db, db2)
+    with pytest.raises(EngineError, match="already used by a backward pass"):
+        conv2d_backward(dout, cache)
+
+
+def test_workspace_is_filled_and_becomes_the_cache(rng):
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    out, cache = conv2d_forward(x, w, padding=1)
+    dx, dw, _ = conv2d_backward(np.ones_like(out), cache)
+    spent = cache.cols
+    spent.flags.writeable = True
+    spent[...] = np.nan  # stale content must not leak into the next pass
+    out2, cache2 = conv2d_forward(x, w, padding=1, workspace=spent)
+    assert cache2.cols is spent
+    np.testing.assert_array_equal(out2, out)
+    dx2, dw2, _ = conv2d_backward(np.ones_like(out), cache2)
+    np.testing.assert_array_equal(dx2, dx)
+    np.testing.assert_array_equal(dw2, dw)
+    # a buffer of the wrong shape or dtype is ignored
+    for wrong in (np.empty((2, 2), np.float32), np.empty(spent.shape, np.float64)):
+        out3, cache3 = conv2d_forward(x, w, padding=1, workspace=wrong)
+        assert cache3.cols is not wrong
+        np.testing.assert_array_equal(out3, out)
+
+
+def test_transposed_conv_path_covers_the_last_settings():
+    for c, f, _, kernel, stride, padding, dilation, _, _ in SETTINGS[-3:]:
+        assert _transposed_conv_fits(
+            (f, c, *kernel), as_pair(stride, "stride"), as_padding(padding),
+            as_pair(dilation, "dilation"),
+        )
+    assert not _transposed_conv_fits((4, 3, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1))  # F > C
+    assert not _transposed_conv_fits((3, 3, 3, 3), (1, 1), (3, 0, 0, 0), (1, 1))  # pad > extent
+    assert not _transposed_conv_fits((3, 3, 3, 3), (2, 1), (1, 1, 1, 1), (1, 1))  # stride 2

@@ -184,3 +184,25 @@ def test_backward_needs_a_training_forward() -> None:
     model.backward(np.ones((1, 3), dtype=np.float32))
     with pytest.raises(EngineError, match="training forward"):
         model.backward(np.ones((1, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("spec", [
+    LENET,
+    "[Conv(3x3,4,p=1)-ReLU-Conv(3x3,4,p=1)-ReLU-MPool(2)]-FC(3)",
+])
+def test_loss_and_grads_skips_only_the_input_gradient(spec: str) -> None:
+    shape = "32x32x1" if spec == LENET else "8x8x2"
+    model = cnnspec.load(spec, input_shape=shape).build(seed=0, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, *model.input_shape))
+    y = rng.integers(0, 3, 3)
+    for _ in range(2):  # the second step runs on the first one's conv workspaces
+        skipped = {k: v.copy() for k, v in model.loss_and_grads(x, y, input_grad=False)[1].items()}
+        full = {k: v.copy() for k, v in model.loss_and_grads(x, y)[1].items()}
+        assert skipped.keys() == full.keys()
+        for name in full:
+            np.testing.assert_allclose(skipped[name], full[name], rtol=1e-12, err_msg=name)
+    z = model.forward(x, training=True, logits=True)
+    assert model.backward(np.ones_like(z), logits=True, input_grad=False) is None
+    z = model.forward(x, training=True, logits=True)
+    assert model.backward(np.ones_like(z), logits=True).shape == x.shape

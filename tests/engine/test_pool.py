@@ -82,6 +82,9 @@ MAX_SETTINGS = [
     ((2, 3), (1, 2), (1, 0, 0, 1), 1, True, 6, 9),
     (3, 1, 0, 2, False, 7, 7),
     (2, 3, 0, 1, True, 7, 8),  # stride > kernel, partial last window
+    (2, None, 1, 1, False, 4, 6),  # windows tile the padded input
+    (2, None, 0, 1, False, 7, 5),  # floor mode leaves the last row and column out
+    (2, None, 0, 1, True, 7, 5),  # ceil mode tiles the input plus the -inf extra cells
 ]
 
 

@@ -52,6 +52,9 @@ def test_onnx_without_the_package_says_what_to_install(monkeypatch, tmp_path) ->
                            "install the extra: pip install 'cnnspec[onnx]'")
     assert not (tmp_path / "m.onnx").exists()
     code, _, err = run("import", str(tmp_path / "m.onnx"))
+    assert code == 1 and "no such file" in err  # the path is checked first
+    (tmp_path / "m.onnx").write_bytes(b"\x08\x07")
+    code, _, err = run("import", str(tmp_path / "m.onnx"))
     assert code == 1 and "pip install 'cnnspec[onnx]'" in err
 
 

@@ -242,6 +242,11 @@ def conv2d_backward(
             dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
         cols.flags.writeable = False  # one backward per cache, as with need_dx
         return None, dw, db
+    if groups == 1 and _transposed_conv_fits(w.shape, stride, padding, dilation):
+        dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
+        cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
+        return dx, dw, db
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
         dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
@@ -263,6 +268,53 @@ def conv2d_backward(
     cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
     dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
     return dx, dw, db
+
+
+def _transposed_conv_fits(
+    w_shape: tuple[int, ...], stride: IntPair, padding: Padding4, dilation: IntPair
+) -> bool:
+    """Whether :func:`_dx_by_transposed_conv` applies and is the cheaper way to dx.
+
+    Stride 1, each pad at most the dilated kernel extent minus 1 (so the
+    transposed convolution's padding is >= 0), and F <= C: then dout's columns
+    (F*HH*WW rows) are no larger than the input's (C*HH*WW rows), and one
+    im2col plus a GEMM moves less memory than a GEMM plus the HH*WW
+    read-modify-write passes of col2im.
+    """
+    f, c, kh, kw = w_shape
+    top, bottom, left, right = padding
+    ext_h, ext_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+    # pads are >= 0 already (as_padding)
+    return stride == (1, 1) and f <= c and max(top, bottom) <= ext_h and max(left, right) <= ext_w
+
+
+def _dx_by_transposed_conv(
+    dout: np.ndarray,
+    w: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    padding: Padding4,
+    dilation: IntPair,
+    scratch: np.ndarray,
+) -> np.ndarray:
+    """Input gradient of a stride-1 convolution as a convolution of ``dout``.
+
+    ``dx[n, c, y, x] = sum_{f, i, j} dout[n, f, y + top - i*dh, x + left - j*dw]
+    * w[f, c, i, j]`` is a correlation of ``dout``, padded by ``dh*(HH-1) - top``
+    (top), ``dh*(HH-1) - bottom`` (bottom) and likewise in width, with the
+    kernel flipped and its F and C axes swapped. ``scratch`` (the spent input
+    columns) receives dout's columns when it has their shape and dtype.
+    """
+    n, c, h, wd = x_shape
+    f, _, kh, kw = w.shape
+    top, bottom, left, right = padding
+    ext_h, ext_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+    pad_t = (ext_h - top, ext_h - bottom, ext_w - left, ext_w - right)
+    dcols = im2col(dout, (kh, kw), (1, 1), pad_t, dilation, out=scratch)  # (F*HH*WW, N*H*W)
+    w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, f * kh * kw)  # (C, F*HH*WW)
+    dx2d = w_t @ dcols  # (C, N*H*W)
+    dx = np.empty((n, c, h, wd), dtype=dx2d.dtype)
+    np.copyto(dx, dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3))  # (C, N, H, W) -> NCHW
+    return dx
 
 
 def conv2d_forward_naive(

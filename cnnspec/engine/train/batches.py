@@ -101,11 +101,12 @@ def train_step(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
         z = model.forward(x, training=True, rng=rng, logits=True)
         scores = z.reshape(len(z), -1)  # (N, K)
         value, dz = softmax_cross_entropy(scores, y)
-        model.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True)
+        model.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True,
+                       input_grad=False)
         return value, scores
     out = model.forward(x, training=True, rng=rng)
     scores = out.reshape(len(out), -1)  # (N, K)
     target = np.eye(scores.shape[1], dtype=out.dtype)[y]  # one-hot (N, K)
     value, dout = squared_error_loss(scores, target)
-    model.backward(dout.reshape(out.shape).astype(out.dtype, copy=False))
+    model.backward(dout.reshape(out.shape).astype(out.dtype, copy=False), input_grad=False)
     return value, scores

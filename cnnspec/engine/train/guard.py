@@ -35,7 +35,7 @@ def _watch(layer: Any, found: dict[str, str], phase: str) -> None:
 
     def watched(*args: Any) -> np.ndarray:
         out = original(*args)
-        bad_out = not np.isfinite(out).all()
+        bad_out = out is not None and not np.isfinite(out).all()  # None: dx not needed
         bad_grads = phase == "backward" and any(
             not np.isfinite(g).all() for g in layer.grads.values())
         if (bad_out or bad_grads) and phase not in found:
