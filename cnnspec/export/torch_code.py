@@ -139,35 +139,10 @@ class _Generator:
         if isinstance(step, Chain):
             return self.chain_expr(step, path, level, step.row)
         if isinstance(step, ResidualStep):
-            self.helpers.add("Residual")
-            pad = INDENT * (level + 1)
-            lines = [f"Residual(  # {block_comment(step.row)}"]
-            body = self.chain_expr(step.body, f"{path}.body", level + 1)
-            lines.append(f"{pad}body={body[0]}")
-            lines.extend(body[1:])
-            lines[-1] += ","
-            if step.shortcut.steps:
-                short = self.chain_expr(step.shortcut, f"{path}.shortcut", level + 1)
-                lines.append(f"{pad}shortcut={short[0]}")
-                lines.extend(short[1:])
-                lines[-1] += ","
-            lines.append(f"{INDENT * level})")
-            return lines
+            return self.two_path_expr("Residual", step, [], ("body", "shortcut"), path, level)
         if isinstance(step, DualPathStep):
-            self.helpers.add("DualPath")
-            pad = INDENT * (level + 1)
-            lines = [f"DualPath(  # {block_comment(step.row)}", f"{pad}out={step.out},"]
-            body = self.chain_expr(step.body, f"{path}.body", level + 1)
-            lines.append(f"{pad}body={body[0]}")
-            lines.extend(body[1:])
-            lines[-1] += ","
-            if step.shortcut.steps:
-                short = self.chain_expr(step.shortcut, f"{path}.projection", level + 1)
-                lines.append(f"{pad}projection={short[0]}")
-                lines.extend(short[1:])
-                lines[-1] += ","
-            lines.append(f"{INDENT * level})")
-            return lines
+            return self.two_path_expr("DualPath", step, [f"out={step.out},"],
+                                      ("body", "projection"), path, level)
         if isinstance(step, ConcatStep):
             self.helpers.add("Concat")
             pad = INDENT * (level + 1)
@@ -187,6 +162,22 @@ class _Generator:
                               "level of the network",
                               hint="move the aux head out of its group")
         raise ExportError(f"cannot export {type(step).__name__}")  # pragma: no cover
+
+    def two_path_expr(self, helper: str, step: ResidualStep | DualPathStep, extra: list[str],
+                      names: tuple[str, str], path: str, level: int) -> list[str]:
+        """A residual or dual-path sub-module: its main path and its (optional) skip path."""
+        self.helpers.add(helper)
+        pad = INDENT * (level + 1)
+        lines = [f"{helper}(  # {block_comment(step.row)}", *(pad + e for e in extra)]
+        for name, chain in zip(names, (step.body, step.shortcut), strict=True):
+            if chain is step.shortcut and not chain.steps:
+                continue
+            expr = self.chain_expr(chain, f"{path}.{name}", level + 1)
+            lines.append(f"{pad}{name}={expr[0]}")
+            lines.extend(expr[1:])
+            lines[-1] += ","
+        lines.append(f"{INDENT * level})")
+        return lines
 
     def chain_expr(self, chain: Chain, path: str, level: int,
                    row: LayerRecord | None = None) -> list[str]:
