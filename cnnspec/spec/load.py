@@ -61,8 +61,21 @@ def load(
         assert path is not None
         network = from_yaml(read_text(path), str(path))
     else:
+        check_zoo_typo(str(spec))
         network = from_string(str(spec))
     return with_overrides(network, input_shape, conventions)
+
+
+def check_zoo_typo(text: str) -> None:
+    """A lone word that is no layer name but is close to a zoo name: say so, with the name."""
+    word = text.strip()
+    if not re.fullmatch(r"[A-Za-z][\w.-]*", word) or vocab.lookup(word) is not None:
+        return
+    guess = vocab.suggest(word, zoo.names())
+    if guess is not None:
+        raise SpecError(f"{word!r} is neither a layer nor a zoo spec",
+                        Location("<string>", 1, 1, len(word), word),
+                        f"did you mean the zoo spec {guess!r}? (`cnnspec zoo` lists them)")
 
 
 def with_overrides(

@@ -116,3 +116,10 @@ def test_string_overrides() -> None:
     assert net.input == (32, 32, 1)
     assert net.conventions.pool_rounding is not None
     assert net.conventions.pool_rounding.value == "ceil"
+
+
+def test_a_misspelt_zoo_name_is_named() -> None:
+    with pytest.raises(SpecError, match="did you mean the zoo spec 'resnet50'"):
+        load("resnt50")
+    with pytest.raises(SpecError, match="unknown layer 'Mpool2'"):
+        load("Mpool2")
