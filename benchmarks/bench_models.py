@@ -13,6 +13,8 @@ Times are medians over repeats (the machine is noisy); ratios are NumPy / torch.
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -87,7 +89,19 @@ def torch_step(spec: str, shape: str, batch: int):
     return step
 
 
-def compare_steps() -> None:
+def time_in_subprocess(side: str, spec: str, shape: str, threads: int | None) -> float:
+    """Median step time of one library, measured in a fresh process of its own.
+
+    Separate processes keep NumPy's BLAS threads and torch's thread pool from
+    competing, which skews whichever runs second in a shared process.
+    """
+    command = [sys.executable, __file__, "--one", side, spec, shape, str(threads or 0)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def compare_steps(processes: int = 3) -> None:
+    """Median over ``processes`` fresh processes per library, alternating NumPy and torch."""
     try:
         import torch
     except ImportError:
@@ -99,16 +113,22 @@ def compare_steps() -> None:
         threads = max((i.get("num_threads", 1) for i in threadpool_info()), default=None)
     except ImportError:
         pass
-    if torch is not None and threads:
-        torch.set_num_threads(threads)
-    print(f"BLAS threads: {threads}; torch: {torch.__version__ if torch else 'not installed'}")
+    print(f"BLAS threads: {threads}; torch: {torch.__version__ if torch else 'not installed'}; "
+          f"median of {processes} processes per library")
     for name, spec, shape in (("LeNet-5 step, batch 64", LENET, "32x32x1"),
                               ("VGG-style CIFAR-10 step, batch 64", VGG_CIFAR, "32x32x3")):
-        ours = median_time(numpy_step(spec, shape, 64))
+        ours_runs, ref_runs = [], []
+        for _ in range(processes):
+            ours_runs.append(time_in_subprocess("numpy", spec, shape, threads))
+            if torch is not None:
+                ref_runs.append(time_in_subprocess("torch", spec, shape, threads))
+        ours = statistics.median(ours_runs)
         line = f"{name:36s} NumPy {ours * 1e3:8.1f} ms"
-        if torch is not None:
-            ref = median_time(torch_step(spec, shape, 64))
-            line += f"   torch {ref * 1e3:8.1f} ms   ratio {ours / ref:5.2f}  (target <= 2)"
+        if ref_runs:
+            ref = statistics.median(ref_runs)
+            ratios = ", ".join(f"{o / r:.2f}" for o, r in zip(ours_runs, ref_runs, strict=True))
+            line += (f"   torch {ref * 1e3:8.1f} ms   ratio {ours / ref:5.2f}  (target <= 2; "
+                     f"per process pair: {ratios})")
         print(line)
 
 
@@ -126,6 +146,22 @@ def resnet50_memory() -> None:
           f"(ratio {result.peak_bytes / estimate:.2f}, target <= 1.5)")
 
 
+def one(side: str, spec: str, shape: str, threads: int) -> None:
+    """Print the median step time of one library (run by :func:`time_in_subprocess`)."""
+    if side == "torch":
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        step = torch_step(spec, shape, 64)
+    else:
+        step = numpy_step(spec, shape, 64)
+    print(median_time(step, repeats=11))
+
+
 if __name__ == "__main__":
-    compare_steps()
-    resnet50_memory()
+    if len(sys.argv) == 6 and sys.argv[1] == "--one":
+        one(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    else:
+        compare_steps()
+        resnet50_memory()
