@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
@@ -64,7 +65,7 @@ def _check_positive(name: str, value: float) -> None:
         raise EngineError(f"{name} must be > 0, got {value}")
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Shared machinery: validation, frozen/clip/decay, state. Subclasses set
     ``slots`` (accumulator names) and implement ``_update(name, w, g)``.
     """
@@ -135,8 +136,9 @@ class Optimizer:
         for name, g in effective.items():
             self._update(name, params[name], g)
 
+    @abstractmethod
     def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
-        raise NotImplementedError
+        """Apply this optimiser's update rule to ``w`` in place, given its gradient ``g``."""
 
     def _slot(self, slot: str, name: str, like: np.ndarray) -> np.ndarray:
         """The accumulator ``slot`` of parameter ``name``, created as zeros."""
