@@ -1,0 +1,107 @@
+"""Validating node dicts into a :class:`Network`, with every error placed and explained.
+
+Room: spec. A pydantic error's ``loc`` is followed through the raw dicts to the
+node (and argument) it concerns, whose :class:`SourceRef` gives the place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from cnnspec.errors import Location, SpecError
+from cnnspec.spec.source import SourceRef
+from cnnspec.spec.tree import Network
+from cnnspec.spec.yaml_io import LocDict
+
+CONTAINERS = ("layers", "body", "shortcut", "branches")
+
+
+_FRIENDLY = {
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "literal_error": "must be one of {expected}",
+    "tuple_type": "must be one number or two (H x W)",
+    "too_long": "must be one number or two (H x W)",
+    "too_short": "must be one number or two (H x W)",
+    "missing": "is required",
+    "extra_forbidden": "is not a known argument",
+}
+
+
+def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None, str | None,
+                                                                 dict[str, Any] | None]:
+    """The place, field name and node dict a pydantic error ``loc`` points at."""
+    node: Any = raw
+    ref: SourceRef | None = raw.get("source") if isinstance(raw.get("source"), SourceRef) else None
+    owner: dict[str, Any] | None = None
+    field_name: str | None = None
+    for part in path:
+        if isinstance(node, dict):
+            if part in node and isinstance(node[part], (list, dict)) and part in (
+                    *CONTAINERS, "claims"):
+                node = node[part]
+                continue
+            if part == node.get("kind"):
+                continue
+            field_name = str(part)
+            break
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            if isinstance(node, dict) and isinstance(node.get("source"), SourceRef):
+                ref = node["source"]
+                owner = node
+            continue
+        break
+    if ref is None:
+        return None, field_name, owner
+    return (ref.arg(field_name) if field_name else ref.loc), field_name, owner
+
+
+def validate(raw: dict[str, Any], where: Location, yaml_doc: LocDict | None = None) -> Network:
+    """Validate node dicts into a :class:`Network`, turning the first error into a SpecError."""
+    try:
+        return Network.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc, field_name, owner = locate(raw, tuple(err["loc"]))
+        if err["loc"] and err["loc"][0] == "claims" and yaml_doc is not None:
+            claims = yaml_doc.get("claims")
+            key = err["loc"][1] if len(err["loc"]) > 1 else None
+            loc = (claims.key_locs.get(key) if isinstance(claims, LocDict) else None) or \
+                yaml_doc.key_locs.get("claims")
+            field_name = f"claims.{key}"
+        template = _FRIENDLY.get(err["type"], err["msg"])
+        try:
+            what = template.format(**(err.get("ctx") or {}))
+        except (KeyError, IndexError):
+            what = err["msg"]
+        subject = field_name or "value"
+        if owner is not None:
+            subject = f"{owner.get('label') or owner.get('written') or owner['kind']}: {subject}"
+        shown = err.get("input")
+        got = "" if err["type"] == "missing" or isinstance(shown, dict) else f" (got {shown!r})"
+        hint = _hint(err["type"], field_name)
+        raise SpecError(f"{subject} {what}{got}", loc or where, hint) from None
+
+
+def _hint(kind: str, field_name: str | None) -> str:
+    if field_name in ("kernel", "stride", "dilation"):
+        return f"write {field_name} as a positive whole number, or HxW such as 3x3"
+    if field_name == "padding":
+        return "write padding as a whole number >= 0, HxW, 'same' or 'valid'"
+    if kind in ("greater_than", "greater_than_equal"):
+        return "use a positive number"
+    if kind.startswith("bool"):
+        return "write true or false"
+    return "see `cnnspec schema` for every field"
