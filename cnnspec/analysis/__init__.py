@@ -5,6 +5,6 @@ never NumPy, the engine, rendering or the CLI.
 """
 
 from cnnspec.analysis.records import LayerRecord, Note, Report, Totals
-from cnnspec.analysis.walk import analyze
+from cnnspec.analysis.report import analyze
 
 __all__ = ["LayerRecord", "Note", "Report", "Totals", "analyze"]

@@ -10,19 +10,16 @@ from typing import Any
 
 from cnnspec.analysis import counts
 from cnnspec.analysis.block_walk import BlockVisitors
-from cnnspec.analysis.memory import training_memory
-from cnnspec.analysis.missing import require_sizes
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
-from cnnspec.analysis.records import LayerRecord, Note, Report, Shape, Totals, shape_text
+from cnnspec.analysis.records import LayerRecord, Note, Shape, shape_text
 from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, same_padding
 from cnnspec.conventions import Conventions, Rounding
 from cnnspec.errors import AnalysisError, Location
 from cnnspec.spec import blocks, layers
-from cnnspec.spec.tree import Network
 
 
 @dataclass
-class _State:
+class WalkState:
     """Where the walk is: the data's shape and its receptive field per axis."""
 
     shape: Shape
@@ -31,7 +28,7 @@ class _State:
 
 
 @dataclass
-class _Walk(BlockVisitors):
+class Walker(BlockVisitors):
     conventions: Conventions
     rows: list[LayerRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -69,11 +66,11 @@ class _Walk(BlockVisitors):
              arg: str | None = None) -> AnalysisError:
         return AnalysisError(f"{name}: {message}", self.where(node, arg), hint)
 
-    def add_row(self, node: layers.Node, name: str, path: str, depth: int, state: _State,
+    def add_row(self, node: layers.Node, name: str, path: str, depth: int, state: WalkState,
                 out: Shape, rf: tuple[Field, Field], *, hyper: str = "", weights: int = 0,
                 biases: int = 0, non_trainable: int = 0, macs: int = 0,
                 formulas: dict[str, str] | None = None, kind: str | None = None,
-                type_name: str | None = None) -> _State:
+                type_name: str | None = None) -> WalkState:
         nodes = counts.nodes(out)
         params = weights + biases + non_trainable
         self.rows.append(LayerRecord(
@@ -86,7 +83,7 @@ class _Walk(BlockVisitors):
             activation_bytes=nodes * self.conventions.bytes_per_value,
             main=self.main, formulas=formulas or {},
         ))
-        return _State(out, rf[0], rf[1])
+        return WalkState(out, rf[0], rf[1])
 
     def spatial(self, node: layers.Node, name: str, shape: Shape) -> tuple[int, int, int]:
         if len(shape) != 3:
@@ -121,19 +118,19 @@ class _Walk(BlockVisitors):
         return result.size, text
 
     # -- the walk ------------------------------------------------------------------------
-    def nodes(self, items: list[Any], state: _State, path: str, depth: int) -> _State:
+    def nodes(self, items: list[Any], state: WalkState, path: str, depth: int) -> WalkState:
         for i, node in enumerate(items, start=1):
             state = self.node(node, state, f"{path}{i}" if not path else f"{path}.{i}", depth)
         return state
 
-    def node(self, node: Any, state: _State, path: str, depth: int) -> _State:
+    def node(self, node: Any, state: WalkState, path: str, depth: int) -> WalkState:
         method = getattr(self, f"visit_{node.kind}", None)
         if method is None:  # pragma: no cover - every kind of the union has a visitor
             raise AnalysisError(f"no analysis for layer kind {node.kind!r}", self.where(node))
         return method(node, state, path, depth)
 
-    def block(self, node: Any, state: _State, path: str, depth: int, name: str,
-              run, hyper: str = "", type_name: str | None = None) -> _State:
+    def block(self, node: Any, state: WalkState, path: str, depth: int, name: str,
+              run, hyper: str = "", type_name: str | None = None) -> WalkState:
         """Add a block row summing the rows ``run`` adds under it.
 
         A block of the main network sums only its main rows, so that the rows shown
@@ -170,12 +167,12 @@ class _Walk(BlockVisitors):
         self.rows.insert(at, row)
         return out_state
 
-    def visit_sequence(self, node: blocks.Sequence, state: _State, path: str, depth: int):
+    def visit_sequence(self, node: blocks.Sequence, state: WalkState, path: str, depth: int):
         if node.repeat == 1 and not node.label:
             return self._flat(node.layers, state, path, depth)
         name = self.block_name(node, "Group")
 
-        def run() -> _State:
+        def run() -> WalkState:
             current = state
             for r in range(node.repeat):
                 current = self.nodes(node.layers, current, f"{path}.{r + 1}" if node.repeat > 1
@@ -185,7 +182,7 @@ class _Walk(BlockVisitors):
         return self.block(node, state, path, depth, name, run,
                           hyper=f"x{node.repeat}" if node.repeat > 1 else "")
 
-    def _flat(self, items: list[Any], state: _State, path: str, depth: int) -> _State:
+    def _flat(self, items: list[Any], state: WalkState, path: str, depth: int) -> WalkState:
         for i, child in enumerate(items, start=1):
             state = self.node(child, state, f"{path}.{i}", depth)
         return state
@@ -194,10 +191,10 @@ class _Walk(BlockVisitors):
         self.counters[display] = self.counters.get(display, 0) + 1
         return self.counters[display]
 
-    def visit_residual(self, node: blocks.Residual, state: _State, path: str, depth: int):
+    def visit_residual(self, node: blocks.Residual, state: WalkState, path: str, depth: int):
         name = self.block_name(node, "Residual")
 
-        def run() -> _State:
+        def run() -> WalkState:
             body = self._flat(node.body, state, f"{path}.body", depth + 1)
             skip = self._flat(node.shortcut, state, f"{path}.skip", depth + 1) \
                 if node.shortcut else state
@@ -216,7 +213,7 @@ class _Walk(BlockVisitors):
 
         return self.block(node, state, path, depth, name, run)
 
-    def visit_concat(self, node: blocks.Concat, state: _State, path: str, depth: int):
+    def visit_concat(self, node: blocks.Concat, state: WalkState, path: str, depth: int):
         display = node.type_name
         name = self.block_name(node, display)
         if not node.branches:
@@ -227,7 +224,7 @@ class _Walk(BlockVisitors):
                 "or write the module out",
             )
 
-        def run() -> _State:
+        def run() -> WalkState:
             outs = []
             for b, branch in enumerate(node.branches, start=1):
                 outs.append(self._flat(branch, state, f"{path}.b{b}", depth + 1)
@@ -252,7 +249,7 @@ class _Walk(BlockVisitors):
 
         return self.block(node, state, path, depth, name, run)
 
-    def visit_aux(self, node: blocks.Aux, state: _State, path: str, depth: int):
+    def visit_aux(self, node: blocks.Aux, state: WalkState, path: str, depth: int):
         name = self.block_name(node, "AuxHead")
         was_main = self.main
         self.main = False
@@ -263,7 +260,7 @@ class _Walk(BlockVisitors):
             self.main = was_main
         return state
 
-    def visit_conv(self, node: layers.Conv, state: _State, path: str, depth: int):
+    def visit_conv(self, node: layers.Conv, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         h, w, c = self.spatial(node, name, state.shape)
         assert node.kernel is not None and node.filters is not None  # require_sizes checked
@@ -314,7 +311,7 @@ class _Walk(BlockVisitors):
         return self.add_row(node, name, path, depth, state, (oh, ow, k), rf, hyper=hyper,
                             weights=weights, biases=biases, macs=macs, formulas=formulas)
 
-    def visit_pool(self, node: layers.Pool, state: _State, path: str, depth: int):
+    def visit_pool(self, node: layers.Pool, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         h, w, c = self.spatial(node, name, state.shape)
         assert node.kernel is not None
@@ -336,7 +333,7 @@ class _Walk(BlockVisitors):
         return self.add_row(node, name, path, depth, state, (oh, ow, c), rf, hyper=hyper,
                             formulas=formulas)
 
-    def visit_subsample(self, node: layers.Subsample, state: _State, path: str, depth: int):
+    def visit_subsample(self, node: layers.Subsample, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         h, w, c = self.spatial(node, name, state.shape)
         fh, fw = node.kernel
@@ -351,14 +348,14 @@ class _Walk(BlockVisitors):
                             hyper=f"w*sum({fh}x{fw}) + b, s={sh}", weights=c, biases=c,
                             macs=oh * ow * c, formulas=formulas)
 
-    def visit_global_pool(self, node: layers.GlobalPool, state: _State, path: str, depth: int):
+    def visit_global_pool(self, node: layers.GlobalPool, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         h, w, c = self.spatial(node, name, state.shape)
         rf = (whole_input_field(state.rf_h, h), whole_input_field(state.rf_w, w))
         return self.add_row(node, name, path, depth, state, (1, 1, c), rf,
                             hyper=f"{node.mode} over {h}x{w}")
 
-    def visit_adaptive_pool(self, node: layers.AdaptivePool, state: _State, path: str,
+    def visit_adaptive_pool(self, node: layers.AdaptivePool, state: WalkState, path: str,
                             depth: int):
         name = self.auto_name(node)
         h, w, c = self.spatial(node, name, state.shape)
@@ -370,7 +367,7 @@ class _Walk(BlockVisitors):
         return self.add_row(node, name, path, depth, state, (oh, ow, c), rf,
                             hyper=f"avg to {oh}x{ow}")
 
-    def visit_fc(self, node: layers.FC, state: _State, path: str, depth: int):
+    def visit_fc(self, node: layers.FC, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         assert node.units is not None
         n_in = counts.nodes(state.shape)
@@ -392,7 +389,7 @@ class _Walk(BlockVisitors):
                             hyper=f"{n_in:,} -> {node.units:,}" + ("" if bias else ", no bias"),
                             weights=weights, biases=biases, macs=weights, formulas=formulas)
 
-    def visit_flatten(self, node: layers.Flatten, state: _State, path: str, depth: int):
+    def visit_flatten(self, node: layers.Flatten, state: WalkState, path: str, depth: int):
         name = self.auto_name(node)
         n = counts.nodes(state.shape)
         rf = (state.rf_h, state.rf_w)
@@ -401,7 +398,7 @@ class _Walk(BlockVisitors):
         return self.add_row(node, name, path, depth, state, (n,), rf,
                             hyper=f"{shape_text(state.shape)} -> {n:,}")
 
-    def _same_shape(self, node: Any, state: _State, path: str, depth: int, hyper: str = "",
+    def _same_shape(self, node: Any, state: WalkState, path: str, depth: int, hyper: str = "",
                     non_trainable: int = 0, weights: int = 0, biases: int = 0):
         name = self.auto_name(node)
         return self.add_row(node, name, path, depth, state, state.shape,
@@ -413,21 +410,21 @@ class _Walk(BlockVisitors):
 
     visit_sigmoid = visit_tanh = visit_softmax = visit_relu
 
-    def visit_dropout(self, node: layers.Dropout, state: _State, path: str, depth: int):
+    def visit_dropout(self, node: layers.Dropout, state: WalkState, path: str, depth: int):
         return self._same_shape(node, state, path, depth, hyper=f"p={node.p:g}")
 
-    def visit_lrn(self, node: layers.LRN, state: _State, path: str, depth: int):
+    def visit_lrn(self, node: layers.LRN, state: WalkState, path: str, depth: int):
         hyper = f"n={node.size}, k={node.k:g}, alpha={node.alpha:g}, beta={node.beta:g}"
         return self._same_shape(node, state, path, depth, hyper=hyper)
 
-    def visit_batchnorm(self, node: layers.BatchNorm, state: _State, path: str, depth: int):
+    def visit_batchnorm(self, node: layers.BatchNorm, state: WalkState, path: str, depth: int):
         c = state.shape[-1]
         trainable, running = counts.batchnorm_params(c)
         return self._same_shape(node, state, path, depth, hyper=f"{c} channels",
                                 weights=trainable // 2, biases=trainable // 2,
                                 non_trainable=running)
 
-    def visit_expect(self, node: layers.Expect, state: _State, path: str, depth: int):
+    def visit_expect(self, node: layers.Expect, state: WalkState, path: str, depth: int):
         if tuple(node.shape) != tuple(state.shape):
             raise AnalysisError(
                 f"the string says the data is {shape_text(node.shape)} here, but it is "
@@ -438,75 +435,3 @@ class _Walk(BlockVisitors):
         self.notes.append(Note(None, f"written shape {shape_text(node.shape)} checked: it matches",
                                "shape"))
         return state
-
-
-def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
-            include_aux: bool = False) -> Report:
-    """Walk ``network`` once and return its :class:`Report`.
-
-    Totals are sums over leaf rows; blocks only group them, so totals do not
-    depend on how deep a table is shown.
-    """
-    conventions = network.conventions
-    require_sizes(network)
-    assert network.input is not None
-    walk = _Walk(conventions)
-    start = _State(tuple(network.input), Field(1, 1), Field(1, 1))
-    walk._flat(network.layers, start, "", 0)
-    rows = walk.rows
-    for i, r in enumerate(rows):  # block rows were inserted before their children
-        object.__setattr__(r, "path", r.path.lstrip("."))
-        object.__setattr__(r, "index", i)
-    leaves = [r for r in rows if not r.is_block]
-    main = [r for r in leaves if r.main]
-    aux = [r for r in leaves if not r.main]
-    counted = main + (aux if include_aux else [])
-    notes = walk.notes + convention_notes(main, conventions)
-    input_nodes = counts.nodes(tuple(network.input))
-    nodes = sum(r.nodes for r in counted) + (input_nodes if conventions.count_input_nodes else 0)
-    params = sum(r.params for r in counted)
-    trainable = sum(r.trainable for r in counted)
-    bpv = conventions.bytes_per_value
-    activation_values = sum(r.nodes for r in counted)
-    breakdown = training_memory(params, trainable, input_nodes + activation_values, batch,
-                                optimizer, bpv)
-    macs = sum(r.macs for r in counted)
-    totals = Totals(
-        params=params, trainable_params=trainable,
-        non_trainable_params=sum(r.non_trainable for r in counted),
-        weights=sum(r.weights for r in counted), biases=sum(r.biases for r in counted),
-        nodes=nodes, input_nodes=input_nodes, param_bytes=params * bpv,
-        activation_bytes=nodes * bpv, batch=batch, activation_bytes_batch=nodes * bpv * batch,
-        macs=macs, flops=2 * macs, layers=len(counted), optimizer=optimizer,
-        training_bytes=sum(breakdown.values()), training_breakdown=breakdown,
-        aux_params=sum(r.params for r in aux), aux_macs=sum(r.macs for r in aux),
-        aux_included=include_aux,
-    )
-    report = Report(
-        name=network.name, input=tuple(network.input),
-        conventions=conventions.model_dump(mode="json"),
-        conventions_text=conventions.describe(), layers=rows, totals=totals, notes=notes,
-        bytes_per_value=bpv,
-    )
-    if network.claims is not None:
-        from cnnspec.analysis.claims import check_claims
-
-        report.notes.extend(check_claims(report, network.claims))
-    return report
-
-
-def convention_notes(rows: list[LayerRecord], conventions: Conventions) -> list[Note]:
-    """Notes that follow from the conventions alone (biases counted in some rows only)."""
-    notes = []
-    fc_no_bias = [r.name for r in rows if r.kind == "fc" and r.biases == 0]
-    conv_bias = [r.name for r in rows if r.kind == "conv" and r.biases > 0]
-    if fc_no_bias and conv_bias:
-        notes.append(Note(
-            None,
-            f"{', '.join(fc_no_bias)} count no bias (conventions fc_bias: "
-            f"{str(conventions.fc_bias).lower()}) while the conv rows count one per filter "
-            f"(+1); with FC biases the FC rows would add "
-            f"{sum(r.output[0] for r in rows if r.name in fc_no_bias):,} parameters",
-            "convention",
-        ))
-    return notes

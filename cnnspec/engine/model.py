@@ -23,6 +23,7 @@ from cnnspec.analysis.block_counts import transition_filters
 from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
+from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
@@ -85,35 +86,35 @@ class _Builder:
             return None
         if kind == "sequence":
             if node.repeat == 1 and not node.label:
-                return L.Sequential(None, self.sequence(node.layers))
+                return C.Sequential(None, self.sequence(node.layers))
             row = self.next_row()
             children: list[L.Layer] = []
             for _ in range(node.repeat):
                 children.extend(self.sequence(node.layers))
-            return L.Sequential(row, children)
+            return C.Sequential(row, children)
         if kind == "residual":
             row = self.next_row()
-            body = L.Sequential(None, self.sequence(node.body))
-            shortcut = L.Sequential(None, self.sequence(node.shortcut)) if node.shortcut else None
-            return L.Residual(row, body, shortcut, L.Marker(self.next_row()))
+            body = C.Sequential(None, self.sequence(node.body))
+            shortcut = C.Sequential(None, self.sequence(node.shortcut)) if node.shortcut else None
+            return C.Residual(row, body, shortcut, C.Marker(self.next_row()))
         if kind == "concat":
             row = self.next_row()
-            branches = [L.Sequential(None, self.sequence(b)) if b else None
+            branches = [C.Sequential(None, self.sequence(b)) if b else None
                         for b in node.branches]
-            return L.Concat(row, branches, L.Marker(self.next_row()))
+            return C.Concat(row, branches, C.Marker(self.next_row()))
         if kind == "aux":
             self.skip_block(self.next_row())
             return None
         if kind == "transition":
             row = self.next_row()
             filters = transition_filters(row.input[-1], node.compression)
-            return L.Sequential(row, self.sequence(node.expand(filters)))
+            return C.Sequential(row, self.sequence(node.expand(filters)))
         if kind == "dual_path":
             row = self.next_row()
-            body = L.Sequential(None, self.sequence(node.expand_body()))
-            projection = (L.Sequential(None, self.sequence(node.expand_projection()))
+            body = C.Sequential(None, self.sequence(node.expand_body()))
+            projection = (C.Sequential(None, self.sequence(node.expand_projection()))
                           if node.projection else None)
-            return L.DualPath(row, body, projection, node.out, L.Marker(self.next_row()))
+            return C.DualPath(row, body, projection, node.out, C.Marker(self.next_row()))
         builder = getattr(self, f"leaf_{kind}", None)
         if builder is None:
             raise EngineError(f"the NumPy engine has no layer for kind {kind!r}",
@@ -218,7 +219,7 @@ def expected_shape(row: LayerRecord) -> tuple[int, ...]:
 class Model:
     """A built network: forward, backward, loss, parameters, checkpoints."""
 
-    def __init__(self, network: Network, report: Report, root: L.Sequential, dtype: np.dtype):
+    def __init__(self, network: Network, report: Report, root: C.Sequential, dtype: np.dtype):
         self.network = network
         self.report = report
         self.root = root
@@ -229,7 +230,7 @@ class Model:
         children = root.children
         self.final_softmax = bool(children) and isinstance(children[-1], L.Activation) and \
             children[-1].kind == "softmax"
-        self.body = L.Sequential(None, children[:-1]) if self.final_softmax else root
+        self.body = C.Sequential(None, children[:-1]) if self.final_softmax else root
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
 
@@ -326,7 +327,7 @@ class Model:
         self.ready_for_backward = training
         return out
 
-    def _run(self, net: L.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
+    def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
         for layer in net.children:
             start = time.perf_counter() if self.timings is not None else 0.0
             x = layer.forward(x, ctx)
@@ -412,14 +413,14 @@ class Model:
         save_checkpoint(path, self, **extra)
 
 
-def _entry_conv(net: L.Sequential) -> L.Conv | None:
+def _entry_conv(net: C.Sequential) -> L.Conv | None:
     """The convolution that reads the network input directly, through plain sequences only.
 
     Residual, concatenation and dual-path blocks also pass the input on by another path,
     so a convolution inside them still needs its input gradient: ``None`` then.
     """
     layer: L.Layer = net
-    while type(layer) is L.Sequential and layer.children:
+    while type(layer) is C.Sequential and layer.children:
         layer = layer.children[0]
     return layer if isinstance(layer, L.Conv) else None
 
@@ -437,6 +438,6 @@ def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str
     report = report or analyze(network)
     dt = np.dtype(dtype)
     builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
-    root = L.Sequential(None, builder.sequence(network.layers))
+    root = C.Sequential(None, builder.sequence(network.layers))
     return Model(network, report, root, dt)
 

@@ -125,13 +125,14 @@ def layer_output(model: Any, x: Any, name: str) -> Any:
     name the block to see its output.
     """
     from cnnspec.engine import layers as L
+    from cnnspec.engine.containers import Sequential
 
     ctx = L.RunContext(training=False)
     seen: list[str] = []
 
     def run(seq: Any, x: Any) -> tuple[Any, bool]:
         for child in seq.children:
-            if type(child) is L.Sequential:
+            if type(child) is Sequential:
                 x, found = run(child, x)
                 if found or child.name == name:
                     return x, True

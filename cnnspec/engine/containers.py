@@ -1,0 +1,123 @@
+"""Block containers: a sequence of layers, residual, concatenation and dual-path blocks.
+
+Room: engine. A container runs its children forward and back-propagates through
+them in reverse; residual and concat blocks merge their paths' gradients where
+the paths split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnspec.analysis.records import LayerRecord
+from cnnspec.engine import functional as F
+from cnnspec.engine.layers import Layer, RunContext
+
+
+class Sequential(Layer):
+    """Children in order; the backward pass runs them in reverse."""
+
+    def __init__(self, record: LayerRecord | None, children: list[Layer]):
+        self.record = record  # type: ignore[assignment]
+        self.name = record.name if record else "network"
+        self.children = children
+        self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        for child in self.children:
+            x = child.forward(x, ctx)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for child in reversed(self.children):
+            dout = child.backward(dout)
+        return dout
+
+    def leaves(self) -> list[Layer]:
+        return [leaf for child in self.children for leaf in child.leaves()]
+
+
+class Residual(Sequential):
+    """``y = F(x) + shortcut(x)``: the gradient flows into both paths and adds up at x."""
+
+    def __init__(self, record: LayerRecord, body: Sequential, shortcut: Sequential | None,
+                 add: Layer):
+        super().__init__(record, [body] + ([shortcut] if shortcut else []) + [add])
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        main = self.body.forward(x, ctx)
+        skip = self.shortcut.forward(x, ctx) if self.shortcut else x
+        out, cache = F.add_forward(main, skip)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dmain, dskip = F.add_backward(dout, self.cache)
+        dx = self.body.backward(dmain)
+        return dx + (self.shortcut.backward(dskip) if self.shortcut else dskip)
+
+
+class Concat(Sequential):
+    """Branches on one input, concatenated on channels; ``None`` is the identity branch."""
+
+    def __init__(self, record: LayerRecord, branches: list[Sequential | None], merge: Layer):
+        super().__init__(record, [b for b in branches if b is not None] + [merge])
+        self.branches = branches
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        outs = [b.forward(x, ctx) if b is not None else x for b in self.branches]
+        out, cache = F.concat_forward(outs, axis=1)
+        self.keep(cache, ctx)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        parts = F.concat_backward(dout, self.cache)
+        dx: np.ndarray | None = None
+        for branch, part in zip(self.branches, parts, strict=True):
+            grad = branch.backward(part) if branch is not None else part
+            dx = grad if dx is None else dx + grad
+        assert dx is not None
+        return dx
+
+
+class DualPath(Sequential):
+    """DPN's block: ``[x_res + y_res | x_dense | y_dense]`` from one bottleneck ``y``.
+
+    ``y = body(x)`` has ``out + inc`` channels, split into ``y_res`` and ``y_dense``;
+    the skip input (``x``, or ``projection(x)``) is split into ``x_res`` (``out``) and
+    ``x_dense``. Backward: the residual gradient goes to both ``y_res`` and ``x_res``,
+    each dense part's gradient to where it came from.
+    """
+
+    def __init__(self, record: LayerRecord, body: Sequential, projection: Sequential | None,
+                 out: int, merge: Layer):
+        super().__init__(record, [body] + ([projection] if projection else []) + [merge])
+        self.body, self.projection, self.out = body, projection, out
+        self.dense = 0
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        y = self.body.forward(x, ctx)
+        skip = self.projection.forward(x, ctx) if self.projection else x
+        o = self.out
+        self.dense = skip.shape[1] - o
+        out = np.concatenate([skip[:, :o] + y[:, :o], skip[:, o:], y[:, o:]], axis=1)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        o, d = self.out, self.dense
+        d_res = dout[:, :o]
+        d_skip = dout[:, :o + d]  # (N, out + D): [d_res | d_x_dense], the skip's channels
+        d_y = np.concatenate([d_res, dout[:, o + d:]], axis=1)  # (N, out + inc)
+        dx = self.body.backward(d_y)
+        return dx + (self.projection.backward(d_skip) if self.projection else d_skip)
+
+
+class Marker(Layer):
+    """A row with no computation of its own (the ``Add``/``Concat`` merge rows)."""
+
+    def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout
