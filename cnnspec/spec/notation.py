@@ -34,32 +34,9 @@ from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
+from cnnspec.spec.tokens import Token, shape_of, tokenize
 
 MAX_LAYERS = 100_000
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<arrow>->|=>|→)
-  | (?P<ellipsis>\.\.\.|…)
-  | (?P<shape>\d+(?:\s*[x×X]\s*\d+)+(?![\w.]))
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>[\[\](),:@=*×\-+/])
-    """,
-    re.VERBOSE,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    """One token: its kind, text and offsets in the string."""
-
-    kind: str
-    text: str
-    start: int
-    end: int
-
 
 @dataclass
 class ParsedString:
@@ -68,29 +45,6 @@ class ParsedString:
     input: tuple[int, ...] | None
     input_ref: SourceRef | None
     layers: list[dict[str, Any]]
-
-
-def tokenize(text: str, where: TextMap) -> list[Token]:
-    """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise SpecError(
-                f"unexpected character {text[pos]!r} in the network string",
-                where.loc(pos),
-                "layers are names like Conv, Pool, FC joined by '-'",
-            )
-        kind = match.lastgroup or ""
-        tokens.append(Token(kind, match.group(), match.start(), match.end()))
-        pos = match.end()
-    return tokens
-
-
-def shape_of(text: str) -> tuple[int, ...]:
-    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``."""
-    return tuple(int(p) for p in re.split(r"\s*[x×X]\s*", text.strip()))
 
 
 class _Parser:

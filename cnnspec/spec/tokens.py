@@ -1,0 +1,58 @@
+"""Tokens of the string notation: names, numbers, sizes like ``5x5``, arrows, brackets.
+
+Room: spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cnnspec.errors import SpecError
+from cnnspec.spec.source import TextMap
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<arrow>->|=>|→)
+  | (?P<ellipsis>\.\.\.|…)
+  | (?P<shape>\d+(?:\s*[x×X]\s*\d+)+(?![\w.]))
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<punct>[\[\](),:@=*×\-+/])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: its kind, text and offsets in the string."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str, where: TextMap) -> list[Token]:
+    """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise SpecError(
+                f"unexpected character {text[pos]!r} in the network string",
+                where.loc(pos),
+                "layers are names like Conv, Pool, FC joined by '-'",
+            )
+        kind = match.lastgroup or ""
+        tokens.append(Token(kind, match.group(), match.start(), match.end()))
+        pos = match.end()
+    return tokens
+
+
+def shape_of(text: str) -> tuple[int, ...]:
+    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``."""
+    return tuple(int(p) for p in re.split(r"\s*[x×X]\s*", text.strip()))
