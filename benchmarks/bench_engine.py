@@ -36,6 +36,8 @@ try:  # run from a checkout without installing
 except ModuleNotFoundError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from timing import wall_times
+
 from cnnspec.engine.functional.conv import conv2d_backward, conv2d_forward
 from cnnspec.engine.functional.pool import max_pool2d_backward, max_pool2d_forward
 from cnnspec.engine.im2col import im2col
@@ -54,18 +56,6 @@ class Timing(NamedTuple):
         return cls(statistics.median(seconds) * 1e3, min(seconds) * 1e3)
 
 
-def timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    """Wall times of ``repeats`` calls of ``fn()`` in seconds, after two warm-up calls."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def paired(
     ours: Callable[[], object], theirs: Callable[[], object] | None, repeats: int, rounds: int = 3
 ) -> tuple[Timing, Timing | None]:
@@ -77,14 +67,14 @@ def paired(
     other processes on the machine over both libraries.
     """
     if theirs is None:
-        return Timing.of(timed(ours, repeats)), None
+        return Timing.of(wall_times(ours, repeats)), None
     a: list[float] = []
     b: list[float] = []
     per_round = max(1, repeats // rounds)
     for _ in range(rounds):
         for fn, sink in ((ours, a), (theirs, b)):
             time.sleep(0.2)
-            sink.extend(timed(fn, per_round))
+            sink.extend(wall_times(fn, per_round))
     return Timing.of(a), Timing.of(b)
 
 

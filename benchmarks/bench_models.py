@@ -15,9 +15,9 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+from timing import median_seconds
 
 import cnnspec
 from cnnspec.engine.profile import profile
@@ -26,17 +26,6 @@ LENET = "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(120)-ReLU-FC(84
 VGG_CIFAR = ("[Conv(3x3,32,p=1)-ReLU-Conv(3x3,32,p=1)-ReLU-MPool(2)]-"
              "[Conv(3x3,64,p=1)-ReLU-Conv(3x3,64,p=1)-ReLU-MPool(2)]-"
              "[Conv(3x3,128,p=1)-ReLU-MPool(2)]-FC(256)-ReLU-FC(10)")
-
-
-def median_time(step, repeats: int = 7, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def numpy_step(spec: str, shape: str, batch: int):
@@ -156,7 +145,7 @@ def one(side: str, spec: str, shape: str, threads: int) -> None:
         step = torch_step(spec, shape, 64)
     else:
         step = numpy_step(spec, shape, 64)
-    print(median_time(step, repeats=11))
+    print(median_seconds(step, repeats=11))
 
 
 if __name__ == "__main__":

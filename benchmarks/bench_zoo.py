@@ -13,9 +13,7 @@ Target (the blocks/zoo issue): under 0.5 s each.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +21,8 @@ try:  # run from a checkout without installing
     import cnnspec  # noqa: F401
 except ModuleNotFoundError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import median_seconds
 
 from cnnspec.analysis import analyze
 from cnnspec.spec import load
@@ -54,17 +54,6 @@ def written_out(n: int) -> str:
     return BLOCKS.format(n=n) + "architecture:\n" + calls + "  - GAP-FC(10)\n"
 
 
-def median_s(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Median wall time of ``fn()`` in seconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     cases: list[tuple[str, Callable[[], object]]] = [
         ("resnet152 (zoo)", lambda: analyze(load("resnet152"))),
@@ -77,7 +66,7 @@ def main() -> None:
           f"{TARGET_S * 1000:.0f} ms)")
     for title, fn in cases:
         rows = len(fn().layers)  # type: ignore[attr-defined]
-        seconds = median_s(fn)
+        seconds = median_seconds(fn, REPEATS, warmup=1)
         verdict = "ok" if seconds < TARGET_S else "SLOW"
         print(f"  {title:38s} {rows:6d} {seconds * 1000:8.1f} ms   {verdict}")
 

@@ -60,6 +60,13 @@ def torch_state_dict(network: Network, report: Report, arrays: dict[str, Any]) -
     return state
 
 
+def add_argument(lines: list[str], prefix: str, expr: list[str]) -> None:
+    """Append a multi-line expression as one call argument: ``prefix`` + lines + ``,``."""
+    lines.append(prefix + expr[0])
+    lines.extend(expr[1:])
+    lines[-1] += ","
+
+
 @dataclass
 class _Generator:
     network: Network
@@ -151,10 +158,8 @@ class _Generator:
                 if not branch.steps:
                     lines.append(f"{pad}nn.Identity(),")
                     continue
-                sub = self.chain_expr(branch, f"{path}.branches.{b}", level + 1)
-                lines.append(f"{pad}{sub[0]}")
-                lines.extend(sub[1:])
-                lines[-1] += ","
+                add_argument(lines, f"{pad}",
+                             self.chain_expr(branch, f"{path}.branches.{b}", level + 1))
             lines.append(f"{INDENT * level})")
             return lines
         if isinstance(step, AuxStep):
@@ -172,10 +177,8 @@ class _Generator:
         for name, chain in zip(names, (step.body, step.shortcut), strict=True):
             if chain is step.shortcut and not chain.steps:
                 continue
-            expr = self.chain_expr(chain, f"{path}.{name}", level + 1)
-            lines.append(f"{pad}{name}={expr[0]}")
-            lines.extend(expr[1:])
-            lines[-1] += ","
+            add_argument(lines, f"{pad}{name}=",
+                         self.chain_expr(chain, f"{path}.{name}", level + 1))
         lines.append(f"{INDENT * level})")
         return lines
 
@@ -197,10 +200,8 @@ class _Generator:
                                   hint="move the aux head out of its group")
             name = self.attr(step.row) if step.row is not None else \
                 attribute_name("block", self.taken)
-            sub = self.block_expr(step, f"{path}.{name}", level + 1)
-            lines.append(f"{pad}{name}={sub[0]}")
-            lines.extend(sub[1:])
-            lines[-1] += ","
+            add_argument(lines, f"{pad}{name}=",
+                         self.block_expr(step, f"{path}.{name}", level + 1))
         lines.append(f"{INDENT * level})")
         return lines
 
