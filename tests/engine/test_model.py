@@ -15,11 +15,17 @@ from cnnspec.errors import DataError, EngineError
 LENET = "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(120)-ReLU-FC(84)-ReLU-FC(10)-SM"
 
 
-def numeric_param_grad(model, x, y, name: str, eps: float = 1e-6, samples: int = 6):
-    """Central differences of the loss w.r.t. a few entries of one parameter."""
+def numeric_param_grad(model, x, y, name: str, eps: float = 1e-6, samples: int = 6,
+                       include: tuple[int, ...] | None = None):
+    """Central differences of the loss w.r.t. a few entries of one parameter.
+
+    ``include`` adds one chosen entry (the largest analytic gradient) to the random ones.
+    """
     param = model.params[name]
     rng = np.random.default_rng(3)
-    idx = [tuple(rng.integers(0, s) for s in param.shape) for _ in range(samples)]
+    idx = [tuple(int(rng.integers(0, s)) for s in param.shape) for _ in range(samples)]
+    if include is not None:
+        idx.append(include)
     out = []
     for i in idx:
         old = param[i]
@@ -32,14 +38,29 @@ def numeric_param_grad(model, x, y, name: str, eps: float = 1e-6, samples: int =
     return idx, np.array(out)
 
 
-def assert_param_grads(model, x: np.ndarray, y: np.ndarray) -> None:
-    """Every parameter's analytic gradient matches central differences (float64)."""
+def assert_param_grads(model, x: np.ndarray, y: np.ndarray,
+                       cancelled: frozenset[str] = frozenset()) -> None:
+    """Every parameter's analytic gradient matches central differences (float64).
+
+    ``cancelled`` names parameters whose gradient is zero by construction (a conv bias
+    followed by batch norm in training: the batch mean removes it); theirs must be zero
+    both ways, and every other parameter's must not be.
+    """
     _, grads = model.loss_and_grads(x, y)
     grads = {k: v.copy() for k, v in grads.items()}
     assert set(grads) == set(model.params)
+    assert cancelled <= set(model.params)
     for name in model.params:
-        idx, numeric = numeric_param_grad(model, x, y, name)
+        if name in cancelled:
+            _, numeric = numeric_param_grad(model, x, y, name)
+            assert np.abs(grads[name]).max() < 1e-12 and np.abs(numeric).max() < 1e-9, name
+            continue
+        largest = np.unravel_index(int(np.argmax(np.abs(grads[name]))), grads[name].shape)
+        idx, numeric = numeric_param_grad(model, x, y, name, include=tuple(map(int, largest)))
         analytic = np.array([grads[name][i] for i in idx])
+        # a check must be able to fail: a parameter the loss ignores (zero both ways) is a bug
+        assert np.abs(analytic).max() > 0 and np.abs(numeric).max() > 0, \
+            f"{name}: gradient is zero both ways; the parameter does not reach the loss"
         assert relative_error(analytic, numeric) < 1e-6, name
 
 
@@ -70,7 +91,9 @@ def test_gradients_residual_and_bn() -> None:
     model = cnnspec.load(Path(__file__).with_name("residual_block.yaml")).build(
         seed=2, dtype=np.float64)
     rng = np.random.default_rng(0)
-    assert_param_grads(model, rng.standard_normal((4, 3, 6, 6)), rng.integers(0, 3, 4))
+    # the body's and the shortcut's first convs have biases that the next batch norm cancels
+    assert_param_grads(model, rng.standard_normal((4, 3, 6, 6)), rng.integers(0, 3, 4),
+                       cancelled=frozenset({"Conv:2.bias", "Conv:3.bias", "Conv:4.bias"}))
 
 
 def test_gradients_concat_with_identity_branch() -> None:
