@@ -34,7 +34,7 @@ from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
-from cnnspec.spec.tokens import Token, shape_of, tokenize
+from cnnspec.spec.tokens import Token, check_brackets, shape_of, tokenize
 
 MAX_LAYERS = 100_000
 
@@ -53,6 +53,7 @@ class _Parser:
         self.where = where
         self.scope = scope
         self.tokens = [t for t in tokenize(text, where)]
+        check_brackets(self.tokens, where)
         self.pos = 0
         self.last_group: list[dict[str, Any]] | None = None
 
@@ -483,8 +484,8 @@ class _Parser:
             guess = vocab.suggest(name.text)
             if self.scope is not None:
                 guess = self.scope.suggest(name.text, guess)
-            hint = (f"did you mean {guess!r}?" if guess else
-                    "see `cnnspec --help` for the layer names")
+            hint = (f"did you mean {guess!r}? (`cnnspec layers` lists the names)" if guess else
+                    "`cnnspec layers` lists the layer names")
             raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
         node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
         if word.kind == "concat" and word.display == "Incept":
