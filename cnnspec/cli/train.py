@@ -16,6 +16,7 @@ from cnnspec.cli.options import load_spec, make_console, quiet_option, spec_argu
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
     DEFAULT_AUGMENT,
+    DEFAULT_AUX_WEIGHT,
     DEFAULT_BATCH,
     DEFAULT_EPOCHS,
     DEFAULT_LRS,
@@ -29,7 +30,8 @@ from cnnspec.engine.train.config import (
 RESIZE_METHODS = ["bilinear", "nearest", "area", "pad"]
 # options a resumed run takes from its last.npz (changing them would not continue the run)
 FIXED_ON_RESUME = ("optimizer", "lr", "batch", "seed", "val_split", "schedule",
-                   "weight_decay", "clip_norm", "loss", "augment", "no_normalize", "init_from",
+                   "weight_decay", "clip_norm", "loss", "augment", "aux_weight", "no_normalize",
+                   "init_from",
                    "freeze", "overwrite")
 
 
@@ -84,6 +86,9 @@ def _given(ctx: click.Context, name: str) -> bool:
               show_default=True,
               help="Shift training images by up to PIXELS in each direction, anew every "
                    "epoch (0: off).")
+@click.option("--aux-weight", type=click.FloatRange(min=0), default=DEFAULT_AUX_WEIGHT,
+              show_default=True, metavar="W",
+              help="Weight of each auxiliary head's loss (GoogLeNet: 0.3; 0: heads untrained).")
 @click.option("--no-normalize", is_flag=True,
               help="Feed the images in [0, 1] instead of standardising each channel.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last.npz.")
@@ -99,7 +104,7 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
           data: str | None, resize: bool, method: str, epochs: int, optimizer: str,
           lr: float | None, batch: int, seed: int, out_dir: str | None, val_split: float,
           schedule: str, early_stopping: int, weight_decay: float, clip_norm: float | None,
-          loss: str, augment: int, no_normalize: bool, resume: bool, overwrite: bool,
+          loss: str, augment: int, aux_weight: float, no_normalize: bool, resume: bool, overwrite: bool,
           init_from: str | None, freeze: tuple[str, ...], quiet: bool) -> None:
     """Train SPEC on a data set; checkpoints, metrics.csv and curves.png go to --out.
 
@@ -146,7 +151,8 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
                                  batch=batch, seed=seed, val_split=val_split,
                                  schedule=schedule, early_stopping=early_stopping,
                                  weight_decay=weight_decay, clip_norm=clip_norm, loss=loss,
-                                 normalize=not no_normalize, augment=augment)
+                                 normalize=not no_normalize, augment=augment,
+                                 aux_weight=aux_weight)
             labels = tuple(part for item in freeze for part in item.split(","))
             outcome = start_run(loaded.network, config, data=choice, out_dir=out,
                                 overwrite=overwrite, init_from=init_from, freeze=labels,
