@@ -186,4 +186,4 @@ def test_calc_params_takes_the_depth_in_the_filter(args: list[str], answer: str)
 
 def test_calc_params_refuses_two_different_depths() -> None:
     code, _, err = run("calc", "params", "--filter", "5x5x3", "--depth", "4")
-    assert code == 2 and "spans depth 3 but --depth says 4" in err
+    assert code == 2 and "spans depth 3 but --in-channels says 4" in err
