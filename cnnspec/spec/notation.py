@@ -516,10 +516,19 @@ class _Parser:
                 if field_name in positional:
                     positional.remove(field_name)
             if field_name in arg_locs:
-                raise SpecError(f"argument {field_name!r} is given twice", self.loc(key_token),
-                                "give each argument once")
+                also = (" (also as the kernel's depth)" if field_name == "in_channels"
+                        and isinstance(node.get("kernel"), tuple) and "in_channels" in node
+                        else "")
+                raise SpecError(f"argument {field_name!r} is given twice{also}",
+                                self.loc(key_token), "give each argument once")
             if field_name == "kernel" and isinstance(value, tuple) and len(value) == 3:
+                if "in_channels" in arg_locs:  # Conv(in=3, k=5x5x3): the depth given twice
+                    raise SpecError("argument 'in_channels' is given twice (also as the kernel's "
+                                    "depth)", self.loc(token),
+                                    "write the kernel as FH x FW, or drop the in_channels "
+                                    "argument")
                 node["in_channels"] = value[2]
+                arg_locs["in_channels"] = self.span(token)
                 value = value[:2]
             node[field_name] = value
             arg_locs[field_name] = self.span(token)

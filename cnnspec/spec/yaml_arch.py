@@ -197,16 +197,24 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
             raise SpecError(f"{word.display} has no argument {key!r}",
                             key_locs.get(key, where), hint)
         if field_name in arg_locs:
-            raise SpecError(f"{word.display}'s {field_name} is given twice "
-                            f"(as {_spelled(fields, word.kind, field_name)})",
-                            key_locs.get(key, where),
-                            f"give each argument once ({str(key)!r} is another name for "
-                            f"{field_name!r})")
+            spelled = _spelled(fields, word.kind, field_name)
+            twice = ("also as the kernel's depth" if spelled.count(" and ") == 0
+                     else f"as {spelled}")
+            hint = ("give each argument once" if str(key) == field_name else
+                    f"give each argument once ({str(key)!r} is another name for "
+                    f"{field_name!r})")
+            raise SpecError(f"{word.display}'s {field_name} is given twice ({twice})",
+                            key_locs.get(key, where), hint)
         if field_name != "label":
             value = resolve(value, templates, loc)
         if field_name == "kernel" and isinstance(value, str) and value.count("x") == 2:
             dims = [int(p) for p in value.split("x")]
+            if "in_channels" in arg_locs:
+                raise SpecError(f"{word.display}'s in_channels is given twice (also as the "
+                                "kernel's depth)", loc,
+                                "write the kernel as FH x FW, or drop in_channels")
             node["in_channels"] = dims[2]
+            arg_locs["in_channels"] = loc
             value = f"{dims[0]}x{dims[1]}"
         node[field_name] = value
         arg_locs[field_name] = loc

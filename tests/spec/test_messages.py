@@ -187,3 +187,18 @@ def test_calc_params_takes_the_depth_in_the_filter(args: list[str], answer: str)
 def test_calc_params_refuses_two_different_depths() -> None:
     code, _, err = run("calc", "params", "--filter", "5x5x3", "--depth", "4")
     assert code == 2 and "spans depth 3 but --in-channels says 4" in err
+
+
+@pytest.mark.parametrize("text", ["Conv(5x5x3, 6, in=4)", "Conv(in=4, k=5x5x3, n=6)"])
+def test_the_depth_in_the_kernel_and_in_channels_is_given_twice(text: str) -> None:
+    with pytest.raises(SpecError, match=r"'in_channels' is given twice \(also as the kernel's"):
+        from_string(text)
+    assert from_string("Conv(5x5x3, 6)").layers[0].in_channels == 3
+
+
+@pytest.mark.parametrize("item", ["{kernel: 5x5x3, filters: 6, in_channels: 4}",
+                                  "{in_channels: 4, kernel: 5x5x3, filters: 6}"])
+def test_yaml_depth_in_the_kernel_and_in_channels_is_given_twice(item: str) -> None:
+    text = f"input: 8x8x3\narchitecture:\n  - conv: {item}\n"
+    with pytest.raises(SpecError, match=r"in_channels is given twice \(also as the kernel's"):
+        from_yaml(text, "net.yaml")
