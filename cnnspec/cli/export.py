@@ -41,8 +41,8 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
     """Write SPEC as a PyTorch module or an ONNX model.
 
     PyTorch: readable code, one nn.Module class with blocks as sub-modules and each
-    layer's output shape in a comment; `load_cnnspec_state(model, arrays)` in the file
-    loads cnnspec weights. ONNX (needs `pip install 'cnnspec[onnx]'`): the inference
+    layer's output shape in a comment; `load_cnnspec_state(model, np.load("best.npz"))`
+    in the file loads a training checkpoint (auxiliary heads included). ONNX (needs `pip install 'cnnspec[onnx]'`): the inference
     graph, checked with onnx.checker, weights from --weights or seeded random ones.
 
     \b
