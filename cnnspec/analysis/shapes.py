@@ -14,10 +14,32 @@ from cnnspec.conventions import Rounding
 class SizeError(ValueError):
     """A size that cannot be: the walker adds the place and turns it into an AnalysisError."""
 
-    def __init__(self, message: str, hint: str):
+    def __init__(self, message: str, hint: str, *, fixes: str = "",
+                 floor_size: int | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.fixes = fixes  # nearby whole settings, when strict rounding refused the size
+        self.floor_size = floor_size
+
+    def hint_for(self, from_file: bool) -> str:
+        """The hint with the conventions written where the user writes them.
+
+        In a YAML file: ``conventions: {rounding: floor}``; on the command line
+        (a network string): ``--conventions pytorch``, the preset that floors.
+        """
+        if self.floor_size is None:
+            return self.hint
+        return strict_rounding_hint(self.fixes, self.floor_size, from_file)
+
+
+def strict_rounding_hint(fixes: str, floor_size: int, from_file: bool) -> str:
+    """How to make a size that strict rounding refuses whole, or round it instead."""
+    whole = f"pick a stride or padding that makes it whole ({fixes}), or "
+    if from_file:
+        return (whole + f"round it in the spec: `conventions: {{rounding: floor}}` (gives "
+                f"{floor_size}) or `conventions: {{rounding: ceil}}` (gives {floor_size + 1})")
+    return whole + f"floor it: add `--conventions pytorch` to the command (gives {floor_size})"
 
 
 @dataclass(frozen=True)
@@ -78,11 +100,11 @@ def conv_output_size(
     elif rounding is Rounding.STRICT:
         shown = f"{float(exact):.2f}"
         floor_size = (padded - span) // s + 1
+        fixes = _fixes(n, f, s, p_begin, p_end, d)
         raise SizeError(
             f"{arithmetic} = {shown} is not a whole number: stride {s} does not fit",
-            f"pick a stride or padding that makes it whole ({_fixes(n, f, s, p_begin, p_end, d)}), "
-            f"or set conventions rounding: floor (gives {floor_size}) or ceil "
-            f"(gives {floor_size + 1})",
+            strict_rounding_hint(fixes, floor_size, from_file=True),
+            fixes=fixes, floor_size=floor_size,
         )
     elif rounding is Rounding.FLOOR:
         size = (padded - span) // s + 1

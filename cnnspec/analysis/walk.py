@@ -102,7 +102,9 @@ class Walker(BlockVisitors):
             result = self.sizes.get(key) or self.sizes.setdefault(
                 key, conv_output_size(n, f, s, p, d, rounding))
         except SizeError as exc:
-            raise self.fail(node, name, f"{axis}: {exc.message}", exc.hint, arg) from None
+            where = self.where(node, arg)
+            hint = exc.hint_for(from_file=where is not None and not where.source.startswith("<"))
+            raise AnalysisError(f"{name}: {axis}: {exc.message}", where, hint) from None
         text = f"{result.arithmetic} = {result.exact_text}"
         if result.rounded:
             text += f" -> {result.size} ({rounding.value})"

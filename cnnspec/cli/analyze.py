@@ -33,7 +33,8 @@ OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "
 @click.option("--include-aux", is_flag=True, help="Count auxiliary heads in the totals.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
-@quiet_option
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only the data: no notes under a table, no 'wrote FILE' message.")
 def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: str,
             depth: int | None, batch: int, optimizer: str, include_aux: bool,
             output: str | None, quiet: bool) -> None:
@@ -51,6 +52,10 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
     report = load_spec(spec, input_shape, conventions).report(
         batch=batch, optimizer=optimizer, include_aux=include_aux)
     kind = parse_format(fmt).value
+    if quiet and kind in ("table", "markdown"):
+        from dataclasses import replace
+
+        report = replace(report, notes=[])  # --quiet: the numbers, without the notes
     if kind == "table" and output is None:
         from cnnspec.render.table import print_report
 

@@ -9,7 +9,7 @@ import json
 
 import click
 
-from cnnspec.cli.options import quiet_option
+from cnnspec.cli.options import Renamed, quiet_option
 
 ROUNDINGS = ["strict", "floor", "ceil"]
 
@@ -35,7 +35,7 @@ def pair(value: str, name: str, minimum: int = 1) -> tuple[int, int]:
 
 def format_choice(func):
     """``--format text|json``."""
-    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+    return click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
                         show_default=True, help="Output format.")(func)
 
 
@@ -55,7 +55,7 @@ def calc() -> None:
     Examples:
       cnnspec calc output --input 7 --filter 3 --stride 2
       cnnspec calc output --input 224x224 --filter 11 --stride 4 --pad 3
-      cnnspec calc params --filter 5x5 --depth 3 --filters 1
+      cnnspec calc params --filter 5x5x3 --filters 1
       cnnspec calc connections --filter 3x3 --input 16x16x20
       cnnspec calc receptive "Conv(3x3)-Conv(3x3)-Conv(3x3)"
       cnnspec calc memory 62369152
@@ -70,7 +70,8 @@ def calc() -> None:
 @click.option("--stride", "-s", default="1", show_default=True, metavar="S|SHxSW")
 @click.option("--pad", "-p", default="0", show_default=True, metavar="P|PHxPW",
               help="Zero padding on each side.")
-@click.option("--dilation", "-d", default="1", show_default=True, metavar="D|DHxDW")
+@click.option("--dilation", default="1", show_default=True, metavar="D|DHxDW",
+              help="Dilation (1: a dense kernel).")
 @click.option("--filters", "-K", type=click.IntRange(min=1), default=None,
               help="Number of filters (the output depth).")
 @click.option("--rounding", type=click.Choice(ROUNDINGS), default="strict", show_default=True,
@@ -109,10 +110,11 @@ def output(input_text: str, filter_text: str, stride: str, pad: str, dilation: s
 
 
 @calc.command()
-@click.option("--filter", "-k", "filter_text", default=None, metavar="FHxFW",
-              help="Conv filter size.")
-@click.option("--depth", "-c", type=click.IntRange(min=1), default=None,
-              help="Input depth C (a filter spans all of it).")
+@click.option("--filter", "-k", "filter_text", default=None, metavar="FHxFW[xC]",
+              help="Conv filter size, with its depth as in the lecture (5x5x3) or without.")
+@click.option("--in-channels", "--depth", "-c", "depth", cls=Renamed, old=("--depth",),
+              type=click.IntRange(min=1), default=None,
+              help="Input channels C (a filter spans all of them).")
 @click.option("--filters", "-K", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of filters K.")
 @click.option("--groups", "-g", type=click.IntRange(min=1), default=1, show_default=True)
@@ -126,8 +128,8 @@ def params(filter_text: str | None, depth: int | None, filters: int, groups: int
 
     \b
     Examples:
-      cnnspec calc params --filter 5x5 --depth 3 --filters 1
-      cnnspec calc params --filter 11x11 --depth 3 --filters 96
+      cnnspec calc params --filter 5x5x3 --filters 1
+      cnnspec calc params --filter 11x11 --in-channels 3 --filters 96
       cnnspec calc params --fc 6x6x256 4096 --no-bias
     """
     from cnnspec.homework.calc import conv_parameters, fc_parameters
@@ -136,9 +138,29 @@ def params(filter_text: str | None, depth: int | None, filters: int, groups: int
         units = parse_dims(fc[1], "--fc OUT", (1,))[0]
         show(fc_parameters(parse_dims(fc[0], "--fc IN", (1, 2, 3)), units, not no_bias), fmt)
         return
-    if filter_text is None or depth is None:
-        raise click.UsageError("give --filter and --depth (or --fc IN OUT)")
-    show(conv_parameters(pair(filter_text, "--filter"), depth, filters, not no_bias, groups), fmt)
+    if filter_text is None:
+        raise click.UsageError("give --filter (e.g. 5x5x3, or 5x5 with --in-channels 3) or --fc IN OUT")
+    kernel, depth = filter_and_depth(filter_text, depth)
+    show(conv_parameters(kernel, depth, filters, not no_bias, groups), fmt)
+
+
+def filter_and_depth(filter_text: str, depth: int | None) -> tuple[tuple[int, int], int]:
+    """``5x5x3`` (the lecture's FH x FW x C) or ``5x5`` plus ``--in-channels 3`` -> ``((5, 5), 3)``."""
+    dims = parse_dims(filter_text, "--filter", (1, 2, 3))
+    if len(dims) == 3:
+        if dims[2] < 1:
+            raise click.BadParameter(f"{filter_text!r}: the depth must be at least 1",
+                                     param_hint="--filter")
+        if depth is not None and depth != dims[2]:
+            raise click.BadParameter(
+                f"{filter_text!r} spans depth {dims[2]} but --in-channels says {depth}; "
+                "give the depth once", param_hint="--filter")
+        return pair("x".join(map(str, dims[:2])), "--filter"), dims[2]
+    kernel = pair(filter_text, "--filter")
+    if depth is None:
+        raise click.UsageError(f"give the input depth: --filter {kernel[0]}x{kernel[1]}x3 "
+                               "(FH x FW x C) or --in-channels 3")
+    return kernel, depth
 
 
 @calc.command()

@@ -138,7 +138,7 @@ def _print_batch(submissions, summary) -> None:
 
 @click.command()
 @click.argument("answers", required=False, metavar="[ANSWERS]")
-@click.option("--spec", "-s", default=None, metavar="SPEC",
+@click.option("--spec", default=None, metavar="SPEC",
               help="The network the answers are about (default: the answer file's `spec:`).")
 @click.option("--conventions", type=click.Choice(PRESETS, case_sensitive=False), default=None,
               help="Counting conventions (default: the answer file's, else the spec's).")

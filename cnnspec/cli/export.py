@@ -41,8 +41,8 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
     """Write SPEC as a PyTorch module or an ONNX model.
 
     PyTorch: readable code, one nn.Module class with blocks as sub-modules and each
-    layer's output shape in a comment; `load_cnnspec_state(model, arrays)` in the file
-    loads cnnspec weights. ONNX (needs `pip install 'cnnspec[onnx]'`): the inference
+    layer's output shape in a comment; `load_cnnspec_state(model, np.load("best.npz"))`
+    in the file loads a training checkpoint (auxiliary heads included). ONNX (needs `pip install 'cnnspec[onnx]'`): the inference
     graph, checked with onnx.checker, weights from --weights or seeded random ones.
 
     \b
@@ -70,9 +70,7 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
             target_path = state_dict or (str(Path(output).with_suffix(".pt")) if output
                                          else f"{network.name}.pt")
             _write_state_dict(network, report, arrays, target_path)
-            aux = report.totals.aux_params > 0
-            _say(quiet, f"wrote {target_path} (load it with model.load_state_dict"
-                        + (", strict=False: checkpoints hold no auxiliary heads)" if aux else ")"))
+            _say(quiet, f"wrote {target_path} (load it with model.load_state_dict)")
         return
     if not output:
         raise click.UsageError("--to onnx writes a binary file: give -o FILE.onnx")

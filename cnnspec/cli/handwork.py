@@ -13,6 +13,7 @@ import json
 import click
 
 from cnnspec.cli.calc import pair
+from cnnspec.cli.options import Renamed
 
 FORMATS = ["text", "json", "csv", "markdown"]
 
@@ -70,7 +71,7 @@ def render(result, fmt: str, steps: bool) -> str:
               help="Padding on each side.")
 @click.option("--pad-value", type=float, default=0.0, show_default=True,
               help="Constant written into the padding (0 is zero padding).")
-@click.option("--bias", "-b", type=float, default=0.0, show_default=True,
+@click.option("--bias", type=float, default=0.0, show_default=True,
               help="The bias w_0 added to every output.")
 @click.option("--steps", is_flag=True, help="Write out every window's sum.")
 @click.option("--rounding", type=click.Choice(["strict", "floor"]), default="strict",
@@ -103,7 +104,8 @@ def conv(image: str, kernel: str, stride: str, pad: str, pad_value: float, bias:
 
 @click.command()
 @click.argument("fmap", metavar="FMAP")
-@click.option("--size", "-k", default="2", show_default=True, metavar="F|FHxFW",
+@click.option("--filter", "--size", "-k", "size", cls=Renamed, old=("--size",), default="2",
+              show_default=True, metavar="F|FHxFW",
               help="Window size.")
 @click.option("--stride", "-s", default=None, metavar="S|SHxSW",
               help="Stride (default: the window size).")
@@ -126,15 +128,15 @@ def pool(fmap: str, size: str, stride: str | None, pad: str, mode: str, seed: in
 
     \b
     Examples:
-      cnnspec pool "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4" --size 2 --stride 2
-      cnnspec pool fmap.txt --size 2 --mode avg --steps
-      cnnspec pool fmap.txt --size 2 --mode stochastic --seed 0
+      cnnspec pool "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4" --filter 2 --stride 2
+      cnnspec pool fmap.txt --filter 2 --mode avg --steps
+      cnnspec pool fmap.txt --filter 2 --mode stochastic --seed 0
     """
     from cnnspec.conventions import Rounding
     from cnnspec.homework.by_hand import pool_by_hand
     from cnnspec.homework.matrices import read_matrix
 
-    window = pair(size, "--size")
+    window = pair(size, "--filter")
     result = pool_by_hand(read_matrix(fmap, "feature map"), size=window,
                           stride=pair(stride, "--stride") if stride else None,
                           padding=pair(pad, "--pad", 0), mode=mode, rounding=Rounding(rounding),

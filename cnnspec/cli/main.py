@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("cnnspec.cli.analyze", "analyze", "Per-layer shapes, weights, MACs, memory."),
     "data": ("cnnspec.cli.data", "data", "Download data sets (MNIST, CIFAR-10); show one's sizes."),
     "validate": ("cnnspec.cli.analyze", "validate", "Check a spec's structure; print OK."),
+    "layers": ("cnnspec.cli.layers", "layers", "The layer and block names, one example each."),
     "zoo": ("cnnspec.cli.zoo", "zoo", "List the shipped specs with parameters and MACs."),
     "compare": ("cnnspec.cli.compare", "compare", "Specs side by side: size, MACs, memory."),
     "run": ("cnnspec.cli.run", "run", "Build in NumPy, time a forward/backward pass per layer."),

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cnnspec.cli.options import (
+    Renamed,
     emit,
     format_option,
     load_spec,
@@ -57,7 +58,8 @@ def parse_rates(items: tuple[str, ...]) -> dict[str, float]:
               help="Comma-separated optimisers to compare.")
 @click.option("--lr", "rates", multiple=True, metavar="NAME=RATE",
               help="Change one optimiser's learning rate (repeatable).")
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out-dir", "--out", "out_dir", cls=Renamed, old=("--out",),
+              type=click.Path(file_okay=False), default=None,
               help="Folder for optimizers.png and optimizers.json [default: "
                    "runs/NAME-optimizers].")
 @format_option
@@ -71,7 +73,7 @@ def optimizers(spec: str, input_shape: str | None, conventions: str | None, data
     Optimisers: sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, each at a
     learning rate in its own good range (shown in the table; change one with --lr).
     Writes optimizers.png (loss per iteration and per epoch) and optimizers.json (every
-    loss) to --out, and prints a summary table; accuracy is on the validation tenth.
+    loss) to --out-dir, and prints a summary table; accuracy is on the validation tenth.
 
     \b
     Examples:

@@ -16,6 +16,25 @@ FORMATS = ["table", "json", "csv", "markdown", "md"]
 PRESETS = ["default", "lecture", "pytorch", "caffe", "keras"]
 
 
+class Renamed(click.Option):
+    """An option whose old long names still work (so scripts keep running) but stay out of --help.
+
+    ``click.option("--out-dir", "--out", "out_dir", cls=Renamed, old=("--out",))``.
+    """
+
+    def __init__(self, *args: Any, old: tuple[str, ...] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.old_names = tuple(old)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown = self.opts
+        self.opts = [name for name in shown if name not in self.old_names]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
 def spec_argument(func: Callable[..., Any]) -> Callable[..., Any]:
     """The SPEC argument: a YAML path, a zoo name, or a network string."""
     return click.argument("spec", metavar="SPEC")(func)
@@ -40,6 +59,12 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--quiet``: no messages on stderr, only the data (for scripts)."""
     return click.option("--quiet", "-q", is_flag=True, help="Print only the data.")(func)
+
+
+def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--output/-o FILE``: write the data to a file (atomically) instead of stdout."""
+    return click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+                        help="Write to this file (atomically) instead of stdout.")(func)
 
 
 def load_spec(spec: str, input_shape: str | None = None, conventions: str | None = None):

@@ -50,7 +50,7 @@ def read_image(path: str) -> Any:
 @click.command()
 @click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
 @click.argument("images", metavar="IMAGE...", nargs=-1, required=True)
-@click.option("--top", "-k", "top_k", type=click.IntRange(min=1), default=3, show_default=True,
+@click.option("--top", "-t", "top_k", type=click.IntRange(min=1), default=3, show_default=True,
               help="How many classes to show per image.")
 @click.option("--invert", is_flag=True,
               help="Use 1 - pixel: for dark ink on light paper (the digit sets are light "

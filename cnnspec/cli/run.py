@@ -9,7 +9,16 @@ import json
 
 import click
 
-from cnnspec.cli.options import format_option, load_spec, make_console, spec_argument, spec_options
+from cnnspec.cli.options import (
+    emit,
+    format_option,
+    load_spec,
+    make_console,
+    output_option,
+    quiet_option,
+    spec_argument,
+    spec_options,
+)
 
 
 @click.command()
@@ -23,8 +32,11 @@ from cnnspec.cli.options import format_option, load_spec, make_console, spec_arg
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and input.")
 @click.option("--profile", "show_layers", is_flag=True, help="Show the time of every layer.")
 @format_option
+@output_option
+@quiet_option
 def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
-        forward_only: bool, repeats: int, seed: int, show_layers: bool, fmt: str) -> None:
+        forward_only: bool, repeats: int, seed: int, show_layers: bool, fmt: str,
+        output: str | None, quiet: bool) -> None:
     """Build SPEC in NumPy and run a forward (and backward) pass on random input.
 
     Prints the measured time beside the analysis' MACs, and the peak memory traced
@@ -34,7 +46,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     Examples:
       cnnspec run lenet5 --batch 64 --profile
       cnnspec run "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)" --input 32x32x3 --forward-only
-      cnnspec run resnet50 --batch 1 --forward-only -f json
+      cnnspec run resnet50 --batch 1 --forward-only -f json -o resnet50-run.json
     """
     from cnnspec.analysis.memory import human_bytes
     from cnnspec.engine.profile import profile
@@ -44,17 +56,20 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats)
     macs = model.report.totals.macs * batch
     if fmt == "json":
-        click.echo(json.dumps({
+        _write(json.dumps({
             "name": loaded.name, "batch": batch, "backward": not forward_only,
             "forward_seconds": result.forward_seconds, "backward_seconds": result.backward_seconds,
             "macs": macs, "peak_bytes": result.peak_bytes, "estimate_bytes": result.estimate_bytes,
             "estimate_parts": result.estimate_parts,
             "layers": [vars(t) for t in result.layers],
-        }, indent=2))
+        }, indent=2), output, quiet)
         return
+    import io
+
     from rich.table import Table
 
-    console = make_console()
+    buffer = io.StringIO()
+    console = make_console() if output is None else _file_console(buffer)
     total = result.forward_seconds + result.backward_seconds
     console.print(f"[bold]{loaded.name}[/] — batch {batch}, "
                   f"{'forward' if forward_only else 'forward + backward'}, NumPy "
@@ -80,3 +95,19 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     parts = " + ".join(f"{k} {human_bytes(v)}" for k, v in result.estimate_parts.items())
     console.print(f"peak memory traced {human_bytes(result.peak_bytes)}; analysis estimate "
                   f"{human_bytes(result.estimate_bytes)} ({parts}); ratio {ratio:.2f}")
+    if output is not None:
+        _write(buffer.getvalue(), output, quiet)
+
+
+def _file_console(buffer):
+    """A console writing plain text into ``buffer`` (for -o FILE)."""
+    from rich.console import Console
+
+    return Console(file=buffer, width=200, highlight=False, color_system=None)
+
+
+def _write(text: str, output: str | None, quiet: bool) -> None:
+    """``text`` to ``output`` (atomically, saying so unless ``quiet``) or to stdout."""
+    emit(text, output)
+    if output and not quiet:
+        click.echo(f"wrote {output}", err=True)

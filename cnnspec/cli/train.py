@@ -12,10 +12,18 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import load_spec, make_console, quiet_option, spec_argument, spec_options
+from cnnspec.cli.options import (
+    Renamed,
+    load_spec,
+    make_console,
+    quiet_option,
+    spec_argument,
+    spec_options,
+)
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
     DEFAULT_AUGMENT,
+    DEFAULT_AUX_WEIGHT,
     DEFAULT_BATCH,
     DEFAULT_EPOCHS,
     DEFAULT_LRS,
@@ -29,7 +37,8 @@ from cnnspec.engine.train.config import (
 RESIZE_METHODS = ["bilinear", "nearest", "area", "pad"]
 # options a resumed run takes from its last.npz (changing them would not continue the run)
 FIXED_ON_RESUME = ("optimizer", "lr", "batch", "seed", "val_split", "schedule",
-                   "weight_decay", "clip_norm", "loss", "augment", "no_normalize", "init_from",
+                   "weight_decay", "clip_norm", "loss", "augment", "aux_weight", "no_normalize",
+                   "init_from",
                    "freeze", "overwrite")
 
 
@@ -40,7 +49,7 @@ def data_options(func: Any) -> Any:
     func = click.option("--resize", is_flag=True,
                         help="Resize images and convert grey<->colour to fit the spec's "
                              "input instead of failing.")(func)
-    func = click.option("--data", "-d", "data", default=None, metavar="DATA",
+    func = click.option("--data", "-D", "data", default=None, metavar="DATA",
                         help="digits (built in, the default), mnist[:DIR], cifar10[:DIR], "
                              "npz:FILE.")(func)
     return func
@@ -65,7 +74,8 @@ def _given(ctx: click.Context, name: str) -> bool:
               show_default=True, help="Mini-batch size.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds weights, validation split, shuffling and dropout.")
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out-dir", "--out", "out_dir", cls=Renamed, old=("--out",),
+              type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/NAME].")
 @click.option("--val-split", type=click.FloatRange(0, 1, max_open=True),
               default=DEFAULT_VAL_SPLIT, show_default=True,
@@ -84,10 +94,13 @@ def _given(ctx: click.Context, name: str) -> bool:
               show_default=True,
               help="Shift training images by up to PIXELS in each direction, anew every "
                    "epoch (0: off).")
+@click.option("--aux-weight", type=click.FloatRange(min=0), default=DEFAULT_AUX_WEIGHT,
+              show_default=True, metavar="W",
+              help="Weight of each auxiliary head's loss (GoogLeNet: 0.3; 0: heads untrained).")
 @click.option("--no-normalize", is_flag=True,
               help="Feed the images in [0, 1] instead of standardising each channel.")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last.npz.")
-@click.option("--overwrite", is_flag=True, help="Replace a run already in --out.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out-dir from its last.npz.")
+@click.option("--overwrite", is_flag=True, help="Replace a run already in --out-dir.")
 @click.option("--init-from", type=click.Path(dir_okay=False), default=None, metavar="CKPT",
               help="Start from the layers of CKPT whose names and shapes match.")
 @click.option("--freeze", multiple=True, metavar="conv|LABELS",
@@ -99,9 +112,10 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
           data: str | None, resize: bool, method: str, epochs: int, optimizer: str,
           lr: float | None, batch: int, seed: int, out_dir: str | None, val_split: float,
           schedule: str, early_stopping: int, weight_decay: float, clip_norm: float | None,
-          loss: str, augment: int, no_normalize: bool, resume: bool, overwrite: bool,
+          loss: str, augment: int, aux_weight: float, no_normalize: bool, resume: bool, overwrite: bool,
           init_from: str | None, freeze: tuple[str, ...], quiet: bool) -> None:
-    """Train SPEC on a data set; checkpoints, metrics.csv and curves.png go to --out.
+    """Train SPEC on a data set; checkpoints, metrics.csv and curves.png go to
+    --out-dir.
 
     Defaults train LeNet-5 on the built-in digits to about 98% test accuracy in under
     20 seconds. Every epoch writes last.npz (with the optimiser state, for --resume)
@@ -113,8 +127,8 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
     \b
     Examples:
       cnnspec train specs/lenet5.yaml
-      cnnspec train lenet5 --data mnist:~/data/mnist --epochs 10 --optimizer adam --lr 1e-3 --batch 64 --out runs/lenet
-      cnnspec train lenet5 --out runs/lenet --resume --epochs 20
+      cnnspec train lenet5 --data mnist:~/data/mnist --epochs 10 --optimizer adam --lr 1e-3 --batch 64 --out-dir runs/lenet
+      cnnspec train lenet5 --out-dir runs/lenet --resume --epochs 20
       cnnspec train specs/cifar10-vgg.yaml --data cifar10:~/data/cifar-10-batches-py
       cnnspec train "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(64)-ReLU-FC(10)-SM" --input 32x32x1 --init-from runs/lenet5/best.npz --freeze conv
     """
@@ -146,7 +160,8 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
                                  batch=batch, seed=seed, val_split=val_split,
                                  schedule=schedule, early_stopping=early_stopping,
                                  weight_decay=weight_decay, clip_norm=clip_norm, loss=loss,
-                                 normalize=not no_normalize, augment=augment)
+                                 normalize=not no_normalize, augment=augment,
+                                 aux_weight=aux_weight)
             labels = tuple(part for item in freeze for part in item.split(","))
             outcome = start_run(loaded.network, config, data=choice, out_dir=out,
                                 overwrite=overwrite, init_from=init_from, freeze=labels,
@@ -156,7 +171,7 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
             progress.close()
         recorder.plot(out, loaded.name)
     again = [spec, *(["--input", input_shape] if input_shape else []),
-             *(["--conventions", conventions] if conventions else []), "--out", str(out)]
+             *(["--conventions", conventions] if conventions else []), "--out-dir", str(out)]
     _report(outcome, again, out, console, quiet)
 
 

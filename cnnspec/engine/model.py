@@ -25,6 +25,7 @@ from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
+from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
@@ -103,8 +104,8 @@ class _Builder:
                         for b in node.branches]
             return C.Concat(row, branches, C.Marker(self.next_row()))
         if kind == "aux":
-            self.skip_block(self.next_row())
-            return None
+            row = self.next_row()
+            return AuxHead(row, C.Sequential(None, self.sequence(node.layers)))
         if kind == "transition":
             row = self.next_row()
             filters = transition_filters(row.input[-1], node.compression)
@@ -231,6 +232,7 @@ class Model:
         self.final_softmax = bool(children) and isinstance(children[-1], L.Activation) and \
             children[-1].kind == "softmax"
         self.body = C.Sequential(None, children[:-1]) if self.final_softmax else root
+        self.aux_heads = find_heads(root)  # trained beside the output, skipped at inference
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
 
@@ -334,7 +336,7 @@ class Model:
             if self.timings is not None:
                 self.timings.setdefault(layer.name, [0.0, 0.0])[0] += time.perf_counter() - start
             row = layer.record
-            if row is not None and x.shape[1:] != expected_shape(row):
+            if row is not None and row.kind != "aux" and x.shape[1:] != expected_shape(row):
                 raise EngineError(f"{row.name}: produced {x.shape[1:]} but the analysis says "
                                   f"{expected_shape(row)}")
         return x
@@ -379,32 +381,49 @@ class Model:
         return np.concatenate(outs) if outs else np.zeros((0, 0), dtype=self.dtype)
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, *, loss: str = "cross_entropy",
-                       rng: np.random.Generator | None = None, input_grad: bool = False
-                       ) -> tuple[float, dict[str, np.ndarray]]:
+                       rng: np.random.Generator | None = None, input_grad: bool = False,
+                       aux_weight: float | None = None) -> tuple[float, dict[str, np.ndarray]]:
         """One training forward + backward: ``(loss, grads by parameter name)``.
 
         ``cross_entropy`` uses the logits (a final softmax layer is folded into the loss,
         computed stably with log-sum-exp); ``squared`` is ``E = 1/2 sum (t - y)^2`` on the
         network's output, averaged over the batch, with ``y`` one-hot or real targets.
-        The gradient with respect to ``x`` is not returned, so by default it is not
-        computed either (``input_grad=True`` computes it; see :meth:`backward`).
+        Auxiliary heads add ``aux_weight * L(z_a, y)`` each (see :mod:`cnnspec.engine.aux`;
+        ``None``: GoogLeNet's 0.3); the loss returned is the total. The gradient with
+        respect to ``x`` is not returned, so by default it is not computed either
+        (``input_grad=True`` computes it; see :meth:`backward`).
         """
-        if loss == "cross_entropy":
-            z = self.forward(x, training=True, rng=rng, logits=True)
-            value, dz = softmax_cross_entropy(z.reshape(len(z), -1), y)
-            self.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True,
-                          input_grad=input_grad)
-        elif loss == "squared":
-            out = self.forward(x, training=True, rng=rng)
+        total, _, _ = self.train_step(x, y, loss=loss, rng=rng, input_grad=input_grad,
+                                      aux_weight=aux_weight)
+        return total, self.grads
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, *, loss: str = "cross_entropy",
+                   rng: np.random.Generator | None = None, input_grad: bool = False,
+                   aux_weight: float | None = None) -> tuple[float, float, np.ndarray]:
+        """One training forward + backward: ``(total loss, main loss, scores (N, K))``.
+
+        ``total = main + aux_weight * sum_a L(z_a, y)`` over the auxiliary heads; the
+        scores are the logits (``cross_entropy``) or outputs (``squared``) of the main
+        output. Parameter gradients are left in :attr:`grads`.
+        """
+        if loss not in ("cross_entropy", "squared"):
+            raise EngineError(f"unknown loss {loss!r}", hint="use cross_entropy or squared")
+        if aux_weight is None:
+            from cnnspec.engine.train.config import DEFAULT_AUX_WEIGHT as aux_weight
+        logits = loss == "cross_entropy"
+        out = self.forward(x, training=True, rng=rng, logits=logits)
+        scores = out.reshape(len(out), -1)  # (N, K)
+        if logits:
+            value, dscores = softmax_cross_entropy(scores, y)
+        else:
             target = np.asarray(y)
             if target.ndim == 1:
-                target = np.eye(out.shape[1], dtype=out.dtype)[target]
-            value, dout = squared_error_loss(out.reshape(len(out), -1), target)
-            self.backward(dout.reshape(out.shape).astype(out.dtype, copy=False),
-                          input_grad=input_grad)
-        else:
-            raise EngineError(f"unknown loss {loss!r}", hint="use cross_entropy or squared")
-        return float(value), self.grads
+                target = np.eye(scores.shape[1], dtype=out.dtype)[target]
+            value, dscores = squared_error_loss(scores, target)
+        extra = aux_losses(self.aux_heads, np.asarray(y), loss, aux_weight)
+        self.backward(dscores.reshape(out.shape).astype(out.dtype, copy=False), logits=logits,
+                      input_grad=input_grad)
+        return float(value) + extra, float(value), scores
 
     def save(self, path: str, **extra: Any) -> None:
         """Write parameters, buffers and the spec to an ``.npz`` file atomically."""

@@ -304,7 +304,7 @@ def _names_source(gen: _Generator) -> str:
     lines.append("}")
     lines.append("# FC rows: cnnspec stores their weight (in, out), PyTorch (out, in)")
     lines.append(f"TRANSPOSED: frozenset[str] = frozenset({sorted(gen.transposed)!r})")
-    lines.append("# auxiliary heads: trained here only (cnnspec's engine does not build them)")
+    lines.append("# auxiliary heads: run in training mode only")
     lines.append(f"AUX_HEADS: tuple[str, ...] = {tuple(gen.aux_heads)!r}")
     return "\n".join(lines) + "\n"
 
@@ -314,13 +314,21 @@ Model = CLS
 
 
 def cnnspec_state_dict(arrays: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """A PyTorch state dict from cnnspec arrays keyed "{row name}.{param}"."""
+    """A PyTorch state dict from cnnspec arrays keyed "{row name}.{param}".
+
+    ``arrays`` may also be a checkpoint of ``cnnspec train`` as ``np.load`` reads it:
+    its ``param/`` and ``buffer/`` entries are the arrays, and ``meta/`` (the spec, the
+    run's settings) and ``optim/`` (optimiser state) entries are skipped.
+    """
     state: dict[str, torch.Tensor] = {}
-    for key, value in arrays.items():
-        row, _, param = key.rpartition(".")
+    for key in list(arrays.keys()):
+        if key.startswith(("meta/", "optim/")):
+            continue
+        name = key.split("/", 1)[1] if key.startswith(("param/", "buffer/")) else key
+        row, _, param = name.rpartition(".")
         if row not in CNNSPEC_NAMES:
             raise KeyError(f"{key!r}: no layer {row!r} with parameters in this model")
-        tensor = torch.as_tensor(value)
+        tensor = torch.as_tensor(arrays[key])
         if row in TRANSPOSED and param == "weight":
             tensor = tensor.T  # (in, out) -> (out, in)
         state[f"{CNNSPEC_NAMES[row]}.{param}"] = tensor.contiguous()
@@ -328,13 +336,13 @@ def cnnspec_state_dict(arrays: Mapping[str, Any]) -> dict[str, torch.Tensor]:
 
 
 def load_cnnspec_state(module: nn.Module, arrays: Mapping[str, Any]) -> None:
-    """Copy cnnspec weights into ``module``.
+    """Copy cnnspec weights into ``module``: ``load_cnnspec_state(model, np.load("best.npz"))``.
 
-    Every parameter and running statistic must be given, except those of auxiliary heads.
+    Every parameter and running statistic must be given (auxiliary heads too: the
+    engine trains them and checkpoints carry them).
     """
     result = module.load_state_dict(cnnspec_state_dict(arrays), strict=False)
-    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")
-               and k.split(".")[0] not in AUX_HEADS]
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
     if missing or result.unexpected_keys:
         raise KeyError(f"missing {missing}, unexpected {result.unexpected_keys}")
 '''

@@ -75,10 +75,10 @@ def check_arrays(arrays: dict[str, Any], specs: list[ParamSpec], where: Location
 def checkpoint_arrays(path: str | Path, network: Network, report: Report) -> dict[str, Any]:
     """The parameters and running statistics of a cnnspec checkpoint, checked against the spec.
 
-    Auxiliary heads are not in checkpoints (the NumPy engine does not build them).
+    Auxiliary heads included: the engine trains them and its checkpoints carry them.
     """
     from cnnspec.engine.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(path)
-    check_arrays(checkpoint.state, param_specs(network, report, aux=False), Location(str(path)))
+    check_arrays(checkpoint.state, param_specs(network, report), Location(str(path)))
     return dict(checkpoint.state)

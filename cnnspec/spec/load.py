@@ -118,7 +118,30 @@ def parse_input(value: Any, where: Location) -> tuple[int, ...]:
         raise SpecError(f"input {value!r} has {len(dims)} numbers", where, hint)
     if any(d <= 0 for d in dims):
         raise SpecError(f"input {value!r} has a size that is not positive", where, hint)
+    check_channels_last(tuple(dims), where)
     return tuple(dims)
+
+
+def looks_channels_first(dims: tuple[int, ...]) -> bool:
+    """True for ``C x H x W`` written where ``H x W x C`` is meant: ``3x32x32``, ``1x28x28``.
+
+    The likely case only: three numbers, the first a channel count (1 grey, 3 colour,
+    4 with alpha) and the other two equal and larger, a square image. Read as
+    ``H x W x C`` it would be an image 1-4 pixels high with as many channels as columns.
+    """
+    return len(dims) == 3 and dims[0] in (1, 3, 4) and dims[1] == dims[2] > dims[0]
+
+
+def check_channels_last(dims: tuple[int, ...], where: Location) -> None:
+    """Refuse an input written channels-first (PyTorch's order), saying how to write it."""
+    if looks_channels_first(dims):
+        c, h, w = dims
+        raise SpecError(
+            f"input {c}x{h}x{w} looks channels-first (C x H x W, as PyTorch writes it)",
+            where,
+            f"cnnspec reads H x W x C: write {h}x{w}x{c} for a {h}x{w} image with {c} "
+            f"channel{'s' if c > 1 else ''}",
+        )
 
 
 def make_conventions(value: Any, where: Location) -> conv_mod.Conventions:

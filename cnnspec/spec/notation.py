@@ -34,7 +34,7 @@ from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
-from cnnspec.spec.tokens import Token, shape_of, tokenize
+from cnnspec.spec.tokens import Token, check_brackets, shape_of, tokenize
 
 MAX_LAYERS = 100_000
 
@@ -53,6 +53,7 @@ class _Parser:
         self.where = where
         self.scope = scope
         self.tokens = [t for t in tokenize(text, where)]
+        check_brackets(self.tokens, where)
         self.pos = 0
         self.last_group: list[dict[str, Any]] | None = None
 
@@ -483,8 +484,8 @@ class _Parser:
             guess = vocab.suggest(name.text)
             if self.scope is not None:
                 guess = self.scope.suggest(name.text, guess)
-            hint = (f"did you mean {guess!r}?" if guess else
-                    "see `cnnspec --help` for the layer names")
+            hint = (f"did you mean {guess!r}? (`cnnspec layers` lists the names)" if guess else
+                    "`cnnspec layers` lists the layer names")
             raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
         node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
         if word.kind == "concat" and word.display == "Incept":
@@ -515,10 +516,19 @@ class _Parser:
                 if field_name in positional:
                     positional.remove(field_name)
             if field_name in arg_locs:
-                raise SpecError(f"argument {field_name!r} is given twice", self.loc(key_token),
-                                "give each argument once")
+                also = (" (also as the kernel's depth)" if field_name == "in_channels"
+                        and isinstance(node.get("kernel"), tuple) and "in_channels" in node
+                        else "")
+                raise SpecError(f"argument {field_name!r} is given twice{also}",
+                                self.loc(key_token), "give each argument once")
             if field_name == "kernel" and isinstance(value, tuple) and len(value) == 3:
+                if "in_channels" in arg_locs:  # Conv(in=3, k=5x5x3): the depth given twice
+                    raise SpecError("argument 'in_channels' is given twice (also as the kernel's "
+                                    "depth)", self.loc(token),
+                                    "write the kernel as FH x FW, or drop the in_channels "
+                                    "argument")
                 node["in_channels"] = value[2]
+                arg_locs["in_channels"] = self.span(token)
                 value = value[:2]
             node[field_name] = value
             arg_locs[field_name] = self.span(token)

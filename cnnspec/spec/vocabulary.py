@@ -22,10 +22,15 @@ class Word:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
+# display name -> the other spellings, as written (for listings; lookups ignore case)
+SPELLINGS: dict[str, tuple[str, ...]] = {}
+
+
 def _words() -> dict[str, Word]:
     table: dict[str, Word] = {}
 
     def add(display: str, kind: str, *aliases: str, **fixed: Any) -> None:
+        SPELLINGS[display] = SPELLINGS.get(display, ()) + aliases
         for spelling in (display, *aliases):
             table[spelling.lower()] = Word(kind, display, fixed)
 

@@ -148,7 +148,8 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
         guess = vocab.suggest(name)
         if templates is not None:
             guess = templates.suggest(name, guess)
-        hint = f"did you mean {guess!r}?" if guess else "see `cnnspec --help` for layer names"
+        hint = (f"did you mean {guess!r}? (`cnnspec layers` lists the names)" if guess else
+                "`cnnspec layers` lists the layer names")
         raise SpecError(f"unknown layer {name!r}", where, hint)
     node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
     key_locs = getattr(container, "key_locs", {}) if isinstance(container, dict) else {}
@@ -195,16 +196,37 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
                 choices)
             raise SpecError(f"{word.display} has no argument {key!r}",
                             key_locs.get(key, where), hint)
+        if field_name in arg_locs:
+            spelled = _spelled(fields, word.kind, field_name)
+            twice = ("also as the kernel's depth" if spelled.count(" and ") == 0
+                     else f"as {spelled}")
+            hint = ("give each argument once" if str(key) == field_name else
+                    f"give each argument once ({str(key)!r} is another name for "
+                    f"{field_name!r})")
+            raise SpecError(f"{word.display}'s {field_name} is given twice ({twice})",
+                            key_locs.get(key, where), hint)
         if field_name != "label":
             value = resolve(value, templates, loc)
         if field_name == "kernel" and isinstance(value, str) and value.count("x") == 2:
             dims = [int(p) for p in value.split("x")]
+            if "in_channels" in arg_locs:
+                raise SpecError(f"{word.display}'s in_channels is given twice (also as the "
+                                "kernel's depth)", loc,
+                                "write the kernel as FH x FW, or drop in_channels")
             node["in_channels"] = dims[2]
+            arg_locs["in_channels"] = loc
             value = f"{dims[0]}x{dims[1]}"
         node[field_name] = value
         arg_locs[field_name] = loc
     node["source"] = SourceRef(where, arg_locs)
     return node
+
+
+def _spelled(fields: dict[str, Any], kind: str, field_name: str) -> str:
+    """The keys of ``fields`` that name ``field_name``: ``'kernel' and 'filter'``."""
+    keys = [repr(str(k)) for k in fields
+            if k != "__positional__" and vocab.arg_field(kind, str(k)) == field_name]
+    return " and ".join(keys)
 
 
 def walk_raw(nodes: list[dict[str, Any]]):

@@ -55,7 +55,8 @@ def test_calc_usage_errors() -> None:
     code, _, err = run("calc", "output", "--input", "7x", "--filter", "3")
     assert code == 2 and "'7x' is not" in err
     code, _, err = run("calc", "params", "--filter", "3")
-    assert code == 2 and "give --filter and --depth" in err
+    assert code == 2
+    assert "give the input depth: --filter 3x3x3 (FH x FW x C) or --in-channels 3" in err
     code, _, err = run("calc", "output", "--input", "3", "--filter", "5")
     assert code == 1 and "larger than the padded input" in err
 

@@ -93,7 +93,7 @@ def test_ctrl_c_saves_and_says_how_to_resume(tmp_path: Path, data_spec: str,
                           "--epochs", "3", *FAST)
     assert code == 130
     assert "interrupted at epoch 2, batch 3/9" in stderr
-    assert f"Resume with: cnnspec train '{TINY}' --input 8x8x1 --out {out} --resume" in stderr
+    assert f"Resume with: cnnspec train '{TINY}' --input 8x8x1 --out-dir {out} --resume" in stderr
     checkpoint = load_checkpoint(out / "last.npz")
     assert (checkpoint.info["epoch"], checkpoint.info["position"]) == (1, 3)
     assert (out / "curves.png").is_file()  # the finished epoch is plotted

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from cnnspec.engine.data import Dataset, stratified_split
-from cnnspec.engine.functional import softmax_cross_entropy, squared_error_loss
+from cnnspec.engine.train.config import DEFAULT_AUX_WEIGHT
 from cnnspec.errors import DataError
 
 SPLIT_STREAM = 3
@@ -90,23 +90,14 @@ def shift_images(x: np.ndarray, shifts: np.ndarray, blank: tuple[float, ...]) ->
 
 
 def train_step(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
-               rng: np.random.Generator) -> tuple[float, np.ndarray]:
+               rng: np.random.Generator, aux_weight: float = DEFAULT_AUX_WEIGHT
+               ) -> tuple[float, np.ndarray]:
     """One forward + backward in training mode: ``(mean loss, scores (N, K))``.
 
-    The same computation as :meth:`Model.loss_and_grads`, keeping the scores (logits
-    for ``cross_entropy``, outputs for ``squared``) to count correct answers.
-    Parameter gradients are left in ``model.grads``.
+    :meth:`Model.train_step`, keeping the scores (logits for ``cross_entropy``, outputs
+    for ``squared``) to count correct answers. The loss is the main output's, the one
+    validation reports; auxiliary heads' losses (weighted by ``aux_weight``) are trained
+    on but not included. Parameter gradients are left in ``model.grads``.
     """
-    if loss == "cross_entropy":
-        z = model.forward(x, training=True, rng=rng, logits=True)
-        scores = z.reshape(len(z), -1)  # (N, K)
-        value, dz = softmax_cross_entropy(scores, y)
-        model.backward(dz.reshape(z.shape).astype(z.dtype, copy=False), logits=True,
-                       input_grad=False)
-        return value, scores
-    out = model.forward(x, training=True, rng=rng)
-    scores = out.reshape(len(out), -1)  # (N, K)
-    target = np.eye(scores.shape[1], dtype=out.dtype)[y]  # one-hot (N, K)
-    value, dout = squared_error_loss(scores, target)
-    model.backward(dout.reshape(out.shape).astype(out.dtype, copy=False), input_grad=False)
+    _, value, scores = model.train_step(x, y, loss=loss, rng=rng, aux_weight=aux_weight)
     return value, scores

@@ -25,6 +25,8 @@ DEFAULT_BATCH = 64
 DEFAULT_VAL_SPLIT = 0.1
 DEFAULT_SCHEDULE = "cosine"
 DEFAULT_AUGMENT = 2
+# Szegedy et al. 2015, section 5: each auxiliary classifier's loss is "weighted by 0.3"
+DEFAULT_AUX_WEIGHT = 0.3
 
 # A learning rate in each rule's good range for that task (the lecture's rules differ
 # by orders of magnitude: AdaDelta's eta only scales its own step size).
@@ -62,6 +64,8 @@ class TrainConfig:
             standard deviation (:mod:`cnnspec.engine.train.normalize`).
         augment: shift each training image by a random whole number of pixels in
             ``[-augment, augment]`` along each axis, every epoch anew (0 = off).
+        aux_weight: w in ``L = L_main + w * sum_a L_a`` over auxiliary heads (GoogLeNet's
+            0.3; 0 leaves the heads untrained). Specs without heads ignore it.
     """
 
     epochs: int = DEFAULT_EPOCHS
@@ -79,6 +83,7 @@ class TrainConfig:
     loss: str = "cross_entropy"
     normalize: bool = True
     augment: int = DEFAULT_AUGMENT
+    aux_weight: float = DEFAULT_AUX_WEIGHT
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -98,6 +103,9 @@ class TrainConfig:
                                 hint=f"use one of: {', '.join(LOSSES)}")
         if self.early_stopping < 0 or self.step_size < 0 or self.augment < 0:
             raise TrainingError("early_stopping, step_size and augment must be >= 0")
+        if not (math.isfinite(self.aux_weight) and self.aux_weight >= 0):
+            raise TrainingError(f"aux_weight must be >= 0, got {self.aux_weight}",
+                                hint="0.3 is GoogLeNet's; 0 leaves the auxiliary heads untrained")
         if not 0.0 < self.gamma <= 1.0:
             raise TrainingError(f"gamma must be in (0, 1], got {self.gamma}")
 

@@ -184,7 +184,8 @@ class Trainer:
             # overflow shows up as inf/NaN, which the guard below reports by layer;
             # NumPy's own warnings would only clutter that message
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                value, scores = train_step(self.model, xb, yb, config.loss, self.rng)
+                value, scores = train_step(self.model, xb, yb, config.loss, self.rng,
+                                           config.aux_weight)
             grads = self.model.grads
             if not step_is_finite(value, grads):
                 self._consistent = True

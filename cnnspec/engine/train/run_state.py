@@ -71,7 +71,7 @@ def load_run(path: Path) -> Checkpoint:
     """A ``last.npz`` to resume from; a TrainingError when it cannot be resumed."""
     if not path.is_file():
         raise TrainingError(f"nothing to resume: {path} does not exist",
-                            hint="train without --resume first, or point --out at the run "
+                            hint="train without --resume first, or point --out-dir at the run "
                                  "folder that holds last.npz")
     checkpoint = load_checkpoint(path)
     if checkpoint.info.get("kind") != KIND or "config" not in checkpoint.info:

@@ -116,7 +116,7 @@ def existing_run(out_dir: Path) -> None:
     last = out_dir / LAST
     if last.is_file():
         raise TrainingError(f"{out_dir} already holds a run ({last})",
-                            hint="pass --resume to continue it, --out DIR to start a new "
+                            hint="pass --resume to continue it, --out-dir DIR to start a new "
                                  "one beside it, or --overwrite to replace it")
 
 
