@@ -44,6 +44,7 @@ ALIASES = {"params": "weights", "parameters": "weights", "activations": "nodes",
            "shape": "output", "size": "output", "mult_adds": "macs"}
 TOP_KEYS = ("student", "spec", "conventions", "mb_base", "layers", "totals")
 INPUT_ROW = "input"
+MAX_ANSWER_BYTES = 1_000_000
 TOTAL_ROW = "total"
 # rows a student's table is expected to have: the layers that change the shape or hold weights
 ASKED_KINDS = {"conv", "pool", "fc", "subsample", "global_pool", "adaptive_pool"}
@@ -110,17 +111,49 @@ def _mb_base(raw: Any, loc: Location | None) -> int:
                     "1024 (MB = 1024^2 bytes, as the lecture's ~237 MB) or 1000 (SI megabytes)")
 
 
+def file_kind(path: Path) -> str | None:
+    """``file``, ``directory``, ``FIFO``, ``device``, ``socket`` (from ``stat``, without
+    opening), or ``None`` when nothing is there."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
+
+
 def read_answers(path: str | Path) -> AnswerSheet:
     """Read an answer file (``.csv`` as CSV, anything else as YAML)."""
     path = Path(path)
     where = Location(str(path))
-    if not path.is_file():
+    kind = file_kind(path)
+    if kind is None:
         raise DataError(f"no such answer file: {path}", where,
                         "give a .yaml or .csv file (`cnnspec check --template SPEC` writes one)")
+    if kind != "file":
+        # never opened: reading a FIFO would wait for a writer forever
+        raise DataError(f"{path} is a {kind}, not an answer file", where,
+                        "answer files are regular .yaml or .csv files; remove it from the folder")
+    size = path.stat().st_size
+    if size > MAX_ANSWER_BYTES:
+        raise DataError(f"{path} holds {size:,} bytes; an answer file is at most "
+                        f"{MAX_ANSWER_BYTES:,}", where, "hand in the answer table only")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text", where, "save the answers as UTF-8") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}", where,
+                        "check the file's permissions") from None
     if not text.strip():
         raise DataError(f"{path} is empty", where,
                         "`cnnspec check --template SPEC` writes a file to fill in")

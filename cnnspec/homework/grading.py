@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.analysis import analyze
-from cnnspec.analysis.records import LayerRecord, shape_text
+from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.errors import DataError, Location
 from cnnspec.homework.answers import INPUT_ROW, TOTAL_ROW, AnswerSheet, asked_rows
-from cnnspec.homework.diagnose import Context, agrees, diagnose_layer, mb_text
+from cnnspec.homework.diagnose import Alternative, Context, agrees, diagnose_layer, mb_text
 from cnnspec.homework.diagnose_totals import diagnose_total
 from cnnspec.homework.explain import sum_text
 from cnnspec.homework.values import Given, figure
@@ -219,13 +219,35 @@ def _remarks(ctx: Context, row: str, cell: str, given: Given, expected: Expected
     return notes
 
 
+@dataclass
+class Analysed:
+    """A network's report, and its reports under other conventions once a diagnosis needed
+    them: worked out once per distinct spec of a batch, shared by its submissions."""
+
+    report: Report
+    alternatives: list[Alternative] | None = None
+
+
 def grade(sheet: AnswerSheet, network: Network, options: GradeOptions | None = None,
-          submission: str | None = None) -> Grade:
-    """Grade ``sheet`` against ``network`` (its analysis under its conventions)."""
+          submission: str | None = None, analysed: Analysed | None = None) -> Grade:
+    """Grade ``sheet`` against ``network`` (its analysis under its conventions).
+
+    ``analysed`` is the network's analysis already made (a batch shares it).
+    """
     options = options or GradeOptions()
     options = replace(options, mb_base=options.mb_base or sheet.mb_base or 1024)
-    report = analyze(network)
-    ctx = Context(network, report, sheet, options)
+    report = analysed.report if analysed is not None else analyze(network)
+    ctx = Context(network, report, sheet, options,
+                  analysed.alternatives if analysed is not None else None)
+    try:
+        return _grade(ctx, sheet, submission)
+    finally:
+        if analysed is not None and analysed.alternatives is None:
+            analysed.alternatives = ctx._alternatives
+
+
+def _grade(ctx: Context, sheet: AnswerSheet, submission: str | None) -> Grade:
+    report = ctx.report
     by_name = {r.name: r for r in report.layers}
     for name in sheet.rows:
         if name != INPUT_ROW and name not in by_name:
