@@ -34,15 +34,20 @@ def _write_template(spec: str, input_shape: str | None, conventions: str | None,
 
 
 def print_grade(grade, show_all: bool) -> None:
-    """The verdict table, the explanations and the score, on stdout."""
+    """The verdict table, the explanations and the score, on stdout.
+
+    Names and values come from the answer file: they are printed as plain text
+    (never rich markup) with control characters shown escaped."""
     from rich.table import Table
+    from rich.text import Text
 
     from cnnspec.homework.report import explanations
+    from cnnspec.homework.safe_cells import visible
     from cnnspec.homework.verdicts import Verdict
 
     console = make_console()
     styles = {Verdict.CORRECT: "green", Verdict.WRONG: "bold red", Verdict.MISSING: "yellow"}
-    console.print(f"{grade.student} — {grade.spec}")
+    console.print(Text(f"{visible(grade.student)} — {visible(grade.spec)}"))
     console.print(grade.conventions, markup=False)
     table = Table(show_lines=False)
     for name, justify in (("Row", "left"), ("Cell", "left"), ("Given", "right"),
@@ -50,16 +55,17 @@ def print_grade(grade, show_all: bool) -> None:
         table.add_column(name, justify=justify)
     for cell in grade.cells:
         if show_all or cell.verdict is not Verdict.CORRECT:
-            table.add_row(cell.row, cell.cell, cell.given or "—", cell.expected,
-                          f"[{styles[cell.verdict]}]{cell.verdict.value}[/]")
+            table.add_row(*(Text(visible(v)) for v in (cell.row, cell.cell, cell.given or "—",
+                                                       cell.expected)),
+                          Text(cell.verdict.value, style=styles[cell.verdict]))
     console.print(table)
     details = explanations(grade)
     if details:
         click.echo("Why")  # plain echo: long derivations stay on one line
         for title, lines in details:
-            click.echo(f"  {title}")
+            click.echo(f"  {visible(title)}")
             for line in lines:
-                click.echo(f"    - {line}")
+                click.echo(f"    - {visible(line)}")
     click.echo(grade.score_text())
 
 
@@ -111,8 +117,13 @@ def _batch(folder: str, spec: str | None, conventions: str | None, input_shape: 
 
 def _print_batch(submissions, summary) -> None:
     from rich.table import Table
+    from rich.text import Text
 
+    from cnnspec.homework.safe_cells import visible
     from cnnspec.homework.verdicts import Verdict
+
+    def plain(*values: str) -> list[Text]:
+        return [Text(visible(v)) for v in values]
 
     console = make_console()
     table = Table(title="Submissions")
@@ -121,18 +132,18 @@ def _print_batch(submissions, summary) -> None:
     for s in submissions:
         g = s.grade
         if g is None:
-            table.add_row(s.name, "", "", "", "", s.error or "")
+            table.add_row(*plain(s.name, "", "", "", "", s.error or ""))
         else:
-            table.add_row(s.name, g.student, f"{100 * g.score:.1f}%",
-                          str(g.count(Verdict.WRONG)), str(g.count(Verdict.MISSING)), "")
+            table.add_row(*plain(s.name, g.student, f"{100 * g.score:.1f}%",
+                                 str(g.count(Verdict.WRONG)), str(g.count(Verdict.MISSING)), ""))
     console.print(table)
     cells = Table(title="Cells most often not correct")
     for name in ("Cell", "Wrong", "Missing", "Correct", "Most common mistake"):
         cells.add_column(name)
     for row in summary:
         if row.not_correct:
-            cells.add_row(row.cell_id, str(row.wrong), str(row.missing), str(row.correct),
-                          row.common_mistake)
+            cells.add_row(*plain(row.cell_id, str(row.wrong), str(row.missing), str(row.correct),
+                                 row.common_mistake))
     console.print(cells)
 
 
