@@ -22,13 +22,18 @@ def _options(mb_base: str | None, mb_tolerance: float, rounding: str):
 
 
 def _write_template(spec: str, input_shape: str | None, conventions: str | None,
-                    output: str | None, quiet: bool) -> None:
+                    output: str | None, quiet: bool, embed: bool) -> None:
     from cnnspec.cli.options import load_spec
-    from cnnspec.homework.answers import template_csv, template_yaml
+    from cnnspec.homework.answers import portable_spec, spec_block, template_csv, template_yaml
 
     report = load_spec(spec, input_shape, conventions).report()
     as_csv = output is not None and output.lower().endswith(".csv")
-    emit(template_csv(report, spec) if as_csv else template_yaml(report, spec), output)
+    if embed and as_csv:
+        raise click.UsageError("--embed writes the spec into a YAML answer file; "
+                               "use -o NAME.yaml")
+    named = portable_spec(spec, Path(output).parent if output else Path.cwd())
+    emit(template_csv(report, named) if as_csv else
+         template_yaml(report, named, spec_block(spec) if embed else None), output)
     if output and not quiet:
         click.echo(f"wrote {output}", err=True)
 
@@ -157,6 +162,8 @@ def _print_batch(submissions, summary) -> None:
               help="The input shape, when the spec is a string without one.")
 @click.option("--template", "template", default=None, metavar="SPEC",
               help="Write an answer file for SPEC to fill in (YAML; CSV with -o NAME.csv).")
+@click.option("--embed", is_flag=True,
+              help="With --template: write the spec itself into the answer file.")
 @click.option("--mb-base", type=click.Choice(["1024", "1000"]), default=None,
               help="What MB means in memory_mb [default: the answer file's mb_base, else 1024].")
 @click.option("--mb-tolerance", type=click.FloatRange(min=0), default=1.0, show_default=True,
@@ -174,7 +181,7 @@ def _print_batch(submissions, summary) -> None:
               help="Write the output to this file (atomically) instead of stdout.")
 @quiet_option
 def check(answers: str | None, spec: str | None, conventions: str | None,
-          input_shape: str | None, template: str | None, mb_base: str | None,
+          input_shape: str | None, template: str | None, embed: bool, mb_base: str | None,
           mb_tolerance: float, rounding: str, fmt: str, show: str, grades: str | None,
           output: str | None, quiet: bool) -> None:
     """Grade the answer file ANSWERS (YAML or CSV), or every file in the folder ANSWERS.
@@ -200,12 +207,13 @@ def check(answers: str | None, spec: str | None, conventions: str | None,
     \b
     Examples:
       cnnspec check --template specs/alexnet.yaml -o answers.yaml
+      cnnspec check --template my_net.yaml --embed -o hw/answers.yaml
       cnnspec check answers.yaml
       cnnspec check answers.csv --spec alexnet --conventions lecture --show wrong
       cnnspec check submissions/ --spec specs/alexnet.yaml --report grades.csv
     """
     if template is not None:
-        _write_template(template, input_shape, conventions, output, quiet)
+        _write_template(template, input_shape, conventions, output, quiet, embed)
         return
     if answers is None:
         raise click.UsageError("give an answer file or folder (or --template SPEC)")

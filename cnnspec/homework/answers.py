@@ -62,6 +62,7 @@ class AnswerSheet:
     student: str | None = None
     spec: str | None = None
     spec_loc: Location | None = None
+    spec_text: str | None = None  # a spec embedded in the file (YAML text)
     conventions: Any = None
     conventions_loc: Location | None = None
     mb_base: int | None = None
@@ -182,8 +183,10 @@ def parse_yaml(text: str, source: str) -> AnswerSheet:
                             "top-level keys: " + ", ".join(TOP_KEYS))
     values: dict[str, Any] = {"source": source}
     for key in ("student", "spec"):
-        if doc.get(key) is not None:
+        if doc.get(key) is not None and not isinstance(doc[key], LocDict):
             values[key] = str(doc[key])
+    if isinstance(doc.get("spec"), LocDict):
+        values["spec_text"] = embedded_text(doc["spec"])
     values["spec_loc"] = doc.value_locs.get("spec")
     values["conventions"] = doc.get("conventions")
     values["conventions_loc"] = doc.value_locs.get("conventions")
@@ -304,6 +307,59 @@ def parse_csv(text: str, source: str) -> AnswerSheet:
     return AnswerSheet(source=source, rows=rows, row_locs=row_locs, totals=totals, **values)
 
 
+def embedded_text(spec: Any) -> str:
+    """The YAML text of a spec embedded as a mapping under ``spec:``."""
+    import yaml
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, str):
+            return str(value)
+        return value
+
+    return yaml.safe_dump(plain(spec), sort_keys=False)
+
+
+def portable_spec(spec: str, answer_dir: Path) -> str:
+    """How an answer file or key names ``spec`` so that it works on any machine.
+
+    A zoo name stays a zoo name; a file that is a zoo spec becomes its zoo name; any
+    other file becomes a path relative to the folder the answer file is written to;
+    a network string stays as it is. Never an absolute path.
+    """
+    import os
+
+    from cnnspec.spec import zoo
+    from cnnspec.spec.load import is_existing_file, looks_like_path
+
+    if not (looks_like_path(spec) or is_existing_file(spec)):
+        return spec
+    path = Path(spec).expanduser().resolve()
+    shipped = zoo.find(path.stem)
+    if shipped is not None and shipped.is_file() and path.is_file() and \
+            shipped.read_bytes() == path.read_bytes():
+        return shipped.stem
+    return Path(os.path.relpath(path, answer_dir.resolve())).as_posix()
+
+
+def spec_block(spec: str) -> list[str]:
+    """``spec:`` lines that embed the spec file ``spec`` (its YAML, indented), or a network
+    string / zoo name as one line."""
+    from cnnspec.spec import zoo
+    from cnnspec.spec.load import is_existing_file, looks_like_path
+    from cnnspec.spec.yaml_io import read_text
+
+    found = Path(spec) if looks_like_path(spec) or is_existing_file(spec) else zoo.find(spec)
+    if found is None:
+        return [f"spec: {_yaml_scalar(spec)}"]
+    text = read_text(Path(found).expanduser())
+    body = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return ["spec:    # the spec itself, embedded", *("  " + line for line in body)]
+
+
 # -- templates ------------------------------------------------------------------------------
 TEMPLATE_TOTALS = ("weights", "memory_bytes", "memory_mb", "nodes")
 
@@ -329,13 +385,17 @@ def conventions_value(report: Report) -> str:
     return f"{{preset: {name if name in PRESET_NAMES else 'default'}, {shown}}}"
 
 
-def template_yaml(report: Report, spec: str) -> str:
-    """A YAML answer file for ``report`` with every cell blank, to fill in."""
+def template_yaml(report: Report, spec: str, spec_lines: list[str] | None = None) -> str:
+    """A YAML answer file for ``report`` with every cell blank, to fill in.
+
+    ``spec`` is written as given (make it portable first: :func:`portable_spec`), or
+    ``spec_lines`` replace the ``spec:`` line (an embedded spec, :func:`spec_block`).
+    """
     lines = [
         f"# Answers for {report.name}; fill in every blank. Values may be numbers (34944,",
         "# 34,944), expressions ((11x11x3+1)x96), working = answer, or rounded figures (3.2M).",
         f"# {report.conventions_text}",
-        f"spec: {_yaml_scalar(spec)}",
+        *(spec_lines or [f"spec: {_yaml_scalar(spec)}"]),
         f"conventions: {conventions_value(report)}",
         "student:",
         "layers:",

@@ -56,6 +56,11 @@ def resolve_network(sheet: AnswerSheet, spec: str | None = None,
 
     if base is not None:
         network = base
+    elif spec is None and sheet.spec_text is not None:
+        from cnnspec.spec.load import from_yaml, with_overrides
+
+        network = with_overrides(from_yaml(sheet.spec_text, f"{sheet.source} (spec:)"),
+                                 input_shape, conventions)
     else:
         text = spec or sheet.spec
         if text is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cnnspec.cli.main import cli
+from cnnspec.homework.answers import read_answers
 from cnnspec.homework.safe_cells import csv_cell, markdown_cell, safe_file_stem, visible
 
 
@@ -64,3 +65,26 @@ def test_batch_table_and_report_escape_names(tmp_path: Path) -> None:
     assert "[/]Lee[group3]" in out and "Kim\\x1b[2J" in out
     assert "\n'=cmd|' /C calc'!A0" not in report.read_text()
     assert "b.yaml,'=cmd|' /C calc'!A0," in report.read_text()
+
+
+def test_templates_never_name_a_path_of_the_teachers_machine(tmp_path: Path) -> None:
+    root = Path.cwd()
+    code, out, _ = run("check", "--template", str(root / "specs" / "alexnet.yaml"))
+    assert code == 0 and "\nspec: alexnet\n" in out  # a zoo file becomes its zoo name
+    mine = tmp_path / "course" / "nets" / "small.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("name: small\ninput: 8x8x1\narchitecture: Conv(3x3,2)-FC(3)\n")
+    hand_out = tmp_path / "course" / "hw1" / "answers.yaml"
+    hand_out.parent.mkdir()
+    code, _, _ = run("check", "--template", str(mine), "-o", str(hand_out))
+    text = hand_out.read_text()
+    assert code == 0 and '\nspec: "../nets/small.yaml"\n' in text and str(tmp_path) not in text
+    embedded = tmp_path / "elsewhere" / "answers.yaml"
+    embedded.parent.mkdir()
+    code, _, _ = run("check", "--template", str(mine), "--embed", "-o", str(embedded))
+    text = embedded.read_text()
+    assert code == 0 and "  architecture: Conv(3x3,2)-FC(3)" in text and str(tmp_path) not in text
+    mine.unlink()  # the teacher's file is gone: the embedded copy still grades
+    code, out, err = run("check", str(embedded))
+    assert code == 1 and err == "" and "small" in out and "0 wrong, 12 missing" in out
+    assert read_answers(embedded).spec_text is not None
