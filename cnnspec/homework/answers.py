@@ -356,7 +356,8 @@ def spec_block(spec: str) -> list[str]:
     if found is None:
         return [f"spec: {_yaml_scalar(spec)}"]
     text = read_text(Path(found).expanduser())
-    body = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    body = [line for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
     return ["spec:    # the spec itself, embedded", *("  " + line for line in body)]
 
 

@@ -71,9 +71,8 @@ def find_submissions(folder: str | Path) -> list[Path]:
         if path.name.startswith("."):
             continue
         kind = file_kind(path)
-        if kind == "file" and path.suffix.lower() in ANSWER_SUFFIXES:
-            found.append(path)
-        elif kind not in ("file", "directory", None):
+        answer = kind == "file" and path.suffix.lower() in ANSWER_SUFFIXES
+        if answer or kind not in ("file", "directory", None):
             found.append(path)
     if not found:
         raise DataError(f"{root} holds no answer files (.yaml, .yml, .csv)", Location(str(root)),

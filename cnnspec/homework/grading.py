@@ -17,7 +17,14 @@ from cnnspec.analysis import analyze
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.errors import DataError, Location
 from cnnspec.homework.answers import INPUT_ROW, TOTAL_ROW, AnswerSheet, asked_rows
-from cnnspec.homework.diagnose import Alternative, Context, agrees, diagnose_layer, mb_text
+from cnnspec.homework.diagnose import (
+    Alternative,
+    Context,
+    agrees,
+    diagnose_layer,
+    mb_text,
+    no_match_text,
+)
 from cnnspec.homework.diagnose_totals import diagnose_total
 from cnnspec.homework.explain import sum_text
 from cnnspec.homework.values import Given, figure
@@ -180,6 +187,8 @@ def _cell(ctx: Context, row: str, cell: str, given: Given | None,
                 mistakes = diagnose_total(ctx, cell, given, expected.value)
             elif record is not None:
                 mistakes = diagnose_layer(ctx, record, cell, given)
+            if not mistakes:
+                notes.append(no_match_text(ctx, record, given))
         if verdict is Verdict.CORRECT:
             notes += _remarks(ctx, row, cell, given, expected)
     if row == TOTAL_ROW and cell == "weights":

@@ -65,8 +65,8 @@ def test_names_are_escaped_against_csv_injection(tmp_path: Path) -> None:
             f"  Conv:1: {{output: 55x55x96}}\n")
     rows = list(csv.DictReader(io.StringIO(grades_csv(
         grade_files(find_submissions(tmp_path), None, None, None)))))
-    assert list(dict.fromkeys(r["student"] for r in rows)) == ["'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)",
-                                            "'\tTab", "Kim"]
+    assert list(dict.fromkeys(r["student"] for r in rows)) == [
+        "'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)", "'\tTab", "Kim"]
 
 
 def test_a_fifo_gets_an_error_row_without_being_opened(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_names_are_never_rich_markup(tmp_path: Path) -> None:
 
 
 def test_escape_sequences_in_names_reach_the_terminal_escaped(tmp_path: Path) -> None:
-    code, out, _ = run("check", str(_answer(tmp_path, "a.yaml", "\x1b]0;owned\x07Kim\x1b[2J")))
+    _, out, _ = run("check", str(_answer(tmp_path, "a.yaml", "\x1b]0;owned\x07Kim\x1b[2J")))
     assert "\x1b" not in out and "\\x1b]0;owned\\x07Kim\\x1b[2J — alexnet" in out
 
 
