@@ -42,7 +42,8 @@ TOTAL_CELLS = ("weights", "nodes", "macs", "memory_bytes", "memory_mb", "memory_
                "node_memory_bytes", "node_memory_mb", "node_memory_mib")
 ALIASES = {"params": "weights", "parameters": "weights", "activations": "nodes",
            "shape": "output", "size": "output", "mult_adds": "macs"}
-TOP_KEYS = ("student", "spec", "conventions", "mb_base", "layers", "totals")
+TOP_KEYS = ("student", "spec", "conventions", "mb_base", "layers", "totals", "questions",
+            "exercise")
 INPUT_ROW = "input"
 MAX_ANSWER_BYTES = 1_000_000
 TOTAL_ROW = "total"
@@ -69,6 +70,9 @@ class AnswerSheet:
     rows: dict[str, dict[str, Given | None]] = field(default_factory=dict)
     row_locs: dict[str, Location] = field(default_factory=dict)
     totals: dict[str, Given | None] = field(default_factory=dict)
+    questions: dict[str, Any] = field(default_factory=dict)  # as written; a key reads them
+    question_locs: dict[str, Location] = field(default_factory=dict)
+    exercise: str | None = None
 
     @property
     def name(self) -> str:
@@ -132,56 +136,84 @@ def file_kind(path: Path) -> str | None:
     return "socket" if stat.S_ISSOCK(mode) else "special file"
 
 
-def read_answers(path: str | Path) -> AnswerSheet:
-    """Read an answer file (``.csv`` as CSV, anything else as YAML)."""
+def read_checked_text(path: str | Path, what: str = "answer file") -> str:
+    """The text of a small regular file, checked before it is opened (a FIFO or a device
+    is refused from ``stat``: reading one could block forever)."""
     path = Path(path)
     where = Location(str(path))
     kind = file_kind(path)
     if kind is None:
-        raise DataError(f"no such answer file: {path}", where,
+        raise DataError(f"no such {what}: {path}", where,
                         "give a .yaml or .csv file (`cnnspec check --template SPEC` writes one)")
     if kind != "file":
-        # never opened: reading a FIFO would wait for a writer forever
-        raise DataError(f"{path} is a {kind}, not an answer file", where,
-                        "answer files are regular .yaml or .csv files; remove it from the folder")
+        raise DataError(f"{path} is a {kind}, not an {what}", where,
+                        f"{what}s are regular .yaml or .csv files; remove it from the folder")
     size = path.stat().st_size
     if size > MAX_ANSWER_BYTES:
-        raise DataError(f"{path} holds {size:,} bytes; an answer file is at most "
+        raise DataError(f"{path} holds {size:,} bytes; an {what} is at most "
                         f"{MAX_ANSWER_BYTES:,}", where, "hand in the answer table only")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text", where, "save the answers as UTF-8") from None
+        raise DataError(f"{path} is not UTF-8 text", where, "save the file as UTF-8") from None
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}", where,
                         "check the file's permissions") from None
     if not text.strip():
         raise DataError(f"{path} is empty", where,
                         "`cnnspec check --template SPEC` writes a file to fill in")
-    if path.suffix.lower() == ".csv":
+    return text
+
+
+def read_answers(path: str | Path) -> AnswerSheet:
+    """Read an answer file (``.csv`` as CSV, anything else as YAML)."""
+    text = read_checked_text(path)
+    if Path(path).suffix.lower() == ".csv":
         return parse_csv(text, str(path))
     return parse_yaml(text, str(path))
 
 
-def parse_yaml(text: str, source: str) -> AnswerSheet:
-    """An :class:`AnswerSheet` from YAML text."""
-    from cnnspec.spec.yaml_io import LocDict, load_yaml
+def load_document(text: str, source: str, what: str = "answer file") -> Any:
+    """The YAML mapping of an answer file or key, or a located error."""
+    from cnnspec.spec.yaml_io import load_yaml
 
     try:
-        doc = load_yaml(text, source)
+        return load_yaml(text, source)
     except CnnspecError as exc:
         hint = exc.hint if "malformed" in exc.message else \
             "an answer file is a mapping with layers: and totals: (see cnnspec check --help)"
-        raise DataError(exc.message.replace("spec", "answer file"), exc.loc, hint) from None
-    from cnnspec.spec.vocabulary import suggest
+        raise DataError(exc.message.replace("spec", what), exc.loc, hint) from None
 
+
+def parse_yaml(text: str, source: str) -> AnswerSheet:
+    """An :class:`AnswerSheet` from YAML text."""
+    return sheet_from_doc(load_document(text, source), source)
+
+
+def sheet_from_doc(doc: Any, source: str, extra_keys: tuple[str, ...] = (),
+                   what: str = "the answer file") -> AnswerSheet:
+    """An :class:`AnswerSheet` from a loaded YAML mapping; ``extra_keys`` are allowed and
+    left to the caller (an answer key's ``points:``, ``accept:``, ...)."""
+    from cnnspec.spec.vocabulary import suggest
+    from cnnspec.spec.yaml_io import LocDict
+
+    allowed = TOP_KEYS + extra_keys
     for key in doc:
-        if key not in TOP_KEYS:
-            guess = suggest(str(key), list(TOP_KEYS))
-            raise DataError(f"unknown key {key!r} in the answer file", doc.key_locs[key],
+        if key not in allowed:
+            guess = suggest(str(key), list(allowed))
+            raise DataError(f"unknown key {key!r} in {what}", doc.key_locs[key],
                             f"did you mean {guess!r}?" if guess else
-                            "top-level keys: " + ", ".join(TOP_KEYS))
+                            "top-level keys: " + ", ".join(allowed))
     values: dict[str, Any] = {"source": source}
+    if doc.get("exercise") is not None:
+        values["exercise"] = str(doc["exercise"])
+    questions = doc.get("questions")
+    if questions is not None:
+        if not isinstance(questions, LocDict):
+            raise DataError("`questions` must map a question to its answer",
+                            doc.value_locs["questions"], "write `questions: {Q1: 27, Q2: 1280}`")
+        values["questions"] = {str(k): v for k, v in questions.items()}
+        values["question_locs"] = {str(k): questions.value_locs[k] for k in questions}
     for key in ("student", "spec"):
         if doc.get(key) is not None and not isinstance(doc[key], LocDict):
             values[key] = str(doc[key])

@@ -44,6 +44,7 @@ class Context:
     sheet: AnswerSheet
     options: GradeOptions
     _alternatives: list[Alternative] | None = field(default=None, repr=False)
+    rules: Any = None  # a key's KeyRules (points, tolerance, accepted alternatives)
 
     def alternatives(self) -> list[Alternative]:
         """Reports under each other convention a student might have used."""

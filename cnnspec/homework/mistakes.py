@@ -99,7 +99,14 @@ class Inputs:
 
     def value(self, cell: str) -> Shape | int | None:
         """The value of ``cell`` (output, nodes or weights)."""
-        return {"output": self.output, "nodes": self.nodes, "weights": self.weights}[cell]()
+        return {"output": self.output, "nodes": self.nodes, "weights": self.weights,
+                "side": self.height}[cell]()
+
+    def height(self) -> int | None:
+        """One output side (the height): a size question's answer."""
+        if self.kind == "fc" or self.ph is None:
+            return None
+        return self.side(self.h, self.fh, self.sh, self.ph, self.ph_end, self.dh)
 
     # -- the formulas written out with these numbers ----------------------------------------
     def size_text(self) -> str:
@@ -151,7 +158,7 @@ def _other_rounding(rounding: Rounding) -> Change:
     return change
 
 
-SIZE = ("output", "nodes")
+SIZE = ("output", "nodes", "side")
 CONV = ("conv",)
 
 CATALOGUE: list[MistakeModel] = [
@@ -251,7 +258,8 @@ def describe(model: MistakeModel, right: Inputs, changed: Inputs, cell: str,
     fields = {
         **{k: getattr(changed, k) for k in Inputs.__dataclass_fields__},
         "right": right, "formula": formula,
-        "value": f"{value:,}" if isinstance(value, int) else shape_text(value),
+        "value": f"{value:,}" if isinstance(value, int) and cell != "side"
+        else str(value) if isinstance(value, int) else shape_text(value),
         "size": changed.side(changed.h, changed.fh, changed.sh, changed.ph or 0,
                              changed.ph_end, changed.dh) if changed.kind != "fc" else "",
         "exact": f"{float(exact):.2f}".rstrip("0").rstrip(".") if exact.denominator > 1
