@@ -97,7 +97,10 @@ def grade_with_key(sheet: AnswerSheet, key: Key, options: GradeOptions | None = 
     alternatives as the key says."""
     from cnnspec.homework.grading import grade, score_cell
 
-    options = options or GradeOptions()
+    from fractions import Fraction
+
+    # a key judges memory figures by its own tolerance (else the digits written)
+    options = replace(options or GradeOptions(), mb_tolerance=Fraction(0))
     if key.sheet.mb_base is not None and options.mb_base is None:
         options = replace(options, mb_base=key.sheet.mb_base)
     network = network if network is not None else key_network(key)
