@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import median_seconds  # noqa: E402
+from timing import median_seconds
 
-from cnnspec.homework.batch import find_submissions, grade_files  # noqa: E402
+from cnnspec.homework.batch import find_submissions, grade_files
 
 
 def make_folder(root: Path, files: int, versions: int) -> None:

@@ -75,14 +75,26 @@ def print_grade(grade, show_all: bool) -> None:
 
 
 def _single(answers: str, spec: str | None, conventions: str | None, input_shape: str | None,
-            options, fmt: str, show_all: bool, output: str | None) -> bool:
+            options, fmt: str, show_all: bool, output: str | None, out: dict) -> bool:
     from cnnspec.homework import report
     from cnnspec.homework.answers import read_answers
     from cnnspec.homework.grading import grade, resolve_network
 
     sheet = read_answers(answers)
-    network = resolve_network(sheet, spec, conventions, input_shape=input_shape)
-    result = grade(sheet, network, options)
+    if out["keys"] is None and spec is None:
+        from cnnspec.homework.keys import KeyBook, is_key
+
+        if is_key(answers):  # a key graded as its own answers
+            out = {**out, "keys": KeyBook(answers)}
+    if out["keys"] is not None:
+        from cnnspec.homework.keys import grade_with_key
+
+        key = out["keys"].for_sheet(sheet)
+        result = grade_with_key(sheet, key, options, answers, out["keys"].network(key))
+    else:
+        network = resolve_network(sheet, spec, conventions, input_shape=input_shape)
+        result = grade(sheet, network, options)
+    _write_extras([(answers, result, None)], out)
     if fmt == "table" and output is None:
         print_grade(result, show_all)
     else:
@@ -93,8 +105,42 @@ def _single(answers: str, spec: str | None, conventions: str | None, input_shape
     return result.all_correct
 
 
+def _write_extras(graded: list[tuple[str, object, str | None]], out: dict) -> None:
+    """The Gradescope results file and the feedback files, when asked for."""
+    from cnnspec.atomic import write_text
+
+    if out["gradescope"]:
+        from cnnspec.homework.gradescope import results_json
+
+        if len(graded) != 1:
+            raise click.UsageError(f"--gradescope grades one submission (Gradescope runs one "
+                                   f"per student); the folder holds {len(graded)}")
+        _, result, error = graded[0]
+        write_text(out["gradescope"], results_json(result, error))
+        if not out["quiet"]:
+            click.echo(f"wrote {out['gradescope']}", err=True)
+    if out["feedback"]:
+        from cnnspec.homework.gradescope import feedback_markdown
+        from cnnspec.homework.safe_cells import safe_file_stem
+
+        folder = Path(out["feedback"])
+        folder.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
+        for path, result, _ in graded:
+            if result is None:
+                continue
+            stem = safe_file_stem(result.student or Path(path).stem)
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            write_text(folder / f"{stem}.md", feedback_markdown(result))
+        if not out["quiet"]:
+            click.echo(f"wrote {len(used)} feedback files to {folder}", err=True)
+
+
 def _batch(folder: str, spec: str | None, conventions: str | None, input_shape: str | None,
-           options, fmt: str, grades: str | None, output: str | None, quiet: bool) -> bool:
+           options, fmt: str, grades: str | None, output: str | None, quiet: bool,
+           out: dict) -> bool:
     from rich.progress import Progress
 
     from cnnspec.atomic import write_text
@@ -105,7 +151,8 @@ def _batch(folder: str, spec: str | None, conventions: str | None, input_shape: 
         task = bar.add_task(f"grading {len(paths)} submissions", total=len(paths))
         submissions = batch.grade_files(paths, spec, conventions, options,
                                         on_done=lambda _: bar.advance(task),
-                                        input_shape=input_shape)
+                                        input_shape=input_shape, keys=out["keys"])
+    _write_extras([(s.path, s.grade, s.error) for s in submissions], out)
     summary = batch.summarize(submissions)
     if grades:
         write_text(grades, batch.grades_csv(submissions))
@@ -175,14 +222,24 @@ def _print_batch(submissions, summary) -> None:
               show_default=True, help="Output format.")
 @click.option("--show", type=click.Choice(["all", "wrong"]), default="all", show_default=True,
               help="Table rows: every cell, or only the cells that are not correct.")
+@click.option("--key", "-k", "key", default=None, metavar="KEY",
+              help="Grade against an answer key (points, partial credit, accepted "
+                   "alternatives, questions), or a folder of per-student keys.")
 @click.option("--report", "grades", type=click.Path(dir_okay=False), default=None,
-              help="Batch: write one CSV row per submission to this file (atomically).")
+              help="Write grades.csv: one row per submission and cell, with the value given "
+                   "and expected, points and diagnosis (atomically).")
+@click.option("--gradescope", type=click.Path(dir_okay=False), default=None,
+              metavar="RESULTS.json", help="Write Gradescope autograder results (one "
+                                           "submission).")
+@click.option("--feedback", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write a markdown feedback file per student into DIR.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the output to this file (atomically) instead of stdout.")
 @quiet_option
 def check(answers: str | None, spec: str | None, conventions: str | None,
           input_shape: str | None, template: str | None, embed: bool, mb_base: str | None,
-          mb_tolerance: float, rounding: str, fmt: str, show: str, grades: str | None,
+          mb_tolerance: float, rounding: str, fmt: str, show: str, key: str | None,
+          grades: str | None, gradescope: str | None, feedback: str | None,
           output: str | None, quiet: bool) -> None:
     """Grade the answer file ANSWERS (YAML or CSV), or every file in the folder ANSWERS.
 
@@ -211,6 +268,8 @@ def check(answers: str | None, spec: str | None, conventions: str | None,
       cnnspec check answers.yaml
       cnnspec check answers.csv --spec alexnet --conventions lecture --show wrong
       cnnspec check submissions/ --spec specs/alexnet.yaml --report grades.csv
+      cnnspec check submissions/ --key keys/ --report grades.csv --feedback feedback/
+      cnnspec check /autograder/submission --key key.yaml --gradescope results.json
     """
     if template is not None:
         _write_template(template, input_shape, conventions, output, quiet, embed)
@@ -219,13 +278,19 @@ def check(answers: str | None, spec: str | None, conventions: str | None,
         raise click.UsageError("give an answer file or folder (or --template SPEC)")
     options = _options(mb_base, mb_tolerance, rounding)
     fmt = "markdown" if fmt == "md" else fmt
+    keys = None
+    if key is not None:
+        from cnnspec.homework.keys import KeyBook
+
+        keys = KeyBook(key)
+    out = {"keys": keys, "gradescope": gradescope, "feedback": feedback, "quiet": quiet}
     if Path(answers).is_dir():
         ok = _batch(answers, spec, conventions, input_shape, options, fmt, grades, output,
-                    quiet)
+                    quiet, out)
     else:
         if grades:
             raise click.UsageError("--report is for a folder of submissions")
         ok = _single(answers, spec, conventions, input_shape, options, fmt, show == "all",
-                     output)
+                     output, out)
     if not ok:
         click.get_current_context().exit(1)

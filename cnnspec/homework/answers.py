@@ -185,9 +185,13 @@ def load_document(text: str, source: str, what: str = "answer file") -> Any:
         raise DataError(exc.message.replace("spec", what), exc.loc, hint) from None
 
 
+KEY_FIELDS = ("key", "points", "partial_credit", "tolerance", "accept", "title")
+
+
 def parse_yaml(text: str, source: str) -> AnswerSheet:
-    """An :class:`AnswerSheet` from YAML text."""
-    return sheet_from_doc(load_document(text, source), source)
+    """An :class:`AnswerSheet` from YAML text (an answer key reads as its own answers)."""
+    doc = load_document(text, source)
+    return sheet_from_doc(doc, source, KEY_FIELDS if "key" in doc else ())
 
 
 def sheet_from_doc(doc: Any, source: str, extra_keys: tuple[str, ...] = (),

@@ -132,17 +132,26 @@ class SpecCache:
 
 def grade_files(paths: list[Path], spec: str | None, conventions: str | None,
                 options: GradeOptions | None, on_done: Callable[[Path], None] | None = None,
-                input_shape: str | None = None) -> list[Submission]:
-    """Grade each file; ``spec`` (loaded once) overrides the files' own ``spec:``.
+                input_shape: str | None = None, keys: Any = None) -> list[Submission]:
+    """Grade each file; ``spec`` (loaded once) overrides the files' own ``spec:``;
+    ``keys`` (a :class:`~cnnspec.homework.keys.KeyBook`) grades each file by its key.
     Each distinct spec is loaded and analysed once for the whole batch."""
-    cache = SpecCache(spec, conventions, input_shape)
+    cache = SpecCache(spec if keys is None else None, conventions, input_shape)
     out = []
     for path in paths:
         try:
             sheet = read_answers(path)
-            network = cache.network(sheet)
-            out.append(Submission(str(path), grade(sheet, network, options, str(path),
-                                                   cache.analysed(network))))
+            if keys is not None:
+                from cnnspec.homework.keys import grade_with_key
+
+                key = keys.for_sheet(sheet)
+                network = keys.network(key)
+                result = grade_with_key(sheet, key, options, str(path), network,
+                                        cache.analysed(network))
+            else:
+                network = cache.network(sheet)
+                result = grade(sheet, network, options, str(path), cache.analysed(network))
+            out.append(Submission(str(path), result))
         except CnnspecError as exc:
             out.append(Submission(str(path), None, exc.one_line()))
         if on_done is not None:

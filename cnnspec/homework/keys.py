@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import DataError, Location
-from cnnspec.homework.answers import AnswerSheet, load_document, read_checked_text, sheet_from_doc
+from cnnspec.homework.answers import (
+    KEY_FIELDS,
+    AnswerSheet,
+    load_document,
+    read_checked_text,
+    sheet_from_doc,
+)
 from cnnspec.homework.questions import Question, judge_question, question_from_key
 from cnnspec.homework.rules import KeyRules, read_rules
 from cnnspec.homework.verdicts import Grade, GradeOptions
-
-KEY_FIELDS = ("key", "points", "partial_credit", "tolerance", "accept", "title")
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,9 @@ def grade_with_key(sheet: AnswerSheet, key: Key, options: GradeOptions | None = 
     """Grade ``sheet`` against ``key``: the table by the analysis of the key's spec, the
     questions by the key's answers; points, partial credit, tolerance and accepted
     alternatives as the key says."""
-    from cnnspec.homework.grading import grade, score_cell
-
     from fractions import Fraction
+
+    from cnnspec.homework.grading import grade, score_cell
 
     # a key judges memory figures by its own tolerance (else the digits written)
     options = replace(options or GradeOptions(), mb_tolerance=Fraction(0))
@@ -143,3 +147,40 @@ def check(answers: Any, key: Any, options: GradeOptions | None = None) -> Grade:
         return grade_with_key(sheet, read_key(text), options)
     network = resolve_network(sheet, text)
     return grade(sheet, network, options)
+
+
+class KeyBook:
+    """The keys of a batch: one key for everyone, or a folder of per-student keys matched by
+    the answer file's ``student:`` (else its file name)."""
+
+    def __init__(self, path: str | Path):
+        root = Path(path)
+        if root.is_dir():
+            files = sorted(p for p in root.iterdir()
+                           if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+            if not files:
+                raise DataError(f"{root} holds no answer keys", Location(str(root)),
+                                "`cnnspec exercise make` writes keys/<id>.yaml")
+        else:
+            files = [root]
+        self.keys = [read_key(p) for p in files]
+        self.by_student = {k.student: k for k in self.keys if k.student}
+        self.by_stem = {Path(k.source).stem: k for k in self.keys}
+        self._networks: dict[str, Any] = {}
+
+    def for_sheet(self, sheet: AnswerSheet) -> Key:
+        """The key that grades ``sheet``."""
+        if len(self.keys) == 1:
+            return self.keys[0]
+        found = self.by_student.get(sheet.student or "") or \
+            self.by_stem.get(Path(sheet.source).stem)
+        if found is None:
+            raise DataError(f"no key for student {sheet.name!r}", Location(sheet.source),
+                            "write `student: ID` in the answer file as the exercise gave it")
+        return found
+
+    def network(self, key: Key) -> Any:
+        """The key's network, loaded once."""
+        if key.source not in self._networks:
+            self._networks[key.source] = key_network(key)
+        return self._networks[key.source]

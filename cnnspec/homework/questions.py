@@ -38,6 +38,7 @@ NOT_WHOLE_WORDS = ("not a whole number", "not whole", "not an integer", "no inte
                    "does not fit", "doesn't fit", "invalid", "impossible", "none", "no")
 KINDS = ("size", "count", "number", "matrix")
 ANSWER_CELL = "answer"
+MATRIX_SLACK = Fraction(1, 200)  # entries written to two decimals are right
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def judge_question(q: Question, raw: Any, loc: Location | None,
                 "wrong size", f"the result is {len(expected)}x{len(expected[0])}; yours is "
                               f"{len(given)}x{len(given[0]) if given else 0}")])
         off = [(i, j) for i, row in enumerate(expected) for j, v in enumerate(row)
-               if abs(given[i][j] - v) > Fraction(1, 1000)]
+               if abs(given[i][j] - v) > MATRIX_SLACK]
         if not off:
             return result(Verdict.CORRECT, shown)
         listed = ", ".join(f"y_{i + 1}{j + 1} = {_num(float(given[i][j]))} "

@@ -61,8 +61,9 @@ def visible(text: str) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """Text for a markdown table cell: visible, pipes escaped, no raw HTML."""
-    return html.escape(visible(text), quote=False).replace("|", "\\|")
+    """Text for markdown (a table cell too): visible, pipes escaped, no raw HTML tag
+    (``<`` and ``&`` escaped; ``->`` stays as written)."""
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
 
 
 def html_text(text: object) -> str:

@@ -70,7 +70,7 @@ def test_the_right_method_on_a_wrong_upstream_value_is_consequential(tmp_path: P
 
 
 def test_two_models_that_explain_the_same_value_are_both_named(tmp_path: Path) -> None:
-    # ceil conventions: (8 + 2*1 - 3)/2 + 1 = 4.5 -> 5; floor, padding once and no padding all give 4
+    # ceil: (8 + 2*1 - 3)/2 + 1 = 4.5 -> 5; floor, padding once and no padding all give 4
     result = graded(tmp_path, "spec: '8x8x1 -> Conv(3x3,2,s=2,p=1)-FC(3)'\n"
                               "conventions: {preset: default, rounding: ceil}\n"
                               "layers:\n  Conv:1: {output: 4x4x2}\n")

@@ -28,7 +28,7 @@ def test_control_characters_are_shown_escaped() -> None:
     assert visible("\x1b]0;owned\x07Kim\x1b[2J\n") == "\\x1b]0;owned\\x07Kim\\x1b[2J\\n"
     assert visible("김민수 Lee") == "김민수 Lee"
     assert visible("a\u202eb\x9bc") == "a\\u202eb\\x9bc"
-    assert markdown_cell("a|<b>") == "a\\|&lt;b&gt;"
+    assert markdown_cell("a|<b>") == "a\\|&lt;b>"
     assert safe_file_stem("../../escaped") == "escaped"
     assert safe_file_stem("Kim / A") == "Kim_A" and safe_file_stem("..") == "student"
 
