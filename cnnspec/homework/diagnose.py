@@ -142,7 +142,7 @@ def right_inputs(ctx: Context, row: LayerRecord) -> Inputs | None:
     (fh, fw), (sh, sw), padding, (dh, dw), groups = settings
     ph, pw = padding if padding is not None else (None, None)
     h, w, depth = row.input
-    earlier = [r.output[-1] for r in ctx.report.layers[:row.index - 1]
+    earlier = [r.output[-1] for r in ctx.report.layers[:row.index]
                if r.kind == "conv" and not r.is_block and r.output and r.output[-1] != depth]
     return Inputs(row.kind, h, w, depth, row.output[-1], fh, fw, sh, sw, ph, pw, dh, dw,
                   groups if row.kind == "conv" else 1, c.conv_bias if row.kind == "conv" else
