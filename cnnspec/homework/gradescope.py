@@ -27,7 +27,9 @@ def results(grade: Grade | None, error: str | None = None) -> dict[str, Any]:
                 "visibility": "visible", "tests": []}
     tests = []
     for cell in grade.cells:
-        lines = cell.why() or [f"you wrote {cell.given}: correct"]
+        lines = cell.why()
+        if cell.verdict is Verdict.CORRECT:
+            lines = [f"you wrote {cell.given}: correct", *lines]
         tests.append({
             "name": cell.cell_id,
             "score": float(cell.earned),

@@ -110,7 +110,9 @@ def grade_with_key(sheet: AnswerSheet, key: Key, options: GradeOptions | None = 
     network = network if network is not None else key_network(key)
     merged = replace(asked_sheet(sheet, key), conventions=None, spec=None, spec_text=None)
     result = grade(merged, network, options, submission or sheet.source, analysed, key.rules)
-    cells = list(result.cells)
+    asked = {(row, cell) for row, cells in key.sheet.rows.items() for cell in cells}
+    asked |= {("total", cell) for cell in key.sheet.totals}
+    cells = [c for c in result.cells if (c.row, c.cell) in asked]  # the key says what counts
     for qid, question in key.questions.items():
         judged = judge_question(question, sheet.questions.get(qid),
                                 sheet.question_locs.get(qid) or sheet.row_locs.get(qid),
