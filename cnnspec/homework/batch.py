@@ -212,7 +212,8 @@ def grades_csv(submissions: list[Submission]) -> str:
         head = [sub.name, g.student, f"{g.score:.4f}", points_text(g.points),
                 points_text(g.max_points)]
         for c in g.cells:
-            diagnosis = "; ".join(f"{m.label}: {m.text}" for m in c.mistakes)
+            diagnosis = "; ".join(f"{m.label}: {m.text}" for m in c.mistakes) or \
+                "; ".join(n for n in c.notes if n.startswith("no usual mistake"))
             writer.writerow(csv_row([*head, c.cell_id, c.verdict.value, c.given, c.expected,
                                      points_text(c.earned), points_text(c.max_points),
                                      diagnosis, ""]))

@@ -156,3 +156,16 @@ def test_autograder_folder(key_file: Path, tmp_path: Path) -> None:
     assert os.access(folder / "run_autograder", os.X_OK)
     assert "pip install --quiet cnnspec" in (folder / "setup.sh").read_text()
     assert (folder / "key.yaml").read_text() == key_file.read_text()
+
+
+def test_the_documented_key_works(tmp_path: Path) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "course.md").read_text()
+    path = tmp_path / "key.yaml"
+    path.write_text(re.findall(r"```yaml\n(.*?)```", doc, re.S)[0])
+    assert check(path, path).all_correct
+    result = check({"totals": {"weights": "58,621,952"}}, path)
+    total = next(c for c in result.cells if c.cell_id == "total.weights")
+    assert total.earned == 3 and total.notes[0] == ("accepted: the total printed under the "
+                                                    "lecture's table")
