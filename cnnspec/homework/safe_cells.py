@@ -60,6 +60,11 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+def visible_lines(text: str) -> str:
+    """:func:`visible` line by line: newlines stay, every other control character shows."""
+    return "\n".join(visible(line) for line in str(text).split("\n"))
+
+
 def markdown_cell(text: str) -> str:
     """Text for markdown (a table cell too): visible, pipes escaped, no raw HTML tag
     (``<`` and ``&`` escaped; ``->`` stays as written)."""

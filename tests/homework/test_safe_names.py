@@ -88,3 +88,10 @@ def test_templates_never_name_a_path_of_the_teachers_machine(tmp_path: Path) -> 
     code, out, err = run("check", str(embedded))
     assert code == 1 and err == "" and "small" in out and "0 wrong, 12 missing" in out
     assert read_answers(embedded).spec_text is not None
+
+
+def test_channel_names_from_a_matrix_file_are_shown_escaped(tmp_path: Path) -> None:
+    fmap = tmp_path / "map.txt"
+    fmap.write_text("# R\x1b[2J\n1 2\n3 4\n\n# G\n0 1\n1 0\n")
+    code, out, _ = run("pool", str(fmap), "--size", "2")
+    assert code == 0 and "\x1b" not in out and "R\\x1b[2J" in out
