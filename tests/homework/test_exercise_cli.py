@@ -59,7 +59,7 @@ def test_grading_a_class_against_per_student_keys(tmp_path: Path) -> None:
     (handed / "park.yaml").write_text(yaml.safe_dump(park))
     grades = tmp_path / "grades.csv"
     feedback = tmp_path / "feedback"
-    code, out, err = run("check", str(handed), "--key", str(tmp_path / "keys"), "--report",
+    code, _, err = run("check", str(handed), "--key", str(tmp_path / "keys"), "--report",
                          str(grades), "--feedback", str(feedback))
     assert code == 1 and "wrote 3 feedback files" in err
     rows = list(csv.DictReader(grades.read_text().splitlines()))
