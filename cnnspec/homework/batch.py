@@ -105,6 +105,8 @@ class SpecCache:
         import json
 
         named = self.spec if self.spec is not None else sheet.spec
+        if self.spec is None and sheet.spec_text is not None:
+            named = "embedded:" + sheet.spec_text  # the spec written inside the answer file
         if self.spec is None and sheet.spec is not None:
             beside = Path(sheet.source).parent / sheet.spec
             if beside.is_file():

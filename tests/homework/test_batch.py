@@ -107,3 +107,14 @@ def test_each_distinct_spec_is_analysed_once(tmp_path: Path, monkeypatch) -> Non
     subs = grade_files(find_submissions(tmp_path), None, None, None)
     assert [s.grade.count(Verdict.CORRECT) for s in subs] == [1, 0] * 6
     assert len(set(calls)) == 3 and len(calls) == 12
+
+
+def test_embedded_specs_are_told_apart(tmp_path: Path) -> None:
+    for i, side in enumerate((8, 10)):
+        (tmp_path / f"s{i}.yaml").write_text(
+            f"spec:\n  input: {side}x{side}x1\n  architecture: Conv(3x3,2)-FC(3)\n"
+            f"layers:\n  Conv:1: {{output: {side - 2}x{side - 2}x2}}\n")
+    subs = grade_files(find_submissions(tmp_path), None, None, None)
+    verdicts = [next(c.verdict for c in s.grade.cells if c.cell_id == "Conv:1.output")
+                for s in subs]
+    assert verdicts == [Verdict.CORRECT, Verdict.CORRECT]
