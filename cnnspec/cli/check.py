@@ -24,7 +24,7 @@ def _options(mb_base: str | None, mb_tolerance: float, rounding: str):
 def _write_template(spec: str, input_shape: str | None, conventions: str | None,
                     output: str | None, quiet: bool, embed: bool) -> None:
     from cnnspec.cli.options import load_spec
-    from cnnspec.homework.answers import portable_spec, spec_block, template_csv, template_yaml
+    from cnnspec.homework.templates import portable_spec, spec_block, template_csv, template_yaml
 
     report = load_spec(spec, input_shape, conventions).report()
     as_csv = output is not None and output.lower().endswith(".csv")

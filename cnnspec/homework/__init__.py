@@ -7,7 +7,8 @@ engine's functional ops for the by-hand results); never imports click.
 * :mod:`.calc` -- output size, parameters, connections, receptive field, memory.
 * :mod:`.matrices`, :mod:`.by_hand` -- small matrices, every window written out.
 * :mod:`.explain` -- a report as markdown derivations.
-* :mod:`.values`, :mod:`.answers` -- what a student wrote, from YAML or CSV.
+* :mod:`.values`, :mod:`.answers`, :mod:`.templates` -- what a student wrote, from YAML or CSV;
+  blank answer files to fill in.
 * :mod:`.grading`, :mod:`.diagnose`, :mod:`.diagnose_totals`, :mod:`.verdicts` -- verdicts
   and the usual mistakes behind wrong values.
 * :mod:`.batch`, :mod:`.report` -- a folder of submissions; output formats.

@@ -18,8 +18,9 @@ from typing import Any
 
 from cnnspec.analysis.records import Report, shape_text
 from cnnspec.errors import CnnspecError, DataError, Location
-from cnnspec.homework.answers import INPUT_ROW, asked_rows, conventions_value
+from cnnspec.homework.answers import INPUT_ROW, asked_rows
 from cnnspec.homework.questions import Question
+from cnnspec.homework.templates import conventions_value
 
 MAX_DRAWS = 200
 TOTAL_CELLS_ASKED = ("weights", "nodes", "memory_bytes", "memory_mb", "memory_mib")

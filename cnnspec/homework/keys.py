@@ -118,7 +118,8 @@ def grade_with_key(sheet: AnswerSheet, key: Key, options: GradeOptions | None = 
                                 sheet.question_locs.get(qid) or sheet.row_locs.get(qid),
                                 options)
         cells.append(score_cell(judged, key.rules))
-    return replace(result, student=sheet.name, cells=cells)
+    return replace(result, student=sheet.name, cells=cells,
+                   spec=key.sheet.exercise or key.title or result.spec)
 
 
 def check(answers: Any, key: Any, options: GradeOptions | None = None) -> Grade:
