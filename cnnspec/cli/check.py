@@ -116,9 +116,26 @@ def _write_extras(graded: list[tuple[str, object, str | None]], out: dict) -> No
             raise click.UsageError(f"--gradescope grades one submission (Gradescope runs one "
                                    f"per student); the folder holds {len(graded)}")
         _, result, error = graded[0]
-        write_text(out["gradescope"], results_json(result, error))
+        try:
+            write_text(out["gradescope"], results_json(result, error))
+        except OSError as exc:
+            from cnnspec.cli.exercise import write_failed
+
+            raise write_failed(exc, out["gradescope"]) from None
         if not out["quiet"]:
             click.echo(f"wrote {out['gradescope']}", err=True)
+    if out["feedback"]:
+        try:
+            _write_feedback(graded, out)
+        except OSError as exc:
+            from cnnspec.cli.exercise import write_failed
+
+            raise write_failed(exc, out["feedback"]) from None
+
+
+def _write_feedback(graded: list[tuple[str, object, str | None]], out: dict) -> None:
+    from cnnspec.atomic import write_text
+
     if out["feedback"]:
         from cnnspec.homework.gradescope import feedback_markdown
         from cnnspec.homework.safe_cells import safe_file_stem

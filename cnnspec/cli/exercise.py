@@ -26,6 +26,14 @@ def exercise() -> None:
     """
 
 
+def write_failed(exc: OSError, folder: str):
+    """A read-only or full output folder as one located error (not an internal error)."""
+    from cnnspec.errors import DataError, Location
+
+    return DataError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}",
+                     Location(str(folder)), "choose a folder you can write to (-o DIR)")
+
+
 def _student_ids(students: str | None, roster: str | None) -> list[str]:
     from cnnspec.homework.answers import read_checked_text
     from cnnspec.homework.exercise import read_roster
@@ -71,13 +79,7 @@ def make(students: str | None, roster: str | None, name: str, spec: str | None,
       cnnspec exercise make --roster roster.csv --name hw2 --conventions lecture -o hw2
       cnnspec check hw1/answers --key hw1/keys --report grades.csv --feedback feedback
     """
-    from rich.progress import Progress
-
-    from cnnspec.atomic import write_text
-    from cnnspec.cli.options import make_console
-    from cnnspec.homework.exercise import answers_yaml, key_yaml, make_variant
     from cnnspec.homework.safe_cells import safe_file_stem
-    from cnnspec.homework.sheets import sheet_blocks, to_html, to_markdown
 
     ids = _student_ids(students, roster)
     stems = [safe_file_stem(i) for i in ids]
@@ -85,6 +87,23 @@ def make(students: str | None, roster: str | None, name: str, spec: str | None,
         raise click.UsageError("two student ids give the same file name; make them differ "
                                "in letters or digits")
     root = Path(output)
+    try:
+        _write_all(root, ids, stems, name, spec, conventions, partial_credit, quiet)
+    except OSError as exc:
+        raise write_failed(exc, output) from None
+    if not quiet:
+        click.echo(f"wrote {len(ids)} exercises to {root} (sheets/, answers/, keys/)", err=True)
+
+
+def _write_all(root: Path, ids: list[str], stems: list[str], name: str, spec: str | None,
+               conventions: str | None, partial_credit: float, quiet: bool) -> None:
+    from rich.progress import Progress
+
+    from cnnspec.atomic import write_text
+    from cnnspec.cli.options import make_console
+    from cnnspec.homework.exercise import answers_yaml, key_yaml, make_variant
+    from cnnspec.homework.sheets import sheet_blocks, to_html, to_markdown
+
     for sub in ("sheets", "answers", "keys"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     with Progress(console=make_console(stderr=True), transient=True, disable=quiet) as bar:
@@ -98,8 +117,6 @@ def make(students: str | None, roster: str | None, name: str, spec: str | None,
             write_text(root / "keys" / f"{stem}.yaml", key_yaml(variant,
                                                                 partial_credit=partial_credit))
             bar.advance(task)
-    if not quiet:
-        click.echo(f"wrote {len(ids)} exercises to {root} (sheets/, answers/, keys/)", err=True)
 
 
 @exercise.command()
@@ -122,6 +139,9 @@ def autograder(key: str, output: str, requirement: str, quiet: bool) -> None:
     from cnnspec.homework.keys import KeyBook
 
     KeyBook(key)  # every key must read before the folder is written
-    written = write_autograder(output, key, requirement)
+    try:
+        written = write_autograder(output, key, requirement)
+    except OSError as exc:
+        raise write_failed(exc, output) from None
     if not quiet:
         click.echo("wrote " + ", ".join(str(p) for p in written), err=True)

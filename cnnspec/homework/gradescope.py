@@ -73,8 +73,6 @@ exit 0
 def write_autograder(folder: str | Path, key_path: str | Path, requirement: str) -> list[Path]:
     """A ready Gradescope autograder folder: ``setup.sh``, ``run_autograder`` and the key
     (a file, or a folder of per-student keys). Zip the folder's contents and upload it."""
-    import shutil
-
     from cnnspec.atomic import write_text
 
     root = Path(folder)
@@ -84,11 +82,11 @@ def write_autograder(folder: str | Path, key_path: str | Path, requirement: str)
         target = root / "keys"
         target.mkdir(exist_ok=True)
         for item in sorted(source.glob("*.y*ml")):
-            shutil.copyfile(item, target / item.name)
+            write_text(target / item.name, item.read_text(encoding="utf-8"))
         key_name = "keys"
     else:
         key_name = "key.yaml"
-        shutil.copyfile(source, root / key_name)
+        write_text(root / key_name, source.read_text(encoding="utf-8"))
     setup = root / "setup.sh"
     run = root / "run_autograder"
     write_text(setup, SETUP_SH.format(requirement=requirement))

@@ -81,3 +81,15 @@ def test_make_refuses_bad_rosters(tmp_path: Path) -> None:
     assert code == 1 and err.startswith(f"{roster}:3: error: student id 'kim' appears twice")
     code, _, err = run("exercise", "make", "-o", str(tmp_path / "o"))
     assert code == 2 and "--students ID,ID,... or --roster FILE" in err
+
+
+def test_an_unwritable_output_folder_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    code, _, err = run("exercise", "make", "--students", "kim", "-o", str(blocker / "hw"))
+    assert code == 1 and "internal error" not in err
+    assert err.startswith(f"{blocker / 'hw'}: error: cannot write {blocker}")
+    key = tmp_path / "k.yaml"
+    key.write_text("key: 1\nspec: alexnet\n")
+    code, _, err = run("exercise", "autograder", str(key), "-o", str(blocker / "ag"))
+    assert code == 1 and "cannot write" in err and "choose a folder you can write to" in err
