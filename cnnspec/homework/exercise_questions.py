@@ -57,11 +57,16 @@ def size_questions(rng: Any) -> list[Question]:
 
 def weight_questions(rng: Any, report: Report) -> list[Question]:
     """Q3/Q4 a conv layer's weights with and without bias; Q5/Q6 an FC layer's."""
-    conv = next(r for r in report.layers if r.kind == "conv" and r.index > 1)
-    fc = next(r for r in report.layers if r.kind == "fc")
+    convs = [r for r in report.leaves() if r.kind == "conv" and len(r.input) == 3]
+    fcs = [r for r in report.leaves() if r.kind == "fc"]
     fh = fw = int(_pick(rng, (3, 5)))
-    c, k = conv.input[-1], conv.output[-1]
-    n_in, units = counts.nodes(fc.input), fc.output[-1]
+    # the variant's own second conv and first FC layer; a spec without them gets drawn ones
+    conv_in = convs[1].input if len(convs) > 1 else \
+        (16, 16, int(_pick(rng, (8, 16, 32))))
+    k = convs[1].output[-1] if len(convs) > 1 else int(_pick(rng, (16, 32, 64)))
+    fc_in = fcs[0].input if fcs else (4, 4, int(_pick(rng, (16, 32, 64))))
+    units = fcs[0].output[-1] if fcs else int(_pick(rng, (64, 120, 256)))
+    c, n_in = conv_in[-1], counts.nodes(fc_in)
     out = []
     for qid, bias in (("Q3", True), ("Q4", False)):
         value = counts.conv_params(fh, fw, c, k, 1, bias)
@@ -69,22 +74,22 @@ def weight_questions(rng: Any, report: Report) -> list[Question]:
         out.append(Question(
             qid, "count",
             f"How many parameters has a {fh}x{fw} convolution with {k} filters on a "
-            f"{shape_text(conv.input)} input, "
+            f"{shape_text(conv_in)} input, "
             f"{'counting one bias per filter' if bias else 'without biases'}?",
             value, f"({fh}*{fw}*{c}{plus})*{k} = {value:,}",
-            {"kind": "conv", "h": conv.input[0], "w": conv.input[1], "c": c, "k": k, "fh": fh,
+            {"kind": "conv", "h": conv_in[0], "w": conv_in[1], "c": c, "k": k, "fh": fh,
              "fw": fw, "bias": bias, "image_c": report.input[-1]}, "weights"))
     for qid, bias in (("Q5", True), ("Q6", False)):
         value = counts.fc_params(n_in, units, bias)
         plus = " + 1" if bias else ""
         out.append(Question(
             qid, "count",
-            f"How many parameters has a fully connected layer from a {shape_text(fc.input)} "
+            f"How many parameters has a fully connected layer from a {shape_text(fc_in)} "
             f"input to {units} units, "
             f"{'counting one bias per unit' if bias else 'without biases'}?",
-            value, f"({'x'.join(map(str, fc.input))}{plus})*{units} = {value:,}",
+            value, f"({'x'.join(map(str, fc_in))}{plus})*{units} = {value:,}",
             {"kind": "fc", "h": 1, "w": 1, "c": n_in, "k": units, "bias": bias,
-             "flat_in": "x".join(map(str, fc.input))}, "weights"))
+             "flat_in": "x".join(map(str, fc_in))}, "weights"))
     return out
 
 

@@ -93,3 +93,15 @@ def test_an_unwritable_output_folder_is_one_clear_error(tmp_path: Path) -> None:
     key.write_text("key: 1\nspec: alexnet\n")
     code, _, err = run("exercise", "autograder", str(key), "-o", str(blocker / "ag"))
     assert code == 1 and "cannot write" in err and "choose a folder you can write to" in err
+
+
+def test_make_with_a_given_spec_varies_only_the_questions(tmp_path: Path) -> None:
+    code, _, _ = run("exercise", "make", "--students", "kim,lee", "--spec",
+                     "32x32x3 -> Conv(3x3,8)-FC(10)", "-o", str(tmp_path), "-q")
+    kim, lee = (yaml.safe_load((tmp_path / "keys" / f"{s}.yaml").read_text())
+                for s in ("kim", "lee"))
+    assert code == 0 and kim["spec"] == lee["spec"] == "32x32x3 -> Conv(3x3,8)-FC(10)"
+    assert kim["layers"] == lee["layers"] and kim["questions"] != lee["questions"]
+    assert kim["layers"]["Conv:1"] == {"output": "30x30x8", "nodes": 7200, "weights": 224}
+    code, out, _ = run("check", str(tmp_path / "keys" / "kim.yaml"))
+    assert code == 0 and "0 wrong, 0 missing" in out
