@@ -71,6 +71,8 @@ def batch_json(submissions: list[Submission], summary: list[CellSummary]) -> str
         "submissions": [
             {"file": s.name, "error": s.error, **({"student": s.grade.student,
                                                    "score": round(s.grade.score, 4),
+                                                   "points": float(s.grade.points),
+                                                   "max_points": float(s.grade.max_points),
                                                    "correct": s.grade.count(Verdict.CORRECT),
                                                    "wrong": s.grade.count(Verdict.WRONG),
                                                    "missing": s.grade.count(Verdict.MISSING)}
