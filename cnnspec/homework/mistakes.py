@@ -159,7 +159,6 @@ def _other_rounding(rounding: Rounding) -> Change:
 
 
 SIZE = ("output", "nodes", "side")
-CONV = ("conv",)
 
 CATALOGUE: list[MistakeModel] = [
     MistakeModel("depth = this layer's filters", ("weights",),
