@@ -24,7 +24,15 @@ def _format_option(func):
 
 
 def render(result, fmt: str, steps: bool) -> str:
-    """A :class:`~cnnspec.homework.by_hand.HandResult` as text, JSON, CSV or markdown."""
+    """A :class:`~cnnspec.homework.by_hand.HandResult` as text, JSON, CSV or markdown;
+    channel names from the matrix file reach the terminal with control characters
+    escaped."""
+    from cnnspec.homework.safe_cells import visible_lines
+
+    return visible_lines(_render(result, fmt, steps))
+
+
+def _render(result, fmt: str, steps: bool) -> str:
     from cnnspec.homework.by_hand import matrix_text, num
 
     if fmt == "json":

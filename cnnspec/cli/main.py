@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pool": ("cnnspec.cli.handwork", "pool", "Max, average or stochastic pooling by hand."),
     "explain": ("cnnspec.cli.explain", "explain", "Every number of an analysis as a derivation."),
     "check": ("cnnspec.cli.check", "check", "Grade an answer table (or a folder of them)."),
+    "exercise": ("cnnspec.cli.exercise", "exercise", "One exercise per student: sheets, keys, autograder."),
     "draw": ("cnnspec.cli.draw", "draw", "Draw the network as boxes to scale (PNG, SVG)."),
     "export": ("cnnspec.cli.export", "export", "Write a spec as PyTorch code or an ONNX model."),
     "schema": ("cnnspec.cli.export", "schema", "Print the JSON Schema of YAML spec files."),

@@ -42,8 +42,10 @@ TOTAL_CELLS = ("weights", "nodes", "macs", "memory_bytes", "memory_mb", "memory_
                "node_memory_bytes", "node_memory_mb", "node_memory_mib")
 ALIASES = {"params": "weights", "parameters": "weights", "activations": "nodes",
            "shape": "output", "size": "output", "mult_adds": "macs"}
-TOP_KEYS = ("student", "spec", "conventions", "mb_base", "layers", "totals")
+TOP_KEYS = ("student", "spec", "conventions", "mb_base", "layers", "totals", "questions",
+            "exercise")
 INPUT_ROW = "input"
+MAX_ANSWER_BYTES = 1_000_000
 TOTAL_ROW = "total"
 # rows a student's table is expected to have: the layers that change the shape or hold weights
 ASKED_KINDS = {"conv", "pool", "fc", "subsample", "global_pool", "adaptive_pool"}
@@ -61,12 +63,16 @@ class AnswerSheet:
     student: str | None = None
     spec: str | None = None
     spec_loc: Location | None = None
+    spec_text: str | None = None  # a spec embedded in the file (YAML text)
     conventions: Any = None
     conventions_loc: Location | None = None
     mb_base: int | None = None
     rows: dict[str, dict[str, Given | None]] = field(default_factory=dict)
     row_locs: dict[str, Location] = field(default_factory=dict)
     totals: dict[str, Given | None] = field(default_factory=dict)
+    questions: dict[str, Any] = field(default_factory=dict)  # as written; a key reads them
+    question_locs: dict[str, Location] = field(default_factory=dict)
+    exercise: str | None = None
 
     @property
     def name(self) -> str:
@@ -110,47 +116,113 @@ def _mb_base(raw: Any, loc: Location | None) -> int:
                     "1024 (MB = 1024^2 bytes, as the lecture's ~237 MB) or 1000 (SI megabytes)")
 
 
-def read_answers(path: str | Path) -> AnswerSheet:
-    """Read an answer file (``.csv`` as CSV, anything else as YAML)."""
+def file_kind(path: Path) -> str | None:
+    """``file``, ``directory``, ``FIFO``, ``device``, ``socket`` (from ``stat``, without
+    opening), or ``None`` when nothing is there."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
+
+
+def read_checked_text(path: str | Path, what: str = "answer file") -> str:
+    """The text of a small regular file, checked before it is opened (a FIFO or a device
+    is refused from ``stat``: reading one could block forever)."""
     path = Path(path)
     where = Location(str(path))
-    if not path.is_file():
-        raise DataError(f"no such answer file: {path}", where,
+    kind = file_kind(path)
+    if kind is None:
+        raise DataError(f"no such {what}: {path}", where,
                         "give a .yaml or .csv file (`cnnspec check --template SPEC` writes one)")
+    if kind != "file":
+        raise DataError(f"{path} is a {kind}, not an {what}", where,
+                        f"{what}s are regular .yaml or .csv files; remove it from the folder")
+    size = path.stat().st_size
+    if size > MAX_ANSWER_BYTES:
+        raise DataError(f"{path} holds {size:,} bytes; an {what} is at most "
+                        f"{MAX_ANSWER_BYTES:,}", where, "hand in the answer table only")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text", where, "save the answers as UTF-8") from None
+        raise DataError(f"{path} is not UTF-8 text", where, "save the file as UTF-8") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}", where,
+                        "check the file's permissions") from None
     if not text.strip():
         raise DataError(f"{path} is empty", where,
                         "`cnnspec check --template SPEC` writes a file to fill in")
-    if path.suffix.lower() == ".csv":
+    return text
+
+
+def read_answers(path: str | Path) -> AnswerSheet:
+    """Read an answer file (``.csv`` as CSV, anything else as YAML)."""
+    text = read_checked_text(path)
+    if Path(path).suffix.lower() == ".csv":
         return parse_csv(text, str(path))
     return parse_yaml(text, str(path))
 
 
-def parse_yaml(text: str, source: str) -> AnswerSheet:
-    """An :class:`AnswerSheet` from YAML text."""
-    from cnnspec.spec.yaml_io import LocDict, load_yaml
+def load_document(text: str, source: str, what: str = "answer file") -> Any:
+    """The YAML mapping of an answer file or key, or a located error."""
+    from cnnspec.spec.yaml_io import load_yaml
 
     try:
-        doc = load_yaml(text, source)
+        return load_yaml(text, source)
     except CnnspecError as exc:
         hint = exc.hint if "malformed" in exc.message else \
             "an answer file is a mapping with layers: and totals: (see cnnspec check --help)"
-        raise DataError(exc.message.replace("spec", "answer file"), exc.loc, hint) from None
-    from cnnspec.spec.vocabulary import suggest
+        raise DataError(exc.message.replace("spec", what), exc.loc, hint) from None
 
+
+KEY_FIELDS = ("key", "points", "partial_credit", "tolerance", "accept", "title")
+
+
+def parse_yaml(text: str, source: str) -> AnswerSheet:
+    """An :class:`AnswerSheet` from YAML text (an answer key reads as its own answers)."""
+    doc = load_document(text, source)
+    return sheet_from_doc(doc, source, KEY_FIELDS if "key" in doc else ())
+
+
+def sheet_from_doc(doc: Any, source: str, extra_keys: tuple[str, ...] = (),
+                   what: str = "the answer file") -> AnswerSheet:
+    """An :class:`AnswerSheet` from a loaded YAML mapping; ``extra_keys`` are allowed and
+    left to the caller (an answer key's ``points:``, ``accept:``, ...)."""
+    from cnnspec.spec.vocabulary import suggest
+    from cnnspec.spec.yaml_io import LocDict
+
+    allowed = TOP_KEYS + extra_keys
     for key in doc:
-        if key not in TOP_KEYS:
-            guess = suggest(str(key), list(TOP_KEYS))
-            raise DataError(f"unknown key {key!r} in the answer file", doc.key_locs[key],
+        if key not in allowed:
+            guess = suggest(str(key), list(allowed))
+            raise DataError(f"unknown key {key!r} in {what}", doc.key_locs[key],
                             f"did you mean {guess!r}?" if guess else
-                            "top-level keys: " + ", ".join(TOP_KEYS))
+                            "top-level keys: " + ", ".join(allowed))
     values: dict[str, Any] = {"source": source}
+    if doc.get("exercise") is not None:
+        values["exercise"] = str(doc["exercise"])
+    questions = doc.get("questions")
+    if questions is not None:
+        if not isinstance(questions, LocDict):
+            raise DataError("`questions` must map a question to its answer",
+                            doc.value_locs["questions"], "write `questions: {Q1: 27, Q2: 1280}`")
+        values["questions"] = {str(k): v for k, v in questions.items()}
+        values["question_locs"] = {str(k): questions.value_locs[k] for k in questions}
     for key in ("student", "spec"):
-        if doc.get(key) is not None:
+        if doc.get(key) is not None and not isinstance(doc[key], LocDict):
             values[key] = str(doc[key])
+    if isinstance(doc.get("spec"), LocDict):
+        values["spec_text"] = embedded_text(doc["spec"])
     values["spec_loc"] = doc.value_locs.get("spec")
     values["conventions"] = doc.get("conventions")
     values["conventions_loc"] = doc.value_locs.get("conventions")
@@ -271,68 +343,17 @@ def parse_csv(text: str, source: str) -> AnswerSheet:
     return AnswerSheet(source=source, rows=rows, row_locs=row_locs, totals=totals, **values)
 
 
-# -- templates ------------------------------------------------------------------------------
-TEMPLATE_TOTALS = ("weights", "memory_bytes", "memory_mb", "nodes")
+def embedded_text(spec: Any) -> str:
+    """The YAML text of a spec embedded as a mapping under ``spec:``."""
+    import yaml
 
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, str):
+            return str(value)
+        return value
 
-def _yaml_scalar(text: str) -> str:
-    import json
-
-    return text if text.replace("_", "").replace("-", "").isalnum() else json.dumps(text)
-
-
-def conventions_value(report: Report) -> str:
-    """The report's conventions as an answer-file value: a preset name, or a flow mapping."""
-    from cnnspec.conventions import PRESET_NAMES, preset
-
-    values = report.conventions
-    name = str(values.get("preset", "default"))
-    base = preset(name if name in PRESET_NAMES else "default").model_dump(mode="json")
-    changed = {k: v for k, v in values.items() if k != "preset" and base.get(k) != v}
-    if not changed and name in PRESET_NAMES:
-        return name
-    shown = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
-                      for k, v in changed.items())
-    return f"{{preset: {name if name in PRESET_NAMES else 'default'}, {shown}}}"
-
-
-def template_yaml(report: Report, spec: str) -> str:
-    """A YAML answer file for ``report`` with every cell blank, to fill in."""
-    lines = [
-        f"# Answers for {report.name}; fill in every blank. Values may be numbers (34944,",
-        "# 34,944), expressions ((11x11x3+1)x96), working = answer, or rounded figures (3.2M).",
-        f"# {report.conventions_text}",
-        f"spec: {_yaml_scalar(spec)}",
-        f"conventions: {conventions_value(report)}",
-        "student:",
-        "layers:",
-        "  input:",
-        "    output:      # H x W x C",
-        "    nodes:",
-    ]
-    for row in asked_rows(report):
-        lines.append(f"  {row.name}:{' ' * max(1, 12 - len(row.name))}# {row.type} {row.hyper}")
-        lines.append("    output:")
-        lines.append("    nodes:")
-        if row.params:
-            lines.append("    weights:")
-    lines.append("totals:")
-    comments = {"weights": "all parameters", "memory_bytes": "weights x bytes per value",
-                "memory_mb": "memory_bytes / 1024^2 (set mb_base: 1000 for SI MB)",
-                "nodes": "stored outputs"}
-    lines += [f"  {key}:{' ' * (14 - len(key))}# {comments[key]}" for key in TEMPLATE_TOTALS]
-    return "\n".join(lines) + "\n"
-
-
-def template_csv(report: Report, spec: str) -> str:
-    """A CSV answer file for ``report`` with every cell blank."""
-    buffer = io.StringIO()
-    buffer.write(f"# spec: {spec}\n# conventions: {conventions_value(report)}\n")
-    writer = csv.writer(buffer, lineterminator="\n")
-    header = ["layer", "output", "nodes", "weights", *TEMPLATE_TOTALS[1:3]]
-    writer.writerow(header)
-    writer.writerow([INPUT_ROW, "", "", "", "", ""])
-    for row in asked_rows(report):
-        writer.writerow([row.name, "", "", "", "", ""])
-    writer.writerow([TOTAL_ROW, "", "", "", "", ""])
-    return buffer.getvalue()
+    return yaml.safe_dump(plain(spec), sort_keys=False)

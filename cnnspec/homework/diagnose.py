@@ -10,16 +10,16 @@ settings (padding applied once, no padding, stride ignored) go through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from cnnspec.analysis import analyze, counts
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
-from cnnspec.analysis.shapes import SizeError, conv_output_size
 from cnnspec.conventions import Rounding
 from cnnspec.errors import CnnspecError
 from cnnspec.homework.answers import AnswerSheet
+from cnnspec.homework.mistakes import CATALOGUE, Inputs, describe, one_digit_slip
 from cnnspec.homework.nodes import input_row, node_at
 from cnnspec.homework.values import Given, squeeze
 from cnnspec.homework.verdicts import GradeOptions, Mistake
@@ -44,6 +44,7 @@ class Context:
     sheet: AnswerSheet
     options: GradeOptions
     _alternatives: list[Alternative] | None = field(default=None, repr=False)
+    rules: Any = None  # a key's KeyRules (points, tolerance, accepted alternatives)
 
     def alternatives(self) -> list[Alternative]:
         """Reports under each other convention a student might have used."""
@@ -111,16 +112,10 @@ def mb_text(value: Fraction | int, base: int) -> str:
     return f"{float(value):,.2f} {'MiB' if base == 1024 else 'MB'}"
 
 
-# -- per-layer hypotheses -------------------------------------------------------------------
-def _size(n: int, f: int, s: int, p: int | tuple[int, int], d: int) -> int:
-    try:
-        return conv_output_size(n, f, s, p, d, Rounding.STRICT).size
-    except SizeError:
-        return conv_output_size(n, f, s, p, d, Rounding.FLOOR).size
-
-
+# -- per-layer diagnoses: the catalogue of mistake models on the student's own numbers ---------
 def _settings(node: Any, row: LayerRecord) -> tuple | None:
-    """``(kernel, stride, padding, dilation)`` of a conv or pool row with explicit padding."""
+    """``(kernel, stride, padding, dilation, groups)`` of a conv or pool row; padding is
+    ``None`` when it is not explicit ('same')."""
     if node is None or row.kind not in ("conv", "pool") or len(row.input) != 3:
         return None
     kernel = node.kernel
@@ -129,49 +124,29 @@ def _settings(node: Any, row: LayerRecord) -> tuple | None:
     if isinstance(padding, str):
         padding = (0, 0) if padding == "valid" else None
     dilation = getattr(node, "dilation", (1, 1))
-    return kernel, stride, padding, dilation
+    return kernel, stride, padding, dilation, getattr(node, "groups", 1)
 
 
-def output_hypotheses(ctx: Context, row: LayerRecord) -> list[tuple[str, str, tuple]]:
-    """``(label, explanation, shape)`` for each usual way to get an output size wrong."""
-    found: list[tuple[str, str, tuple]] = []
-    for alt in ctx.alternatives():
-        try:
-            other = alt.report.row(row.name)
-        except KeyError:
-            continue
-        if other.output != row.output:
-            found.append((alt.label, f"{other.formulas.get('output', '')}: {alt.text}",
-                          other.output))
+def right_inputs(ctx: Context, row: LayerRecord) -> Inputs | None:
+    """The inputs of ``row``'s formulas as the analysis has them (``None``: not a conv,
+    pool or FC row the catalogue knows)."""
+    c = ctx.network.conventions
+    image_c = ctx.report.input[-1]
+    if row.kind == "fc" and row.output:
+        n_in = counts.nodes(row.input)
+        return Inputs("fc", 1, 1, n_in, row.output[-1], bias=c.fc_bias, image_c=image_c,
+                      flat_in="x".join(map(str, row.input)))
     settings = _settings(node_at(ctx.network, row.path), row)
     if settings is None:
-        return found
-    (fh, fw), (sh, sw), padding, (dh, dw) = settings
-    h, w, c = row.input
-    depth = row.output[-1]
-    if padding is not None and padding != (0, 0):
-        ph, pw = padding
-        once = (_size(h, fh, sh, (ph, 0), dh), _size(w, fw, sw, (pw, 0), dw), depth)
-        found.append(("padding applied once",
-                      f"({h} + {ph} - {fh})/{sh} + 1 gives {once[0]}: the padding goes on both "
-                      f"sides, so the formula adds 2P = {2 * ph}, not P", once))
-        bare = (_size(h, fh, sh, 0, dh), _size(w, fw, sw, 0, dw), depth)
-        found.append(("padding left out",
-                      f"({h} - {fh})/{sh} + 1 gives {bare[0]}: this layer pads {ph} on each "
-                      f"side (+2P)", bare))
-    if (sh, sw) != (1, 1) and padding is not None:
-        ph, pw = padding
-        unit = (_size(h, fh, 1, ph, dh), _size(w, fw, 1, pw, dw), depth)
-        found.append(("stride ignored", f"({h} + 2*{ph} - {fh})/1 + 1 = {unit[0]} is the size "
-                                        f"at stride 1; divide by the stride S = {sh}", unit))
-    if row.kind == "conv" and c != depth:
-        found.append(("depth = input depth",
-                      f"a conv layer's output depth is its number of filters K = {depth}, "
-                      f"not the input depth {c}", (*row.output[:2], c)))
-    if row.output[:2] != (h, w):
-        found.append(("size unchanged", f"{h}x{w} is the input's size; only 'same' padding "
-                                        f"keeps it", (h, w, depth)))
-    return [f for f in found if squeeze(f[2]) != squeeze(row.output)]
+        return None
+    (fh, fw), (sh, sw), padding, (dh, dw), groups = settings
+    ph, pw = padding if padding is not None else (None, None)
+    h, w, depth = row.input
+    earlier = [r.output[-1] for r in ctx.report.layers[:row.index]
+               if r.kind == "conv" and not r.is_block and r.output and r.output[-1] != depth]
+    return Inputs(row.kind, h, w, depth, row.output[-1], fh, fw, sh, sw, ph, pw, dh, dw,
+                  groups if row.kind == "conv" else 1, c.conv_bias if row.kind == "conv" else
+                  False, c.rounding_for(row.kind), image_c, earlier[-1] if earlier else None)
 
 
 def _previous_output(ctx: Context, row: LayerRecord) -> tuple[str, Given] | None:
@@ -188,14 +163,86 @@ def _previous_output(ctx: Context, row: LayerRecord) -> tuple[str, Given] | None
     return ("input", given) if given is not None and given.shape is not None else None
 
 
+def their_inputs(ctx: Context, row: LayerRecord, right: Inputs) -> tuple[Inputs, str]:
+    """``right`` with the input volume the student wrote upstream, and where they wrote it
+    (``""`` when the inputs are the right ones)."""
+    previous = _previous_output(ctx, row)
+    if previous is None:
+        return right, ""
+    name, given = previous
+    shape = given.shape
+    if right.kind == "fc":
+        n_in = counts.nodes(shape)
+        if n_in == right.c:
+            return right, ""
+        return replace(right, c=n_in, flat_in="x".join(map(str, shape))), \
+            f"your {name} output {given.text}"
+    if len(shape) != 3 or tuple(shape) == (right.h, right.w, right.c):
+        return right, ""
+    h, w, c = shape
+    return replace(right, h=h, w=w, c=c), f"your {name} output {given.text}"
+
+
+def catalogue_mistakes(ctx: Context, row: LayerRecord, cell: str,
+                       given: Given) -> list[Mistake]:
+    """Every mistake model of :data:`CATALOGUE` whose value, worked from the student's own
+    upstream numbers, is what they wrote; the right method on their wrong upstream value is
+    a consequential error. A one-digit slip when nothing else fits."""
+    right = right_inputs(ctx, row)
+    if right is None:
+        return []
+    theirs, source = their_inputs(ctx, row, right)
+    found: list[Mistake] = []
+    own = theirs.value(cell)
+    if source and own is not None and own != right.value(cell) and agrees(given, own,
+                                                                           ctx.options):
+        formula = theirs.weights_text() if cell == "weights" else theirs.size_text()
+        shown = f"{own:,}" if isinstance(own, int) else shape_text(own)
+        found.append(Mistake("follows from your earlier answer",
+                             f"{formula} = {shown} uses {source}, which should be "
+                             f"{shape_text(row.input)}", consequential=True))
+    for model in CATALOGUE:
+        if cell not in model.cells:
+            continue
+        changed = model.change(theirs)
+        value = changed.value(cell) if changed is not None else None
+        if value is None or value == own or not agrees(given, value, ctx.options):
+            continue
+        text = describe(model, theirs, changed, cell, value)
+        found.append(Mistake(model.label, text + (f" (from {source})" if source else "")))
+    if not found and (given.integer is not None or given.shape is not None):
+        written = given.shape if given.shape is not None else given.integer
+        for target in (own, right.value(cell)):
+            if target is not None and isinstance(written, tuple) != isinstance(target, tuple):
+                continue
+            if target is not None and one_digit_slip(written, target):
+                shown = f"{target:,}" if isinstance(target, int) else shape_text(target)
+                found.append(Mistake("one-digit slip",
+                                     f"{given.text} is {shown} with one digit changed: the "
+                                     f"method is right, check the copying"
+                                     + (f" (from {source})" if source and target == own
+                                        else "")))
+                break
+    return found
+
+
+def no_match_text(ctx: Context, row: LayerRecord | None, given: Given) -> str:
+    """What to say when no mistake model gives the student's value: plainly that."""
+    where = ""
+    previous = _previous_output(ctx, row) if row is not None else None
+    if previous is not None:
+        where = f" from your {previous[0]} output {previous[1].text}"
+    return (f"no usual mistake gives {given.text}{where}: none of the mistake models "
+            f"(input depth, bias, padding, stride, rounding, FW for FH, one-digit slip, ...) "
+            f"fits it")
+
+
 def diagnose_layer(ctx: Context, row: LayerRecord, cell: str, given: Given) -> list[Mistake]:
     """Usual mistakes that give the value written in ``row.cell``."""
     opts = ctx.options
     found: list[Mistake] = []
     if cell == "output":
-        for label, text, shape in output_hypotheses(ctx, row):
-            if agrees(given, shape, opts):
-                found.append(Mistake(label, text))
+        found += catalogue_mistakes(ctx, row, cell, given)
         if given.shape is not None and len(given.shape) == 2 and len(row.output) == 3:
             found.append(Mistake("depth missing", f"write H x W x C: the depth is "
                                                   f"{row.output[-1]}"))
@@ -206,23 +253,29 @@ def diagnose_layer(ctx: Context, row: LayerRecord, cell: str, given: Given) -> l
             own_nodes = counts.nodes(own.shape)
             right = squeeze(own.shape) == squeeze(row.output)
             if not right and agrees(given, own_nodes, opts):
-                found.append(Mistake("follows from your output",
-                                     f"{'*'.join(map(str, own.shape))} = {own_nodes:,} follows "
-                                     f"from your output {own.text}, which is wrong"))
-            elif right and not agrees(given, own_nodes, opts):
+                return [Mistake("follows from your output",
+                                f"{'*'.join(map(str, own.shape))} = {own_nodes:,} follows "
+                                f"from your output {own.text}, which is wrong",
+                                consequential=True)]
+            if right and not agrees(given, own_nodes, opts):
                 found.append(Mistake("arithmetic slip", f"your output {own.text} is right, but "
                                                         f"{row.formulas.get('nodes', '')}"))
-        for label, text, shape in output_hypotheses(ctx, row):
-            if agrees(given, counts.nodes(shape), opts):
-                found.append(Mistake(label, f"{text}; that output has "
-                                            f"{'*'.join(map(str, shape))} = "
-                                            f"{counts.nodes(shape):,} nodes"))
+        found += catalogue_mistakes(ctx, row, cell, given)
         if counts.nodes(row.input) != row.nodes and agrees(given, counts.nodes(row.input), opts):
             found.append(Mistake("input size", f"{counts.nodes(row.input):,} is the size of this "
                                                f"layer's input {shape_text(row.input)}"))
         return found
     if cell == "weights":
-        return _weight_mistakes(ctx, row, given)
+        if not row.params:
+            if given.number:
+                found.append(Mistake("weights on a layer without any",
+                                     f"a {row.type} layer has no weights: 0"))
+            return found
+        found += catalogue_mistakes(ctx, row, cell, given)
+        if row.macs != row.params and agrees(given, row.macs, opts):
+            found.append(Mistake("MACs for weights", f"{row.macs:,} is the MAC count "
+                                                     f"({row.formulas.get('macs', '')})"))
+        return found
     if cell == "macs":
         if row.macs and agrees(given, 2 * row.macs, opts):
             found.append(Mistake("FLOPs for MACs", f"{2 * row.macs:,} = 2 x MACs counts the "
@@ -230,56 +283,4 @@ def diagnose_layer(ctx: Context, row: LayerRecord, cell: str, given: Given) -> l
         if row.params and agrees(given, row.params, opts):
             found.append(Mistake("weights for MACs", "that is the weight count; MACs = H_out * "
                                                      "W_out * K * FH * FW * C_in"))
-    return found
-
-
-def _weight_mistakes(ctx: Context, row: LayerRecord, given: Given) -> list[Mistake]:
-    opts = ctx.options
-    found: list[Mistake] = []
-    if not row.params:
-        if given.number:
-            found.append(Mistake("weights on a layer without any",
-                                 f"a {row.type} layer has no weights: 0"))
-        return found
-    for alt in ctx.alternatives():
-        try:
-            other = alt.report.row(row.name)
-        except KeyError:
-            continue
-        if other.params != row.params and agrees(given, other.params, opts):
-            found.append(Mistake(alt.label, f"{other.formulas.get('params', other.params)}: "
-                                            f"{alt.text}"))
-    node = node_at(ctx.network, row.path)
-    bias = row.biases > 0
-    if row.kind == "conv" and node is not None and len(row.input) == 3:
-        fh, fw = node.kernel
-        c, k = row.input[-1], row.output[-1]
-        flat = counts.conv_params(fh, fw, 1, k, 1, bias)
-        if c > 1 and agrees(given, flat, opts):
-            found.append(Mistake("filter depth forgotten",
-                                 f"({fh}*{fw}{' + 1' if bias else ''})*{k} = {flat:,}: a filter "
-                                 f"spans the full input depth, {fh}x{fw}x{c}"))
-        one = counts.conv_params(fh, fw, c, 1, node.groups, bias)
-        if k > 1 and agrees(given, one, opts):
-            found.append(Mistake("one filter only", f"{one:,} is one filter; the layer has "
-                                                    f"{k} of them: x {k}"))
-        previous = _previous_output(ctx, row)
-        if previous is not None and previous[1].shape[-1] != c:
-            theirs = counts.conv_params(fh, fw, previous[1].shape[-1], k, node.groups, bias)
-            if agrees(given, theirs, opts):
-                found.append(Mistake("follows from your earlier answer",
-                                     f"{theirs:,} uses the depth {previous[1].shape[-1]} of your "
-                                     f"{previous[0]} output, which should be {c}"))
-    if row.kind == "fc":
-        previous = _previous_output(ctx, row)
-        if previous is not None and squeeze(previous[1].shape) != squeeze(row.input):
-            theirs = counts.fc_params(counts.nodes(previous[1].shape), row.output[-1], bias)
-            if agrees(given, theirs, opts):
-                found.append(Mistake("follows from your earlier answer",
-                                     f"{theirs:,} uses your {previous[0]} output "
-                                     f"{previous[1].text}, which should be "
-                                     f"{shape_text(row.input)}"))
-    if row.macs != row.params and agrees(given, row.macs, opts):
-        found.append(Mistake("MACs for weights", f"{row.macs:,} is the MAC count "
-                                                 f"({row.formulas.get('macs', '')})"))
     return found

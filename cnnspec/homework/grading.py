@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.analysis import analyze
-from cnnspec.analysis.records import LayerRecord, shape_text
+from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.errors import DataError, Location
 from cnnspec.homework.answers import INPUT_ROW, TOTAL_ROW, AnswerSheet, asked_rows
-from cnnspec.homework.diagnose import Context, agrees, diagnose_layer, mb_text
+from cnnspec.homework.diagnose import (
+    Alternative,
+    Context,
+    agrees,
+    diagnose_layer,
+    mb_text,
+    no_match_text,
+)
 from cnnspec.homework.diagnose_totals import diagnose_total
 from cnnspec.homework.explain import sum_text
 from cnnspec.homework.values import Given, figure
@@ -56,6 +63,11 @@ def resolve_network(sheet: AnswerSheet, spec: str | None = None,
 
     if base is not None:
         network = base
+    elif spec is None and sheet.spec_text is not None:
+        from cnnspec.spec.load import from_yaml, with_overrides
+
+        network = with_overrides(from_yaml(sheet.spec_text, f"{sheet.source} (spec:)"),
+                                 input_shape, conventions)
     else:
         text = spec or sheet.spec
         if text is None:
@@ -132,16 +144,20 @@ def _total_expected(ctx: Context, cell: str) -> Expected:
 
 
 # -- verdicts -------------------------------------------------------------------------------
-def judge(ctx: Context, given: Given | None, expected: Expected) -> tuple[Verdict, list[Mistake]]:
-    """The verdict on one written value (and a mistake when only the rounding is wrong)."""
+def judge(ctx: Context, given: Given | None, expected: Expected,
+          extra_slack: Fraction = Fraction(0)) -> tuple[Verdict, list[Mistake]]:
+    """The verdict on one written value (and a mistake when only the rounding is wrong);
+    ``extra_slack`` is a key's tolerance for this cell."""
     if given is None:
         return Verdict.MISSING, []
     opts = ctx.options
-    if opts.rounding is Rounding.EXACT and not given.exact and not expected.mb:
+    if opts.rounding is Rounding.EXACT and not given.exact and not expected.mb \
+            and not extra_slack:
         return Verdict.WRONG, [Mistake("rounded figure", f"{given.text} is rounded; exact "
                                                          f"numbers are asked for "
                                                          f"(--rounding exact)")]
     slack = given.tolerance if opts.rounding is Rounding.LOOSE else Fraction(0)
+    slack += extra_slack
     ok = agrees(given, expected.value, opts, mb=expected.mb, slack=slack)
     return (Verdict.CORRECT if ok else Verdict.WRONG), []
 
@@ -166,8 +182,18 @@ def _working_notes(given: Given) -> list[str]:
 
 def _cell(ctx: Context, row: str, cell: str, given: Given | None,
           expected: Expected, record: LayerRecord | None) -> CellResult:
-    verdict, mistakes = judge(ctx, given, expected)
+    rules = ctx.rules
+    slack = rules.slack(row, cell, expected.value) if rules is not None else Fraction(0)
+    verdict, mistakes = judge(ctx, given, expected, slack)
     notes: list[str] = []
+    if rules is not None and given is not None and verdict is Verdict.WRONG:
+        accepted = rules.accepted(row, cell, given)
+        if accepted is not None:
+            verdict, mistakes = Verdict.CORRECT, []
+            notes.append(f"accepted: {accepted.note}")
+    if slack and verdict is Verdict.CORRECT and given is not None and not agrees(
+            given, expected.value, ctx.options, mb=expected.mb):
+        notes.append(f"within the key's tolerance of {figure(slack)}")
     if given is not None:
         notes += _working_notes(given)
         if verdict is Verdict.WRONG and not mistakes:
@@ -175,15 +201,27 @@ def _cell(ctx: Context, row: str, cell: str, given: Given | None,
                 mistakes = diagnose_total(ctx, cell, given, expected.value)
             elif record is not None:
                 mistakes = diagnose_layer(ctx, record, cell, given)
+            if not mistakes:
+                notes.append(no_match_text(ctx, record, given))
         if verdict is Verdict.CORRECT:
             notes += _remarks(ctx, row, cell, given, expected)
     if row == TOTAL_ROW and cell == "weights":
         notes += [n.message for n in ctx.report.notes if n.kind == "convention"]
     if record is not None and cell == "output":
         notes += [n.message for n in ctx.report.notes if n.layer == row and n.kind == "rounding"]
-    return CellResult(row, cell, verdict, given.text if given is not None else "",
-                      expected.display, expected.formula, mistakes, notes,
-                      given.loc if given is not None else ctx.sheet.row_locs.get(row))
+    result = CellResult(row, cell, verdict, given.text if given is not None else "",
+                        expected.display, expected.formula, mistakes, notes,
+                        given.loc if given is not None else ctx.sheet.row_locs.get(row))
+    return score_cell(result, rules)
+
+
+def score_cell(result: CellResult, rules: Any) -> CellResult:
+    """``result`` with the key's points (none: one point when correct)."""
+    if rules is None:
+        return result
+    return replace(result, max_points=rules.max_points(result.row, result.cell),
+                   points=rules.earned(result.row, result.cell,
+                                       result.verdict is Verdict.CORRECT, result.consequential))
 
 
 def _remarks(ctx: Context, row: str, cell: str, given: Given, expected: Expected) -> list[str]:
@@ -219,13 +257,37 @@ def _remarks(ctx: Context, row: str, cell: str, given: Given, expected: Expected
     return notes
 
 
+@dataclass
+class Analysed:
+    """A network's report, and its reports under other conventions once a diagnosis needed
+    them: worked out once per distinct spec of a batch, shared by its submissions."""
+
+    report: Report
+    alternatives: list[Alternative] | None = None
+
+
 def grade(sheet: AnswerSheet, network: Network, options: GradeOptions | None = None,
-          submission: str | None = None) -> Grade:
-    """Grade ``sheet`` against ``network`` (its analysis under its conventions)."""
+          submission: str | None = None, analysed: Analysed | None = None,
+          rules: Any = None) -> Grade:
+    """Grade ``sheet`` against ``network`` (its analysis under its conventions).
+
+    ``analysed`` is the network's analysis already made (a batch shares it);
+    ``rules`` a key's points, tolerance and accepted alternatives.
+    """
     options = options or GradeOptions()
     options = replace(options, mb_base=options.mb_base or sheet.mb_base or 1024)
-    report = analyze(network)
-    ctx = Context(network, report, sheet, options)
+    report = analysed.report if analysed is not None else analyze(network)
+    ctx = Context(network, report, sheet, options,
+                  analysed.alternatives if analysed is not None else None, rules)
+    try:
+        return _grade(ctx, sheet, submission)
+    finally:
+        if analysed is not None and analysed.alternatives is None:
+            analysed.alternatives = ctx._alternatives
+
+
+def _grade(ctx: Context, sheet: AnswerSheet, submission: str | None) -> Grade:
+    report = ctx.report
     by_name = {r.name: r for r in report.layers}
     for name in sheet.rows:
         if name != INPUT_ROW and name not in by_name:

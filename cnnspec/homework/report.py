@@ -11,6 +11,7 @@ import io
 import json
 
 from cnnspec.homework.batch import CellSummary, Submission
+from cnnspec.homework.safe_cells import csv_row, markdown_cell
 from cnnspec.homework.verdicts import Grade, Verdict
 
 
@@ -26,20 +27,22 @@ def explanations(grade: Grade, show_all: bool = False) -> list[tuple[str, list[s
 
 def grade_markdown(grade: Grade, show_all: bool = True) -> str:
     """A markdown table of every cell, then the explanations."""
-    lines = [f"# {grade.student}: {grade.spec}", "", f"*{grade.conventions}*", "",
+    lines = [f"# {markdown_cell(grade.student)}: {markdown_cell(grade.spec)}", "",
+             f"*{grade.conventions}*", "",
              f"**{grade.score_text()}**", "",
              "| row | cell | given | expected | verdict |", "|---|---|---|---|---|"]
     for cell in grade.cells:
         if show_all or cell.verdict is not Verdict.CORRECT:
-            given = cell.given.replace("|", "\\|") or "—"
-            lines.append(f"| {cell.row} | {cell.cell} | {given} | {cell.expected} | "
+            given = markdown_cell(cell.given) or "—"
+            lines.append(f"| {markdown_cell(cell.row)} | {cell.cell} | {given} | "
+                         f"{cell.expected} | "
                          f"{cell.verdict.value} |")
     details = explanations(grade)
     if details:
         lines += ["", "## Why", ""]
         for title, why in details:
-            lines.append(f"- **{title}**")
-            lines += [f"  - {line}" for line in why]
+            lines.append(f"- **{markdown_cell(title)}**")
+            lines += [f"  - {markdown_cell(line)}" for line in why]
     return "\n".join(lines) + "\n"
 
 
@@ -50,9 +53,10 @@ def grade_csv(grade: Grade) -> str:
     writer.writerow(["row", "cell", "verdict", "given", "expected", "formula", "mistakes",
                      "notes"])
     for cell in grade.cells:
-        writer.writerow([cell.row, cell.cell, cell.verdict.value, cell.given, cell.expected,
-                         cell.formula, "; ".join(f"{m.label}: {m.text}" for m in cell.mistakes),
-                         "; ".join(cell.notes)])
+        writer.writerow(csv_row([cell.row, cell.cell, cell.verdict.value, cell.given,
+                                 cell.expected, cell.formula,
+                                 "; ".join(f"{m.label}: {m.text}" for m in cell.mistakes),
+                                 "; ".join(cell.notes)]))
     return buffer.getvalue()
 
 
@@ -67,6 +71,8 @@ def batch_json(submissions: list[Submission], summary: list[CellSummary]) -> str
         "submissions": [
             {"file": s.name, "error": s.error, **({"student": s.grade.student,
                                                    "score": round(s.grade.score, 4),
+                                                   "points": float(s.grade.points),
+                                                   "max_points": float(s.grade.max_points),
                                                    "correct": s.grade.count(Verdict.CORRECT),
                                                    "wrong": s.grade.count(Verdict.WRONG),
                                                    "missing": s.grade.count(Verdict.MISSING)}
@@ -84,10 +90,11 @@ def batch_markdown(submissions: list[Submission], summary: list[CellSummary]) ->
              "|---|---|---|---|---|---|"]
     for s in submissions:
         if s.grade is None:
-            lines.append(f"| {s.name} | | | | | {s.error} |")
+            lines.append(f"| {markdown_cell(s.name)} | | | | | {markdown_cell(s.error or '')} |")
         else:
             g = s.grade
-            lines.append(f"| {s.name} | {g.student} | {100 * g.score:.1f}% | "
+            lines.append(f"| {markdown_cell(s.name)} | {markdown_cell(g.student)} | "
+                         f"{100 * g.score:.1f}% | "
                          f"{g.count(Verdict.WRONG)} | {g.count(Verdict.MISSING)} | |")
     lines += ["", "| cell | wrong | missing | correct | most common mistake |",
               "|---|---|---|---|---|"]

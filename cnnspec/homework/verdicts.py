@@ -50,10 +50,11 @@ class Mistake:
 
     label: str
     text: str
+    consequential: bool = False  # the right method on the student's own wrong earlier value
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"label": self.label, "text": self.text}
+        return {"label": self.label, "text": self.text, "consequential": self.consequential}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,21 @@ class CellResult:
     mistakes: list[Mistake] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     loc: Location | None = None
+    points: Fraction | None = None  # None: 1 when correct, else 0
+    max_points: Fraction = Fraction(1)
+
+    @property
+    def earned(self) -> Fraction:
+        """The points this cell earned (its full points when correct, unless a key said)."""
+        if self.points is not None:
+            return self.points
+        return self.max_points if self.verdict is Verdict.CORRECT else Fraction(0)
+
+    @property
+    def consequential(self) -> bool:
+        """True when the value follows, by the right method, from the student's own wrong
+        earlier answer (a key may give partial credit for it)."""
+        return any(m.consequential for m in self.mistakes)
 
     @property
     def cell_id(self) -> str:
@@ -93,6 +109,7 @@ class CellResult:
             "given": self.given, "expected": self.expected, "formula": self.formula,
             "mistakes": [m.to_dict() for m in self.mistakes], "notes": list(self.notes),
             "where": str(self.loc) if self.loc is not None else None,
+            "points": float(self.earned), "max_points": float(self.max_points),
         }
 
 
@@ -111,9 +128,20 @@ class Grade:
         return sum(1 for c in self.cells if c.verdict is verdict)
 
     @property
+    def points(self) -> Fraction:
+        """The points earned over every cell."""
+        return sum((c.earned for c in self.cells), Fraction(0))
+
+    @property
+    def max_points(self) -> Fraction:
+        """The points there are to earn."""
+        return sum((c.max_points for c in self.cells), Fraction(0))
+
+    @property
     def score(self) -> float:
-        """Correct cells / asked cells (1.0 when nothing was asked)."""
-        return self.count(Verdict.CORRECT) / len(self.cells) if self.cells else 1.0
+        """Points earned / points there are (1.0 when nothing was asked); with one point
+        per cell and no partial credit, correct cells / asked cells."""
+        return float(self.points / self.max_points) if self.max_points else 1.0
 
     @property
     def all_correct(self) -> bool:
@@ -123,6 +151,10 @@ class Grade:
     def score_text(self) -> str:
         """``score 29/31 (93.5%): 2 wrong, 0 missing``."""
         right = self.count(Verdict.CORRECT)
+        if self.points != right or self.max_points != len(self.cells):
+            return (f"score {float(self.points):g}/{float(self.max_points):g} points "
+                    f"({100 * self.score:.1f}%): {right}/{len(self.cells)} correct, "
+                    f"{self.count(Verdict.WRONG)} wrong, {self.count(Verdict.MISSING)} missing")
         return (f"score {right}/{len(self.cells)} ({100 * self.score:.1f}%): "
                 f"{self.count(Verdict.WRONG)} wrong, {self.count(Verdict.MISSING)} missing")
 
@@ -131,6 +163,7 @@ class Grade:
         return {
             "submission": self.submission, "student": self.student, "spec": self.spec,
             "conventions": self.conventions, "score": round(self.score, 4),
+            "points": float(self.points), "max_points": float(self.max_points),
             "correct": self.count(Verdict.CORRECT), "wrong": self.count(Verdict.WRONG),
             "missing": self.count(Verdict.MISSING), "cells": [c.to_dict() for c in self.cells],
         }

@@ -14,10 +14,9 @@ from cnnspec.homework.answers import (
     parse_csv,
     parse_yaml,
     read_answers,
-    template_csv,
-    template_yaml,
 )
 from cnnspec.homework.grading import grade, resolve_network
+from cnnspec.homework.templates import template_csv, template_yaml
 from cnnspec.homework.verdicts import Verdict
 
 
