@@ -91,13 +91,13 @@ def summary(specs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _value_text(metric: Metric, value: int) -> str:
-    from cnnspec.analysis.memory import human_bytes, human_count
+def _value_text(metric: Metric, value: int, units: str = "binary") -> str:
+    from cnnspec.units import exact_bytes, exact_count
 
     if metric.kind == "bytes":
-        return f"{value:,} ({human_bytes(value)})"
-    if metric.kind == "macs":
-        return f"{value:,} ({human_count(value)})"
+        return exact_bytes(value, units)
+    if metric.kind in ("macs", "count") and metric.key.endswith(("params", "macs")):
+        return exact_count(value)
     return f"{value:,}"
 
 

@@ -7,7 +7,7 @@ are written out from the rows and closed with the total the analysis computed.
 
 from __future__ import annotations
 
-from cnnspec.analysis.memory import human_bytes
+from cnnspec.units import SI, human_bytes
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.homework.nodes import input_field, node_at
 from cnnspec.spec.tree import Network
@@ -149,7 +149,7 @@ def explain_markdown(network: Network, report: Report) -> str:
         + (f"; trainable {t.trainable_params:,}, non-trainable {t.non_trainable_params:,}"
            if t.non_trainable_params else ""),
         f"- **Parameter memory**: {code(f'{t.params:,} x {bpv} B = {t.param_bytes:,} B')} = "
-        f"{t.param_bytes / 2**20:,.1f} MiB (1024^2) = {t.param_bytes / 10**6:,.1f} MB (1000^2)",
+        f"{human_bytes(t.param_bytes)} (1024^2) = {human_bytes(t.param_bytes, SI)} (1000^2)",
         f"- **Nodes**: {code(sum_text(nodes, t.nodes))} (input {t.input_nodes:,} {counted})",
         f"- **Activation memory**: {code(f'{t.nodes:,} x {bpv} B = {t.activation_bytes:,} B')} "
         f"({human_bytes(t.activation_bytes)}) per image"
