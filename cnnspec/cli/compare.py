@@ -29,17 +29,17 @@ class Metric:
 
     key: str
     title: str
-    kind: str = "count"  # count | bytes | macs
+    kind: str = "count"  # count (exact and k/M/G) | bytes | plain (a small integer)
 
 
 METRICS = (
     Metric("params", "Parameters (all)"),
     Metric("trainable_params", "Trainable parameters"),
-    Metric("macs", "MACs per image", "macs"),
+    Metric("macs", "MACs per image"),
     Metric("param_bytes", "Parameter memory", "bytes"),
     Metric("activation_bytes", "Activation memory per image", "bytes"),
-    Metric("weighted_layers", "Conv/FC layers"),
-    Metric("depth", "Depth (longest path)"),
+    Metric("weighted_layers", "Conv/FC layers", "plain"),
+    Metric("depth", "Depth (longest path)", "plain"),
 )
 
 
@@ -96,7 +96,7 @@ def _value_text(metric: Metric, value: int, units: str = "binary") -> str:
 
     if metric.kind == "bytes":
         return exact_bytes(value, units)
-    if metric.kind in ("macs", "count") and metric.key.endswith(("params", "macs")):
+    if metric.kind == "count":
         return exact_count(value)
     return f"{value:,}"
 

@@ -87,7 +87,7 @@ def _cell(entry: ZooEntry, key: str) -> str:
     if entry.error and key not in ("name",):
         return entry.error if key == "description" else "-"
     value = getattr(entry, key)
-    if key in ("params", "macs"):
+    if key in ("params", "trainable_params", "macs"):
         from cnnspec.units import exact_count
 
         return exact_count(value)

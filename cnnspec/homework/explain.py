@@ -52,14 +52,14 @@ def _output_line(row: LayerRecord) -> str:
 
 
 def _params_line(row: LayerRecord) -> str:
-    if "params" in row.formulas and row.params:
-        split = (f" (weights {row.weights:,} + biases {row.biases:,})" if row.biases
-                 else " (no bias)")
-        return code(row.formulas["params"]) + split
     if row.kind == "batchnorm":
         c = row.output[-1]
         return (f"{code(f'2*{c} = {row.trainable:,}')} trainable (gamma, beta) + "
                 f"{code(f'2*{c} = {row.non_trainable:,}')} running statistics (mean, var)")
+    if "params" in row.formulas and row.params:
+        split = (f" (weights {row.weights:,} + biases {row.biases:,})" if row.biases
+                 else " (no bias)")
+        return code(row.formulas["params"]) + split
     if "params" in row.formulas:
         return row.formulas["params"]
     return "none: this layer has no weights = 0"
