@@ -60,7 +60,7 @@ def test_small_networks_say_k_not_zero_giga_everywhere() -> None:
     spec = "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)"
     code, out, _ = run("analyze", spec, "--input", "8x8x3")
     assert code == 0 and "MACs: 30,208 (30.21 k)" in out and "0.000 G" not in out
-    code, out, _ = run("compare", spec, "lenet5", "--input", "8x8x3", "-f", "markdown")
+    code, out, _ = run("compare", f"8x8x3 {spec}", "lenet5", "-f", "markdown")
     assert code == 0 and "0.000 G" not in out and "30,208 (30.21 k)" in out
     code, out, _ = run("zoo", "lenet5", "-f", "markdown")
     assert code == 0 and "416,520 (416.5 k)" in out
