@@ -64,7 +64,7 @@ def row_cells(report: Report, rows: list[LayerRecord], columns: list[Column],
     first = {"layer": "input", "type": "Input", "output": shape_text(report.input),
              "nodes": f"{report.totals.input_nodes:,}"}
     cells = [[first.get(c.key, "") for c in columns]]
-    cells.extend([c.text(r, units) for c in columns] for r in rows)
+    cells.extend([printable(c.text(r, units)) for c in columns] for r in rows)
     return cells
 
 
@@ -137,12 +137,8 @@ def print_report(report: Report, console: Console, options: TableOptions | None 
     for line in header_lines(report):
         say(Text(line, style="dim"))
     lines = draw(layout, layout.project(cells))
-    table = Text()
     styles = ["", "bold", ""] + [""] + [_row_style(r) for r in rows] + [""]
-    for text, style in zip(lines, styles, strict=True):
-        table.append(text + "\n", style=style or None)
-    table.rstrip()
-    console.print(table, soft_wrap=True, crop=False)
+    console.print(StyledLines(lines, styles), soft_wrap=True, crop=False)
     for message in fit_messages(report, layout, rows, depth, options):
         say(Text(message, style="dim"))
     for label, value in total_lines(report, options.units):
@@ -152,6 +148,38 @@ def print_report(report: Report, console: Console, options: TableOptions | None 
         say(Text("Notes", style="bold"))
         for note in notes:
             say(Text(f"  - {note}"))
+
+
+class StyledLines:
+    """Ready-made lines, one style each, printed as they are (no wrapping, no cropping).
+
+    rich's ``Text`` would re-split and re-measure 100,000 lines; these are already laid
+    out, so they go to the console as segments. Control characters a spec may carry in a
+    name are shown escaped (``\\x1b``), never sent to the terminal.
+    """
+
+    def __init__(self, lines: list[str], styles: list[str]):
+        self.lines = lines
+        self.styles = styles
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        parsed: dict[str, Style | None] = {}
+        newline = Segment.line()
+        for line, style in zip(self.lines, self.styles, strict=True):
+            if style not in parsed:
+                parsed[style] = Style.parse(style) if style else None
+            yield Segment(line if line.isprintable() else printable(line), parsed[style])
+            yield newline
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _row_style(row: LayerRecord) -> str:

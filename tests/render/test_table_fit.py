@@ -139,3 +139,15 @@ def test_rounding_under_a_flooring_preset_is_said_once_in_the_header() -> None:
     lecture = render("alexnet", None)
     assert "Conv:1: height and width: (224 + 2*3 - 11)/4 + 1 = 55.75 is not a whole number" in (
         lecture)
+
+
+def test_control_characters_in_a_name_are_shown_escaped(tmp_path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text('name: n\ninput: 8x8x3\narchitecture:\n'
+                    '  - conv: {kernel: 3, filters: 4, padding: 1, label: "a\\e[2Jb"}\n')
+    buffer = io.StringIO()
+    print_report(cnnspec.load(str(path)).report(), Console(file=buffer, width=100),
+                 TableOptions(width=100))
+    text = buffer.getvalue()
+    assert "\x1b" not in text and "a\\x1b[2Jb" in text
+    assert len({len(line) for line in text.splitlines() if line[:1] in "┏┃┡│└"}) == 1
