@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import median_seconds  # noqa: E402
+from timing import median_seconds
 
 LAYERS = 100_000
 
@@ -29,9 +29,9 @@ def specs() -> dict[str, str]:
 
 
 def main() -> None:
-    import cnnspec
     from rich.console import Console
 
+    import cnnspec
     from cnnspec.render.page import report_page
     from cnnspec.render.table import TableOptions, print_report
     from cnnspec.render.text_formats import to_markdown
@@ -40,7 +40,7 @@ def main() -> None:
         spec = cnnspec.load(text, input_shape="16x16x3")
         report = spec.report()
 
-        def table(width: int | None, depth: int | str | None = "auto") -> None:
+        def table(width: int | None, depth: int | str | None = "auto", report=report) -> None:
             console = Console(file=io.StringIO(), width=width or 200, highlight=False)
             print_report(report, console, TableOptions(depth=depth, width=width))
 
@@ -50,9 +50,9 @@ def main() -> None:
             "table, default (piped)": median_seconds(lambda: table(None), 3, 0),
             "table, 120 columns": median_seconds(lambda: table(120), 3, 0),
             "table, every row": median_seconds(lambda: table(None, None), 3, 0),
-            "markdown, every row": median_seconds(lambda: to_markdown(report), 3, 0),
-            "html page (no diagram)": median_seconds(lambda: report_page(report, diagram=False),
-                                                     3, 0),
+            "markdown, every row": median_seconds(lambda r=report: to_markdown(r), 3, 0),
+            "html page (no diagram)": median_seconds(
+                lambda r=report: report_page(r, diagram=False), 3, 0),
         }
         print(f"{LAYERS:,} layers, {label} ({len(report.layers):,} rows)")
         for name, seconds in timings.items():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cnnspec.units import SI, human_bytes
 from cnnspec.analysis.records import LayerRecord, Note, Report
 from cnnspec.spec.tree import Claims
+from cnnspec.units import SI, human_bytes
 
 _KIND_NAMES = {"conv": "conv", "fc": "FC", "batchnorm": "BN"}
 

@@ -36,8 +36,8 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
       cnnspec run "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)" --input 32x32x3 --forward-only
       cnnspec run resnet50 --batch 1 --forward-only -f json
     """
-    from cnnspec.units import exact_count, human_bytes
     from cnnspec.engine.profile import profile
+    from cnnspec.units import exact_count, human_bytes
 
     loaded = load_spec(spec, input_shape, conventions)
     model = loaded.build(seed=seed)

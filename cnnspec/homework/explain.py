@@ -7,10 +7,10 @@ are written out from the rows and closed with the total the analysis computed.
 
 from __future__ import annotations
 
-from cnnspec.units import SI, human_bytes
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.homework.nodes import input_field, node_at
 from cnnspec.spec.tree import Network
+from cnnspec.units import SI, human_bytes
 
 MAX_TERMS = 24
 ELEMENTWISE = {"relu", "sigmoid", "tanh", "softmax", "dropout", "lrn", "batchnorm"}

@@ -172,8 +172,9 @@ def total_lines(report: Report, units: str = BINARY) -> list[tuple[str, str]]:
         ("Nodes (activations)", f"{exact_count(t.nodes)} per image "
                                 + ("(input counted)" if report.conventions.get("count_input_nodes")
                                    else f"(input {t.input_nodes:,} not counted)")),
-        ("Activation memory", f"{exact_bytes(t.activation_bytes, units)} per image; "
-                              f"{exact_bytes(t.activation_bytes_batch, units)} for batch {t.batch}"),
+        ("Activation memory",
+         f"{exact_bytes(t.activation_bytes, units)} per image; "
+         f"{exact_bytes(t.activation_bytes_batch, units)} for batch {t.batch}"),
         ("MACs", f"{exact_count(t.macs)}; FLOPs {exact_count(t.flops)}"),
         (f"Training memory ({t.optimizer}, batch {t.batch})",
          f"{exact_bytes(t.training_bytes, units)} = "

@@ -62,9 +62,10 @@ def report_page(report: Report, *, depth: int | None = None, columns: list[Colum
     at most 60 rows open). Every row is in the page whatever the depth.
     """
     svg = diagram_svg(report) if diagram else ""
+    body = report_fragment(report, depth=depth, columns=columns, units=units, svg=svg)
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{escape(report.name)} — cnnspec</title></head>"
-            f"<body style='margin:24px'>{report_fragment(report, depth=depth, columns=columns, units=units, svg=svg)}"
+            f"<body style='margin:24px'>{body}"
             f"<pre id='errors' hidden></pre><script>{CHECK}</script></body></html>\n")
 
 
