@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.render.columns import (
+    COLUMN_KEYS,
     Column,
     body_notes,
     depth_for_rows,
@@ -108,12 +109,11 @@ def fit_messages(report: Report, layout: Layout, rows: list[LayerRecord], depth:
     show them."""
     messages = []
     if layout.hidden:
-        by_priority = sorted(layout.columns, key=lambda c: c.priority)
-        swap = [c.key for c in by_priority[:-1]] + [layout.hidden[0].key]
         messages.append(
             f"Hidden to fit {options.width} columns: {', '.join(c.title for c in layout.hidden)}."
-            f" Show every column with --wide, or choose with --columns "
-            f"(e.g. --columns {','.join(swap)}).")
+            f" Show every column with --wide, or pick them with --columns "
+            f"{','.join(c.key for c in layout.columns[:2] + layout.hidden[:1])},... "
+            f"(keys: {', '.join(COLUMN_KEYS)}).")
     deepest = max_depth(report)
     if depth is not None and depth < deepest:
         messages.append(f"Blocks collapsed below depth {depth} ({len(rows):,} of "
