@@ -31,9 +31,9 @@ STYLE = """
 .cnnspec{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f}
 .cnnspec h1{font-size:20px;margin:0 0 4px} .cnnspec h2{font-size:16px;margin:20px 0 6px}
 .conventions{color:#555;margin:0;padding-left:18px}
-.layers{font:12.5px/1.6 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;border:1px solid #bbb;
+.layers{font:12px/1.6 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;border:1px solid #bbb;
  display:inline-block;max-width:100%;overflow-x:auto;vertical-align:top}
-.row{display:grid;grid-template-columns:var(--cols);column-gap:14px;padding:0 8px;
+.row{display:grid;grid-template-columns:var(--cols);column-gap:10px;padding:0 6px;
  border-top:1px solid #eee;white-space:pre}
 .head{font-weight:bold;background:#f1f1f4;border-top:none}
 .block>summary{list-style:none;cursor:pointer;font-weight:bold;background:#f7f7fa}
