@@ -146,7 +146,14 @@ def print_report(report: Report, console: Console, options: TableOptions | None 
     notes = body_notes(report)
     if notes:
         say(Text("Notes", style="bold"))
-        for note in notes:
+    for note in notes:
+        if wrap:  # a terminal: wrapped lines hang under the note, not under its dash
+            import textwrap
+
+            note = textwrap.fill(note, width=console.width, initial_indent="  - ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+            say(Text(note))
+        else:
             say(Text(f"  - {note}"))
 
 
