@@ -37,7 +37,8 @@ class Column:
 
     ``key`` is the name ``--columns`` takes; ``priority`` orders the columns when the
     terminal is too narrow for all of them (0 is kept longest); ``formula`` names the
-    record's formula shown on hover in the HTML page.
+    record's formula shown on hover in the HTML page; ``user_text`` marks the columns
+    whose text comes from the spec (names), which renderers escape.
     """
 
     key: str
@@ -46,6 +47,7 @@ class Column:
     priority: int
     numeric: bool = True
     formula: str | None = None
+    user_text: bool = False
 
 
 def _n(attr: str) -> Callable[[LayerRecord, str], str]:
@@ -63,9 +65,9 @@ def rf_text(r: LayerRecord) -> str:
 # Layer, Output, Params, MACs first; then Weights/Biases, running statistics, RF, memory,
 # nodes, hyper-parameters and type.
 COLUMNS: list[Column] = [
-    Column("layer", "Layer", lambda r, _u: "  " * r.depth + r.name, 0, False),
-    Column("type", "Type", lambda r, _u: r.type, 11, False),
-    Column("hyper", "Hyper-parameters", lambda r, _u: r.hyper, 10, False),
+    Column("layer", "Layer", lambda r, _u: "  " * r.depth + r.name, 0, False, user_text=True),
+    Column("type", "Type", lambda r, _u: r.type, 11, False, user_text=True),
+    Column("hyper", "Hyper-parameters", lambda r, _u: r.hyper, 10, False, user_text=True),
     Column("output", "Output", lambda r, _u: shape_text(r.output), 1, False, "output"),
     Column("nodes", "Nodes", _n("nodes"), 9, formula="nodes"),
     Column("weights", "Weights", _n("weights"), 4),

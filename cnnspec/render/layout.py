@@ -46,11 +46,9 @@ class Layout:
 def natural_widths(columns: list[Column], cells: list[list[str]]) -> list[int]:
     """Each column's width: its longest cell or its title, in terminal cells."""
     widths = [cell_len(c.title) for c in columns]
-    for row in cells:
-        for i, text in enumerate(row):
-            n = cell_len(text) if not text.isascii() else len(text)
-            if n > widths[i]:
-                widths[i] = n
+    for i, column in enumerate(zip(*cells, strict=True)):  # one max per column
+        measure = len if "".join(column).isascii() else cell_len
+        widths[i] = max(widths[i], max(map(measure, column), default=0))
     return widths
 
 

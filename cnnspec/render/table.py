@@ -64,9 +64,11 @@ def row_cells(report: Report, rows: list[LayerRecord], columns: list[Column],
     """The text of every cell: the input row first, then one row per record."""
     first = {"layer": "input", "type": "Input", "output": shape_text(report.input),
              "nodes": f"{report.totals.input_nodes:,}"}
-    cells = [[first.get(c.key, "") for c in columns]]
-    cells.extend([printable(c.text(r, units)) for c in columns] for r in rows)
-    return cells
+    texts = [[c.text(r, units) for r in rows] for c in columns]  # column by column
+    for c, column in zip(columns, texts, strict=True):
+        if c.user_text and not "".join(column).isprintable():
+            column[:] = map(printable, column)
+    return [[first.get(c.key, "") for c in columns], *map(list, zip(*texts, strict=True))]
 
 
 def _pad(text: str, width: int, right: bool) -> str:
