@@ -56,3 +56,17 @@ def test_no_unsafe_loading() -> None:
         text = path.read_text()
         assert "yaml.load(" not in text and "yaml.unsafe_load" not in text, path
         assert "allow_pickle=True" not in text, path
+
+
+def test_counts_and_bytes_are_written_for_people_in_one_module() -> None:
+    """``cnnspec/units.py`` is shared by every room, so it imports nothing of cnnspec; no
+    other module defines its own human form of a count or a byte size."""
+    units = PACKAGE / "units.py"
+    assert not any(name.startswith("cnnspec") for name in imports_of(units))
+    for path in PACKAGE.rglob("*.py"):
+        if path == units:
+            continue
+        tree = ast.parse(path.read_text())
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert not defined & {"human_bytes", "human_count", "exact_bytes", "exact_count"}, path
+        assert ":.3f} G" not in path.read_text(), path

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cnnspec.analysis.memory import human_bytes
 from cnnspec.analysis.records import LayerRecord, Note, Report
 from cnnspec.spec.tree import Claims
+from cnnspec.units import SI, human_bytes
 
 _KIND_NAMES = {"conv": "conv", "fc": "FC", "batchnorm": "BN"}
 
@@ -92,7 +92,7 @@ def check_claims(report: Report, claims: Claims) -> list[Note]:
         if claims.param_bytes == t.param_bytes:
             text = (f"stated parameter memory {claims.param_bytes:,} bytes{src} matches: "
                     f"{t.params:,} values x {bpv} B ({human_bytes(t.param_bytes)}, "
-                    f"{t.param_bytes / 1e6:.1f} MB in 1000-based units)")
+                    f"{human_bytes(t.param_bytes, SI)} in 1000-based units)")
             if not params_ok:
                 text += (f"; it counts all {t.params:,} weights, so the stated weight total "
                          f"({claims.params:,}) and the stated memory disagree")

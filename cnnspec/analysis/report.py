@@ -10,7 +10,7 @@ from cnnspec.analysis.memory import training_memory
 from cnnspec.analysis.missing import require_sizes
 from cnnspec.analysis.receptive import Field
 from cnnspec.analysis.records import LayerRecord, Note, Report, Totals
-from cnnspec.analysis.walk import Walker, WalkState
+from cnnspec.analysis.walk import Walker, WalkState, rounding_note
 from cnnspec.conventions import Conventions
 from cnnspec.spec.tree import Network
 
@@ -37,6 +37,8 @@ def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
     aux = [r for r in leaves if not r.main]
     counted = main + (aux if include_aux else [])
     notes = walk.notes + convention_notes(main, conventions)
+    if walk.rounded:
+        notes.insert(0, rounding_note(conventions, walk.rounded))
     input_nodes = counts.nodes(tuple(network.input))
     nodes = sum(r.nodes for r in counted) + (input_nodes if conventions.count_input_nodes else 0)
     params = sum(r.params for r in counted)

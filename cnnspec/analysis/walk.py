@@ -18,6 +18,26 @@ from cnnspec.errors import AnalysisError, Location
 from cnnspec.spec import blocks, layers
 
 
+def floors_by_design(conventions: Conventions) -> bool:
+    """True when the preset rounds sizes as its framework does (pytorch, keras, caffe) and
+    the spec keeps that rule; ``lecture`` and explicit overrides keep a note per layer."""
+    from cnnspec.conventions import preset
+
+    if conventions.preset not in ("pytorch", "keras", "caffe"):
+        return False
+    own = preset(conventions.preset)
+    return (conventions.rounding, conventions.pool_rounding) == (own.rounding, own.pool_rounding)
+
+
+def rounding_note(conventions: Conventions, names: list[str]) -> Note:
+    """The one note saying which layers the preset rounded, by design."""
+    pool = (conventions.pool_rounding or conventions.rounding).value
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6:,} more" if len(names) > 6 else "")
+    return Note(None, f"{len(names):,} layer{'s' if len(names) != 1 else ''} with a non-whole "
+                f"output size rounded as {conventions.preset} does by design (conv "
+                f"{conventions.rounding.value}, pool {pool}): {shown}", "rounding")
+
+
 @dataclass
 class WalkState:
     """Where the walk is: the data's shape and its receptive field per axis."""
@@ -35,6 +55,7 @@ class Walker(BlockVisitors):
     counters: dict[str, int] = field(default_factory=dict)
     main: bool = True
     sizes: dict[tuple[Any, ...], OutputSize] = field(default_factory=dict)
+    rounded: list[str] = field(default_factory=list)  # rows rounded under a flooring preset
 
     # -- helpers -----------------------------------------------------------------------------
     def auto_name(self, node: layers.Node) -> str:
@@ -108,6 +129,10 @@ class Walker(BlockVisitors):
         text = f"{result.arithmetic} = {result.exact_text}"
         if result.rounded:
             text += f" -> {result.size} ({rounding.value})"
+            if floors_by_design(self.conventions):  # said once for the network, not per row
+                if not self.rounded or self.rounded[-1] != name:
+                    self.rounded.append(name)
+                return result.size, text
             message = (f"{result.arithmetic} = {result.exact_text} is not a whole number; "
                        f"{rounding.value} gives {result.size}; strict rounding (the rule of the "
                        f"lecture notes) would reject this layer")
@@ -422,9 +447,13 @@ class Walker(BlockVisitors):
     def visit_batchnorm(self, node: layers.BatchNorm, state: WalkState, path: str, depth: int):
         c = state.shape[-1]
         trainable, running = counts.batchnorm_params(c)
-        return self._same_shape(node, state, path, depth, hyper=f"{c} channels",
-                                weights=trainable // 2, biases=trainable // 2,
-                                non_trainable=running)
+        name = self.auto_name(node)
+        formulas = {"params": f"gamma {c} + beta {c} = {trainable:,}",
+                    "non_trainable": f"running mean {c} + running variance {c} = {running:,}"}
+        return self.add_row(node, name, path, depth, state, state.shape,
+                            (state.rf_h, state.rf_w), hyper=f"{c} channels",
+                            weights=trainable // 2, biases=trainable // 2,
+                            non_trainable=running, formulas=formulas)
 
     def visit_expect(self, node: layers.Expect, state: WalkState, path: str, depth: int):
         if tuple(node.shape) != tuple(state.shape):

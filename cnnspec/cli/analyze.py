@@ -9,7 +9,6 @@ import click
 
 from cnnspec.cli.options import (
     emit,
-    format_option,
     load_spec,
     make_console,
     quiet_option,
@@ -20,12 +19,37 @@ from cnnspec.cli.options import (
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam"]
 
 
+ANALYZE_FORMATS = ["table", "json", "csv", "markdown", "md", "html"]
+
+
+def _columns(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--columns layer,output,params`` -> those columns (an unknown name is a usage error)."""
+    if value is None:
+        return None
+    from cnnspec.render.columns import parse_columns
+
+    try:
+        return parse_columns(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.command()
 @spec_argument
 @spec_options
-@format_option
+@click.option("--format", "-f", "fmt", type=click.Choice(ANALYZE_FORMATS), default="table",
+              show_default=True, help="Output format (html: one self-contained page; give -o).")
 @click.option("--depth", "-d", type=click.IntRange(min=0), default=None,
-              help="Show blocks only down to this depth (totals do not change).")
+              help="Show blocks only down to this depth (totals do not change). The table "
+                   "collapses deep networks to at most 60 rows unless this is given.")
+@click.option("--columns", "columns", default=None, callback=_columns,
+              metavar="KEY,KEY,...",
+              help="Table columns to show: layer, type, hyper, output, nodes, weights, biases, "
+                   "params, non_trainable, macs, rf, memory.")
+@click.option("--wide", is_flag=True,
+              help="Every column at full width, even wider than the terminal.")
+@click.option("--units", type=click.Choice(["binary", "si"]), default="binary",
+              show_default=True, help="Bytes in KiB/MiB/GiB (binary) or kB/MB/GB (si).")
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True,
               help="Batch size for activation and training memory.")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True,
@@ -36,9 +60,13 @@ OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "
 @click.option("--quiet", "-q", is_flag=True,
               help="Print only the data: no notes under a table, no 'wrote FILE' message.")
 def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: str,
-            depth: int | None, batch: int, optimizer: str, include_aux: bool,
-            output: str | None, quiet: bool) -> None:
+            depth: int | None, columns, wide: bool, units: str, batch: int, optimizer: str,
+            include_aux: bool, output: str | None, quiet: bool) -> None:
     """Per-layer output shape, weights, MACs, receptive field and memory of SPEC.
+
+    The table fits the terminal: when it is too narrow, the columns that matter
+    least (type, hyper-parameters, nodes, memory, ...) are left out and named under
+    the table; deep networks show their blocks collapsed to at most 60 rows.
 
     \b
     Examples:
@@ -46,8 +74,11 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
       cnnspec analyze alexnet --conventions pytorch --format markdown
       cnnspec analyze "Conv(5x5,6)-ReLU-Pool(2)-Conv(5x5,16)-ReLU-Pool(2)-FC(120)-ReLU-FC(84)-ReLU-FC(10)-SM" --input 32x32x1
       cnnspec analyze resnet50 --depth 1 --batch 32 --optimizer sgd -f json
+      cnnspec analyze resnet50 --columns layer,output,params,macs,rf
+      cnnspec analyze googlenet -f html -o googlenet.html
     """
     from cnnspec.render.columns import parse_format
+    from cnnspec.render.table import AUTO, TableOptions
 
     report = load_spec(spec, input_shape, conventions).report(
         batch=batch, optimizer=optimizer, include_aux=include_aux)
@@ -59,7 +90,10 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
     if kind == "table" and output is None:
         from cnnspec.render.table import print_report
 
-        print_report(report, make_console(), depth)
+        console = make_console()
+        fit = None if wide or not console.is_terminal else console.width
+        print_report(report, console, TableOptions(AUTO if depth is None else depth,
+                                                   columns, fit, units))
         return
     if kind == "table":
         import io
@@ -69,7 +103,8 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
         from cnnspec.render.table import print_report
 
         buffer = io.StringIO()
-        print_report(report, Console(file=buffer, width=200, highlight=False), depth)
+        print_report(report, Console(file=buffer, width=200, highlight=False),
+                     TableOptions(AUTO if depth is None else depth, columns, None, units))
         text = buffer.getvalue()
     elif kind == "json":
         from cnnspec.render.text_formats import to_json
@@ -79,10 +114,14 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
         from cnnspec.render.text_formats import to_csv
 
         text = to_csv(report, depth)
+    elif kind == "html":
+        from cnnspec.render.page import report_page
+
+        text = report_page(report, depth=depth, columns=columns, units=units)
     else:
         from cnnspec.render.text_formats import to_markdown
 
-        text = to_markdown(report, depth)
+        text = to_markdown(report, depth, columns, units)
     emit(text, output)
     if output and not quiet:
         click.echo(f"wrote {output}", err=True)

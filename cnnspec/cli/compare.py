@@ -29,17 +29,17 @@ class Metric:
 
     key: str
     title: str
-    kind: str = "count"  # count | bytes | macs
+    kind: str = "count"  # count (exact and k/M/G) | bytes | plain (a small integer)
 
 
 METRICS = (
     Metric("params", "Parameters (all)"),
     Metric("trainable_params", "Trainable parameters"),
-    Metric("macs", "MACs per image", "macs"),
+    Metric("macs", "MACs per image"),
     Metric("param_bytes", "Parameter memory", "bytes"),
     Metric("activation_bytes", "Activation memory per image", "bytes"),
-    Metric("weighted_layers", "Conv/FC layers"),
-    Metric("depth", "Depth (longest path)"),
+    Metric("weighted_layers", "Conv/FC layers", "plain"),
+    Metric("depth", "Depth (longest path)", "plain"),
 )
 
 
@@ -91,13 +91,13 @@ def summary(specs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _value_text(metric: Metric, value: int) -> str:
-    from cnnspec.analysis.memory import human_bytes, human_count
+def _value_text(metric: Metric, value: int, units: str = "binary") -> str:
+    from cnnspec.units import exact_bytes, exact_count
 
     if metric.kind == "bytes":
-        return f"{value:,} ({human_bytes(value)})"
-    if metric.kind == "macs":
-        return f"{value:,} ({human_count(value)})"
+        return exact_bytes(value, units)
+    if metric.kind == "count":
+        return exact_count(value)
     return f"{value:,}"
 
 

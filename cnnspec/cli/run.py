@@ -48,8 +48,8 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
       cnnspec run "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)" --input 32x32x3 --forward-only
       cnnspec run resnet50 --batch 1 --forward-only -f json -o resnet50-run.json
     """
-    from cnnspec.analysis.memory import human_bytes
     from cnnspec.engine.profile import profile
+    from cnnspec.units import exact_count, human_bytes
 
     loaded = load_spec(spec, input_shape, conventions)
     model = loaded.build(seed=seed)
@@ -89,7 +89,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         console.print(table)
     console.print(f"forward {result.forward_seconds * 1e3:.1f} ms"
                   + ("" if forward_only else f", backward {result.backward_seconds * 1e3:.1f} ms")
-                  + f"; {macs:,} MACs forward "
+                  + f"; {exact_count(macs)} MACs forward "
                   f"({macs / max(result.forward_seconds, 1e-12) / 1e9:.2f} GMAC/s)")
     ratio = result.peak_bytes / result.estimate_bytes if result.estimate_bytes else 0.0
     parts = " + ".join(f"{k} {human_bytes(v)}" for k, v in result.estimate_parts.items())

@@ -87,8 +87,10 @@ def _cell(entry: ZooEntry, key: str) -> str:
     if entry.error and key not in ("name",):
         return entry.error if key == "description" else "-"
     value = getattr(entry, key)
-    if key == "macs":
-        return f"{value / 1e9:.3f} G" if value >= 10**7 else f"{value:,}"
+    if key in ("params", "trainable_params", "macs"):
+        from cnnspec.units import exact_count
+
+        return exact_count(value)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -128,7 +130,8 @@ def print_table(entries: list[ZooEntry]) -> None:
     console = make_console()
     console.print(table)
     console.print("Params include batch-norm running statistics (non-trainable); Trainable is "
-                  "the count PyTorch reports. MACs: conv and FC multiply-accumulates per image. "
+                  "the count PyTorch reports (weights + biases). MACs: conv and FC "
+                  "multiply-accumulates per image. "
                   "Depth: layers with weights on the longest path (as papers count it).",
                   style="dim")
 

@@ -7,10 +7,10 @@ are written out from the rows and closed with the total the analysis computed.
 
 from __future__ import annotations
 
-from cnnspec.analysis.memory import human_bytes
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.homework.nodes import input_field, node_at
 from cnnspec.spec.tree import Network
+from cnnspec.units import SI, human_bytes
 
 MAX_TERMS = 24
 ELEMENTWISE = {"relu", "sigmoid", "tanh", "softmax", "dropout", "lrn", "batchnorm"}
@@ -52,14 +52,14 @@ def _output_line(row: LayerRecord) -> str:
 
 
 def _params_line(row: LayerRecord) -> str:
-    if "params" in row.formulas and row.params:
-        split = (f" (weights {row.weights:,} + biases {row.biases:,})" if row.biases
-                 else " (no bias)")
-        return code(row.formulas["params"]) + split
     if row.kind == "batchnorm":
         c = row.output[-1]
         return (f"{code(f'2*{c} = {row.trainable:,}')} trainable (gamma, beta) + "
                 f"{code(f'2*{c} = {row.non_trainable:,}')} running statistics (mean, var)")
+    if "params" in row.formulas and row.params:
+        split = (f" (weights {row.weights:,} + biases {row.biases:,})" if row.biases
+                 else " (no bias)")
+        return code(row.formulas["params"]) + split
     if "params" in row.formulas:
         return row.formulas["params"]
     return "none: this layer has no weights = 0"
@@ -149,7 +149,7 @@ def explain_markdown(network: Network, report: Report) -> str:
         + (f"; trainable {t.trainable_params:,}, non-trainable {t.non_trainable_params:,}"
            if t.non_trainable_params else ""),
         f"- **Parameter memory**: {code(f'{t.params:,} x {bpv} B = {t.param_bytes:,} B')} = "
-        f"{t.param_bytes / 2**20:,.1f} MiB (1024^2) = {t.param_bytes / 10**6:,.1f} MB (1000^2)",
+        f"{human_bytes(t.param_bytes)} (1024^2) = {human_bytes(t.param_bytes, SI)} (1000^2)",
         f"- **Nodes**: {code(sum_text(nodes, t.nodes))} (input {t.input_nodes:,} {counted})",
         f"- **Activation memory**: {code(f'{t.nodes:,} x {bpv} B = {t.activation_bytes:,} B')} "
         f"({human_bytes(t.activation_bytes)}) per image"

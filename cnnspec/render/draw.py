@@ -100,6 +100,28 @@ def draw_network(report: Report, path: str | Path, *, depth: int | None = None,
     if fmt not in FORMATS:
         raise CnnspecError(f"cannot draw to {target.name!r}", Location(str(target)),
                            "name the file .png, .svg or .pdf")
+    fig, depth = network_figure(report, depth=depth, auto=auto, title=title)
+    from cnnspec.atomic import write_with
+
+    write_with(target, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi,
+                                                  facecolor="white"), suffix=f".{fmt}")
+    return depth
+
+
+def network_svg(report: Report, *, depth: int | None = None, auto: bool = True) -> str:
+    """The drawing as an ``<svg>`` element (text drawn as paths: no font to fetch)."""
+    import io
+
+    fig, _ = network_figure(report, depth=depth, auto=auto)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", facecolor="white")
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def network_figure(report: Report, *, depth: int | None = None, auto: bool = True,
+                   title: str | None = None):
+    """The matplotlib ``Figure`` of the drawing, and the depth it was cut at."""
     if depth is None and auto:
         depth = auto_depth(report)
     import matplotlib
@@ -107,16 +129,17 @@ def draw_network(report: Report, path: str | Path, *, depth: int | None = None,
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    from cnnspec.units import human_count
+
     scales = scales_for(report)
     stream = Stream(scales)
     stream.add(input_box(report, scales))
     expand(build_tree(report, depth), stream, True)
     Chain(stream.pieces).align_labels()
     rows = wrap(stream.pieces, stream.groups)
-    macs = report.totals.macs
     heading = title or (f"{report.name}: input {shape_text(report.input)}, "
                         f"{report.totals.trainable_params:,} trainable parameters, "
-                        + (f"{macs / 1e9:.3g} GMACs" if macs >= 1e8 else f"{macs:,} MACs"))
+                        f"{human_count(report.totals.macs)} MACs")
     if depth is not None:
         heading += f" (blocks below depth {depth} collapsed)"
 
@@ -137,11 +160,7 @@ def draw_network(report: Report, path: str | Path, *, depth: int | None = None,
     for n, line in enumerate(legend):
         canvas.text(0.0, bottom - 0.05 - n * LINE_H, line, size=FONT * 0.95, ha="left",
                     color="#555555")
-    from cnnspec.atomic import write_with
-
-    write_with(target, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi,
-                                                  facecolor="white"), suffix=f".{fmt}")
-    return depth
+    return fig, depth
 
 
 __all__ = ["Box", "draw_network"]

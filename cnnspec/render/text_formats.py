@@ -10,7 +10,20 @@ import io
 import json
 
 from cnnspec.analysis.records import Report, shape_text
-from cnnspec.render.columns import COLUMNS, HEADER_MACS, total_lines, visible_rows
+from cnnspec.render.columns import (
+    Column,
+    body_notes,
+    header_lines,
+    shown_columns,
+    total_lines,
+    visible_rows,
+)
+from cnnspec.units import BINARY
+
+# The CSV holds the records' raw fields (no thousands separators, no units): params is
+# trainable + non_trainable, as in the JSON.
+CSV_FIELDS = ["name", "type", "hyper", "output", "nodes", "weights", "biases", "params",
+              "trainable", "non_trainable", "macs", "receptive_field", "activation_bytes"]
 
 
 def to_json(report: Report) -> str:
@@ -22,33 +35,38 @@ def to_csv(report: Report, depth: int | None = None) -> str:
     """One row per layer, raw numbers (no thousands separators)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["depth", "path", *[c.key for c in COLUMNS], "rf_jump", "is_block", "main"])
+    writer.writerow(["depth", "path", *CSV_FIELDS, "rf_jump", "is_block", "main"])
     for row in visible_rows(report, depth):
-        values = [c.value(row) for c in COLUMNS]
-        rf_index = [c.key for c in COLUMNS].index("receptive_field")
-        values[rf_index] = "x".join(map(str, row.rf_size))
+        values = [getattr(row, f) if hasattr(row, f) else None for f in CSV_FIELDS]
+        values[CSV_FIELDS.index("output")] = shape_text(row.output)
+        values[CSV_FIELDS.index("receptive_field")] = "x".join(map(str, row.rf_size))
         writer.writerow([row.depth, row.path, *values, "x".join(map(str, row.rf_jump)),
                          int(row.is_block), int(row.main)])
     return out.getvalue()
 
 
-def to_markdown(report: Report, depth: int | None = None) -> str:
+def to_markdown(report: Report, depth: int | None = None, columns: list[Column] | None = None,
+                units: str = BINARY) -> str:
     """A markdown table with totals and notes, ready to paste into homework or a README."""
-    lines = [f"### {report.name} — input {shape_text(report.input)}", "",
-             f"_{report.conventions_text}_", "", f"_{HEADER_MACS}_", ""]
-    lines.append("| " + " | ".join(c.title for c in COLUMNS) + " |")
-    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in COLUMNS) + "|")
-    lines.append(f"| input | Input |  | {shape_text(report.input)} | "
-                 f"{report.totals.input_nodes:,} |" + " |" * (len(COLUMNS) - 5))
+    columns = columns or shown_columns(report)
+    lines = [f"### {report.name} — input {shape_text(report.input)}", ""]
+    for line in header_lines(report):
+        lines += [f"_{line}_", ""]
+    lines.append("| " + " | ".join(c.title for c in columns) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+    first = {"layer": "input", "type": "Input", "output": shape_text(report.input),
+             "nodes": f"{report.totals.input_nodes:,}"}
+    lines.append("| " + " | ".join(first.get(c.key, "") for c in columns) + " |")
     for row in visible_rows(report, depth):
-        cells = [c.text(row).replace("|", "\\|") for c in COLUMNS]
+        cells = [c.text(row, units).replace("|", "\\|") for c in columns]
         cells[0] = "&nbsp;&nbsp;" * row.depth + row.name
         if row.is_block:
             cells[0] = f"**{cells[0]}**"
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.extend(f"- **{label}:** {value}" for label, value in total_lines(report))
-    if report.notes:
+    lines.extend(f"- **{label}:** {value}" for label, value in total_lines(report, units))
+    notes = body_notes(report)
+    if notes:
         lines.extend(["", "**Notes**", ""])
-        lines.extend(f"- {n.layer + ': ' if n.layer else ''}{n.message}" for n in report.notes)
+        lines.extend(f"- {n}" for n in notes)
     return "\n".join(lines) + "\n"

@@ -36,7 +36,14 @@ def test_floor_and_ceil_rounding() -> None:
     assert conv_output_size(7, 3, 3, 0, 1, Rounding.CEIL).size == 3
     report = out("Conv(3x3, 1, s=3)", "7x7x1", "pytorch")
     assert report.layers[0].output == (2, 2, 1)
-    assert any("2.33" in n.message for n in report.notes)
+    assert "(7 + 2*0 - 3)/3 + 1 = 2.33" in report.layers[0].formulas["output"]
+    # pytorch floors by design: one note for the network, none per layer
+    assert [(n.layer, n.kind) for n in report.notes] == [(None, "rounding")]
+    assert "rounded as pytorch does by design" in report.notes[0].message
+    assert "Conv:1" in report.notes[0].message
+    # the lecture's sizes are exact: the per-layer note stays
+    lecture = out("Conv(3x3, 1, s=3)", "7x7x1", "lecture")
+    assert [n.layer for n in lecture.notes] == ["Conv:1"] and "2.33" in lecture.notes[0].message
 
 
 @pytest.mark.parametrize(("stride", "size"), [(1, 5), (2, 3)])

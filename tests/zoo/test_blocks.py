@@ -189,7 +189,8 @@ def test_depth_option_hides_deeper_rows_but_not_the_totals() -> None:
     tables = [runner.invoke(cli, ["analyze", "resnet50", "--depth", str(d)]).stdout
               for d in (0, 1, 4)]
     for table in tables:
-        assert "Parameters: 25,610,152 (trainable 25,557,032" in table
+        assert ("Parameters: 25,557,032 (25.56 M) trainable (weights 25,529,472 + biases 27,560)"
+                " + 53,120 non-trainable (running statistics) = 25,610,152 (25.61 M)") in table
         assert "MACs: 4,089,184,256 (4.089 G)" in table
     assert "Conv:2 " not in tables[0] and "Conv:2 " in tables[2]
 

@@ -21,7 +21,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_zoo_table_lists_every_spec() -> None:
     code, out, _ = run("zoo")
     assert code == 0
-    for text in ("resnet152", "60,192,808", "11.514 G", "densenet121", "7,978,856", "2.834 G",
+    for text in ("resnet152", "60,192,808", "11.51 G", "densenet121", "7,978,856", "2.834 G",
                  "lenet5-1998", "dpn92", "googlenet-paper", "cifar10-vgg", "227x227x3"):
         assert text in out
 
@@ -48,7 +48,8 @@ def test_zoo_csv_and_markdown_for_chosen_names() -> None:
     code, out, _ = run("zoo", "resnet50", "-f", "markdown")
     assert code == 0
     assert out.splitlines()[0].startswith("| Name | Input | Params |")
-    assert "| resnet50 | 224x224x3 | 25,610,152 | 25,557,032 | 4.089 G | 50 |" in out
+    assert ("| resnet50 | 224x224x3 | 25,610,152 (25.61 M) | 25,557,032 (25.56 M) | "
+            "4,089,184,256 (4.089 G) | 50 |") in out
 
 
 def test_zoo_unknown_name_is_an_error_with_a_suggestion() -> None:
@@ -98,7 +99,7 @@ def test_compare_table_markdown_and_csv() -> None:
         assert text in out
     code, out, _ = run("compare", "vgg16", "resnet50", "-f", "markdown")
     assert code == 0
-    assert "| Trainable parameters | 138,357,544 | 25,557,032 | x0.185 |" in out
+    assert "| Trainable parameters | 138,357,544 (138.4 M) | 25,557,032 (25.56 M) | x0.185 |" in out
     code, out, _ = run("compare", "vgg16", "resnet50", "-f", "csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["metric", "vgg16", "resnet50", "resnet50/vgg16"]
