@@ -130,7 +130,7 @@ def test_run_writes_to_a_file_and_keeps_quiet(tmp_path: Path) -> None:
 
 
 def test_analyze_quiet_leaves_out_the_notes() -> None:
-    spec = ["analyze", "Conv(3x3,4,s=2)", "-i", "8x8x1", "--conventions", "pytorch"]
+    spec = ["analyze", "Conv(3x3,4,s=2)", "-i", "8x8x1", "--conventions", "lecture"]
     code, loud, _ = run(*spec)
     assert code == 0 and "Notes" in loud and "not a whole number" in loud
     code, quiet, err = run(*spec, "-q")
