@@ -5,6 +5,7 @@ Room: consumers (cli).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from collections.abc import Callable
@@ -40,6 +41,25 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--quiet``: no messages on stderr, only the data (for scripts)."""
     return click.option("--quiet", "-q", is_flag=True, help="Print only the data.")(func)
+
+
+def memory_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-memory-check``: run even when the estimate exceeds the memory available.
+
+    The command runs inside :func:`cnnspec.engine.budget.unchecked` when it is given;
+    ``CNNSPEC_NO_MEMORY_CHECK=1`` does the same for every command.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, no_memory_check: bool = False, **kwargs: Any) -> Any:
+        from cnnspec.engine.budget import unchecked
+
+        with unchecked(no_memory_check):
+            return func(*args, **kwargs)
+
+    return click.option("--no-memory-check", "no_memory_check", is_flag=True,
+                        help="Go ahead even when the memory estimate exceeds the memory "
+                             "available (and lift the image pixel cap).")(wrapper)
 
 
 def load_spec(spec: str, input_shape: str | None = None, conventions: str | None = None):

@@ -9,7 +9,14 @@ import json
 
 import click
 
-from cnnspec.cli.options import format_option, load_spec, make_console, spec_argument, spec_options
+from cnnspec.cli.options import (
+    format_option,
+    load_spec,
+    make_console,
+    memory_option,
+    spec_argument,
+    spec_options,
+)
 
 
 @click.command()
@@ -23,6 +30,7 @@ from cnnspec.cli.options import format_option, load_spec, make_console, spec_arg
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and input.")
 @click.option("--profile", "show_layers", is_flag=True, help="Show the time of every layer.")
 @format_option
+@memory_option
 def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         forward_only: bool, repeats: int, seed: int, show_layers: bool, fmt: str) -> None:
     """Build SPEC in NumPy and run a forward (and backward) pass on random input.
@@ -37,10 +45,15 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
       cnnspec run resnet50 --batch 1 --forward-only -f json
     """
     from cnnspec.analysis.memory import human_bytes
+    from cnnspec.engine.budget import estimate, require_memory
     from cnnspec.engine.profile import profile
 
     loaded = load_spec(spec, input_shape, conventions)
-    model = loaded.build(seed=seed)
+    report = loaded.report()
+    require_memory(estimate(report, batch=batch, optimizer=None, backward=not forward_only),
+                   f"running {loaded.name} on a batch of {batch}",
+                   "use a smaller --batch or a smaller --input")
+    model = loaded.build(seed=seed, report=report)
     result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats)
     macs = model.report.totals.macs * batch
     if fmt == "json":

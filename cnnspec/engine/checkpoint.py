@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cnnspec.atomic import write_with
+from cnnspec.engine.budget import require_memory
+from cnnspec.engine.data.npz_members import inspect_npz, read_members
 from cnnspec.errors import DataError, Location
 from cnnspec.spec.tree import Network
 
@@ -61,6 +64,27 @@ class Checkpoint:
         return model
 
 
+NOT_A_CHECKPOINT_HINT = ("give a .npz written by `cnnspec train` (best.npz or last.npz of a "
+                         "run folder)")
+
+
+def _embedded(entries: dict[str, np.ndarray], key: str, where: Location,
+              parse: Callable[[str], Any]) -> Any:
+    """The JSON text stored under ``key`` parsed with ``parse``; a DataError when it fails."""
+    value = entries[key]
+    if value.ndim != 0 or value.dtype.kind != "U":
+        raise DataError(f"not a cnnspec checkpoint: {key} is not a text "
+                        f"(dtype {value.dtype}, shape {value.shape})", where,
+                        NOT_A_CHECKPOINT_HINT)
+    try:
+        return parse(str(value))
+    except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"not a cnnspec checkpoint: {key} is not a valid "
+                        f"{'spec' if key == 'meta/spec' else 'JSON text'} ({first})", where,
+                        NOT_A_CHECKPOINT_HINT) from None
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`; a clear DataError otherwise."""
     path = Path(path).expanduser()
@@ -68,19 +92,25 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not path.is_file():
         raise DataError(f"no such checkpoint: {path}", where,
                         "give the .npz written by `cnnspec train` (e.g. runs/NAME/best.npz)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            entries = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path} is not a readable .npz checkpoint ({exc})", where,
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path} is not a readable .npz checkpoint (not a zip archive)", where,
                         "the file is corrupt or not a checkpoint; use best.npz or last.npz "
-                        "from the run folder") from None
+                        "from the run folder")
+    members = inspect_npz(path, where)
+    stored = sum(m.nbytes for m in members)
+    # the arrays as read, and the model they are loaded into
+    require_memory({"checkpoint arrays": stored, "model": stored}, f"reading {path.name}",
+                   "use a machine with more memory", source=str(path))
+    entries = read_members(path, members, where)
     if "meta/spec" not in entries:
         raise DataError(f"{path} has no embedded spec", where,
                         "it was not written by cnnspec; load its arrays with "
                         "Model.load_state_dict")
-    network = Network.model_validate_json(str(entries["meta/spec"]))
-    info = json.loads(str(entries.get("meta/info", np.array("{}"))))
+    network = _embedded(entries, "meta/spec", where, Network.model_validate_json)
+    info = _embedded(entries, "meta/info", where, json.loads) if "meta/info" in entries else {}
+    if not isinstance(info, dict):
+        raise DataError("not a cnnspec checkpoint: meta/info is not a JSON object",
+                        where, NOT_A_CHECKPOINT_HINT)
     state: dict[str, np.ndarray] = {}
     optimizer_state: dict[str, dict[str, np.ndarray]] = {}
     for key, value in entries.items():

@@ -24,6 +24,7 @@ from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
 from cnnspec.engine import containers as C
+from cnnspec.engine.budget import require_memory
 from cnnspec.engine import layers as L
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
@@ -437,6 +438,9 @@ def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str
         raise EngineError(f"unknown initialiser {init!r}", hint="use he, xavier or auto")
     report = report or analyze(network)
     dt = np.dtype(dtype)
+    require_memory({"parameters": report.totals.params * dt.itemsize},
+                   f"building {network.name} in NumPy ({dt.name})",
+                   "use fewer or narrower layers, or a smaller input")
     builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
     root = C.Sequential(None, builder.sequence(network.layers))
     return Model(network, report, root, dt)
