@@ -133,7 +133,8 @@ def unchecked(skip: bool = True) -> Iterator[None]:
 
 
 def parts_text(parts: dict[str, int]) -> str:
-    """``{"parameters": 2048, "activations": 512}`` -> ``parameters 2.0 KiB + activations 512 B``."""
+    """``{"parameters": 2048, "activations": 512}`` -> ``parameters 2.0 KiB + activations 512 B``.
+    """
     return " + ".join(f"{name.replace('_', ' ')} {human_bytes(value)}"
                       for name, value in parts.items() if value)
 

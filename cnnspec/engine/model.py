@@ -24,8 +24,8 @@ from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
 from cnnspec.engine import containers as C
-from cnnspec.engine.budget import require_memory
 from cnnspec.engine import layers as L
+from cnnspec.engine.budget import require_memory
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError

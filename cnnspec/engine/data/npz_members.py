@@ -67,9 +67,9 @@ def inspect_npz(path: Path, where: Location) -> list[Member]:
                 with archive.open(info) as stream:
                     shape, dtype = _header(stream, where, name)
                 if dtype.hasobject:
-                    raise DataError(f"cannot read the archive: member {name!r} holds Python objects "
-                                    f"(dtype {dtype}), "
-                                    "which only pickle can read", where,
+                    raise DataError(f"cannot read the archive: member {name!r} holds Python "
+                                    f"objects (dtype {dtype}), which only pickle can read",
+                                    where,
                                     "save plain numeric arrays (uint8, float, int, strings)")
                 nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
                 if nbytes > info.file_size:

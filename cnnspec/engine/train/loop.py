@@ -41,6 +41,7 @@ from cnnspec.engine.train.callbacks import BatchProgress, EpochRow, RunPlan, Tra
 from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.guard import non_finite_error, step_is_finite
 from cnnspec.engine.train.metrics import evaluate
+from cnnspec.engine.train.run_folder import BEST, LAST, METRICS
 from cnnspec.engine.train.run_state import (
     metrics_csv,
     optimizer_state,
@@ -48,7 +49,6 @@ from cnnspec.engine.train.run_state import (
     rng_to_json,
     save_run,
 )
-from cnnspec.engine.train.run_folder import BEST, LAST, METRICS
 from cnnspec.engine.train.schedule import learning_rate
 from cnnspec.engine.train.transfer import TransferReport, frozen_buffers, frozen_parameters
 from cnnspec.errors import DataError, TrainingError
