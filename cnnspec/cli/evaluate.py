@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.cli.options import emit, format_option, make_console, memory_option, quiet_option
 from cnnspec.cli.train import data_options
 
 
@@ -24,6 +24,7 @@ from cnnspec.cli.train import data_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @quiet_option
+@memory_option
 def evaluate(checkpoint: str, data: str | None, resize: bool, method: str, part: str,
              cache_dir: str | None, fmt: str, output: str | None, quiet: bool) -> None:
     """Score checkpoint CKPT on a data set: accuracy, per-class precision and recall,

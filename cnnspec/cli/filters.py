@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from cnnspec.cli.options import quiet_option
+from cnnspec.cli.options import memory_option, quiet_option
 
 layer_option = click.option("--layer", "-l", default=None, metavar="NAME",
                             help="The layer (its name in `cnnspec analyze`); default: the "
@@ -21,6 +21,7 @@ output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), 
 @layer_option
 @output_option
 @quiet_option
+@memory_option
 def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -> None:
     """Draw the filters (kernels) of a conv layer of checkpoint CKPT as a grid.
 
@@ -48,6 +49,7 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
 @click.option("--invert", is_flag=True, help="Use 1 - pixel (dark ink on light paper).")
 @output_option
 @quiet_option
+@memory_option
 def feature_maps(checkpoint: str, image: str, layer: str | None, invert: bool, output: str,
                  quiet: bool) -> None:
     """Draw the feature maps one layer of checkpoint CKPT computes for IMAGE.

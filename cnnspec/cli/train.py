@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import load_spec, make_console, quiet_option, spec_argument, spec_options
+from cnnspec.cli.options import (
+    load_spec,
+    make_console,
+    memory_option,
+    quiet_option,
+    spec_argument,
+    spec_options,
+)
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
     DEFAULT_AUGMENT,
@@ -94,6 +101,7 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Keep these layers fixed: conv (every conv layer), fc, or labels such as "
                    "Conv:1,Conv:2 (repeatable).")
 @quiet_option
+@memory_option
 @click.pass_context
 def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: str | None,
           data: str | None, resize: bool, method: str, epochs: int, optimizer: str,

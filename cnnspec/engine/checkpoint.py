@@ -14,6 +14,7 @@ Layout of a checkpoint (every entry a NumPy array, loadable with
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,8 @@ class Checkpoint:
         return model
 
 
+ARRAY_KINDS = ("param", "buffer", "optim")
+MAX_META_BYTES = 64 * 1024 * 1024  # the spec and info JSON texts, as UTF-32 arrays
 NOT_A_CHECKPOINT_HINT = ("give a .npz written by `cnnspec train` (best.npz or last.npz of a "
                          "run folder)")
 
@@ -79,10 +82,39 @@ def _embedded(entries: dict[str, np.ndarray], key: str, where: Location,
     try:
         return parse(str(value))
     except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = _first_problem(exc)
         raise DataError(f"not a cnnspec checkpoint: {key} is not a valid "
                         f"{'spec' if key == 'meta/spec' else 'JSON text'} ({first})", where,
                         NOT_A_CHECKPOINT_HINT) from None
+
+
+def _first_problem(exc: ValueError) -> str:
+    """The first problem a JSON or validation error names, on one line."""
+    errors = getattr(exc, "errors", None)  # pydantic's ValidationError
+    if callable(errors) and errors():
+        first = errors()[0]
+        loc = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{loc}: {first['msg']}" if loc else str(first["msg"])
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_declared(arrays: list[Any], network: Network, where: Location) -> None:
+    """Refuse an array larger than the embedded spec's parameters, before reading it.
+
+    No weight, statistic or optimiser slot of a network holds more values than all its
+    parameters together, so a larger declared shape means the file is not a checkpoint
+    of that spec (or is a decompression bomb).
+    """
+    from cnnspec.analysis import analyze
+
+    limit = max(analyze(network).totals.params, 1)
+    for member in arrays:
+        count = math.prod(member.shape)
+        if count > limit:
+            raise DataError(f"not a cnnspec checkpoint: {member.name} declares {count:,} "
+                            f"values, but the embedded spec has {limit:,} parameters in all",
+                            where, NOT_A_CHECKPOINT_HINT)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -97,20 +129,27 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                         "the file is corrupt or not a checkpoint; use best.npz or last.npz "
                         "from the run folder")
     members = inspect_npz(path, where)
-    stored = sum(m.nbytes for m in members)
-    # the arrays as read, and the model they are loaded into
-    require_memory({"checkpoint arrays": stored, "model": stored}, f"reading {path.name}",
-                   "use a machine with more memory", source=str(path))
-    entries = read_members(path, members, where)
-    if "meta/spec" not in entries:
+    meta = [m for m in members if m.name.startswith("meta/")]
+    if "meta/spec" not in {m.name for m in meta}:
         raise DataError(f"{path} has no embedded spec", where,
                         "it was not written by cnnspec; load its arrays with "
                         "Model.load_state_dict")
-    network = _embedded(entries, "meta/spec", where, Network.model_validate_json)
-    info = _embedded(entries, "meta/info", where, json.loads) if "meta/info" in entries else {}
+    if sum(m.nbytes for m in meta) > MAX_META_BYTES:
+        raise DataError(f"not a cnnspec checkpoint: its meta entries declare more than "
+                        f"{MAX_META_BYTES:,} bytes", where, NOT_A_CHECKPOINT_HINT)
+    texts = read_members(path, meta, where)
+    network = _embedded(texts, "meta/spec", where, Network.model_validate_json)
+    info = _embedded(texts, "meta/info", where, json.loads) if "meta/info" in texts else {}
     if not isinstance(info, dict):
         raise DataError("not a cnnspec checkpoint: meta/info is not a JSON object",
                         where, NOT_A_CHECKPOINT_HINT)
+    arrays = [m for m in members if m.name.partition("/")[0] in ARRAY_KINDS]
+    _check_declared(arrays, network, where)
+    stored = sum(m.nbytes for m in arrays)
+    # the arrays as read, and the model they are loaded into
+    require_memory({"checkpoint arrays": stored, "model": stored}, f"reading {path.name}",
+                   "use a machine with more memory", source=str(path))
+    entries = read_members(path, arrays, where)
     state: dict[str, np.ndarray] = {}
     optimizer_state: dict[str, dict[str, np.ndarray]] = {}
     for key, value in entries.items():
