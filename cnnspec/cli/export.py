@@ -18,6 +18,7 @@ from cnnspec.cli.options import (
     spec_options,
 )
 from cnnspec.errors import ExportError
+from cnnspec.render.safe_text import safe_filename
 
 TORCH_HINT = "install PyTorch (https://pytorch.org/get-started) to write a state dict"
 
@@ -76,7 +77,7 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
             _say(quiet, f"wrote {output}")
         if arrays is not None:
             target_path = state_dict or (str(Path(output).with_suffix(".pt")) if output
-                                         else f"{network.name}.pt")
+                                         else f"{safe_filename(network.name)}.pt")
             _write_state_dict(network, report, arrays, target_path)
             aux = report.totals.aux_params > 0
             _say(quiet, f"wrote {target_path} (load it with model.load_state_dict"

@@ -70,12 +70,13 @@ def load_spec(spec: str, input_shape: str | None = None, conventions: str | None
 
 
 def make_console(stderr: bool = False):
-    """A rich console for this call: wide when output is not a terminal."""
-    from rich.console import Console
+    """A rich console for this call: wide when output is not a terminal; control characters
+    in what it prints are shown escaped (:func:`cnnspec.render.safe_text.safe_console`)."""
+    from cnnspec.render.safe_text import safe_console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else max(shutil.get_terminal_size((200, 24)).columns, 200)
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    return safe_console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
 def emit(text: str, output: str | None) -> None:
@@ -85,4 +86,6 @@ def emit(text: str, output: str | None) -> None:
 
         write_text(output, text)
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        from cnnspec.render.safe_text import printable
+
+        click.echo(printable(text), nl=not text.endswith("\n"))

@@ -67,9 +67,11 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         return
     from rich.table import Table
 
+    from cnnspec.render.safe_text import markup
+
     console = make_console()
     total = result.forward_seconds + result.backward_seconds
-    console.print(f"[bold]{loaded.name}[/] — batch {batch}, "
+    console.print(f"[bold]{markup(loaded.name)}[/] — batch {batch}, "
                   f"{'forward' if forward_only else 'forward + backward'}, NumPy "
                   f"{model.dtype.name}, NCHW")
     if show_layers:
@@ -80,7 +82,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         for t in result.layers:
             spent = t.forward + t.backward
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
-            table.add_row(t.name, t.type, f"{t.forward * 1e3:.2f}",
+            table.add_row(markup(t.name), t.type, f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate, human_bytes(t.activation_bytes))

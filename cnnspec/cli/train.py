@@ -131,7 +131,10 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
     from cnnspec.engine.train import train as start_run
 
     loaded = load_spec(spec, input_shape, conventions)
-    out = Path(out_dir or Path("runs") / loaded.name)
+    from cnnspec.render.safe_text import safe_filename
+
+    # the spec's name comes from a file: as a folder name it must stay inside runs/
+    out = Path(out_dir or Path("runs") / safe_filename(loaded.name))
     console = make_console(stderr=True)
     choice = DataChoice(data, resize, method) if data is not None else None
     progress = None if quiet else _progress(console)

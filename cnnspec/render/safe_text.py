@@ -81,3 +81,28 @@ def safe_filename(name: str, default: str = "network") -> str:
 def mathtext(text: object) -> str:
     """Text for a matplotlib title or label: ``$x$`` drawn as dollars, not as math."""
     return printable(text, keep_newlines=False).replace("$", r"\$")
+
+
+def safe_console(**options: object) -> object:
+    """A rich ``Console`` that shows control characters in everything it prints as escapes.
+
+    Strings are escaped before rich lays them out (so widths stay right); the segments
+    of any other renderable (``Text`` built from user text) are escaped on the way out.
+    rich's own styling is not text, so colours and bold still work. Markup is still
+    parsed: put user text inside markup only through :func:`markup`.
+    """
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs: object):  # type: ignore[override]
+            return super().render_str(printable(text), **kwargs)
+
+        def render(self, renderable, options=None):  # type: ignore[override]
+            for segment in super().render(renderable, options):
+                if segment.control or not _CONTROL.search(segment.text):
+                    yield segment
+                else:
+                    yield Segment(printable(segment.text), segment.style, segment.control)
+
+    return SafeConsole(**options)

@@ -30,7 +30,7 @@ def print_report(report: Report, console: Console, depth: int | None = None) -> 
                   f"{report.totals.input_nodes:,}", *[""] * (len(COLUMNS) - 5))
     for row in visible_rows(report, depth):
         style = "bold" if row.is_block else ("dim" if not row.main else None)
-        table.add_row(*[col.text(row) for col in COLUMNS], style=style)
+        table.add_row(*[Text(col.text(row)) for col in COLUMNS], style=style)  # not markup
     console.print(table)
     for label, value in total_lines(report):
         console.print(Text.assemble((f"{label}: ", "bold"), value))
