@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # C0 controls except newline and tab, DEL, C1 controls, and the bidirectional
 # embeddings/overrides/isolates that can make a line read differently than it is
@@ -62,6 +63,11 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(CSV_TRIGGERS):
         return "'" + value
     return value
+
+
+def csv_row(values: Iterable[object]) -> list[object]:
+    """Every cell of a CSV row through :func:`csv_cell` (for ``csv.writer.writerow``)."""
+    return [csv_cell(value) for value in values]
 
 
 def safe_filename(name: str, default: str = "network") -> str:
