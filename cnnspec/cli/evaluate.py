@@ -85,23 +85,23 @@ def _print_table(result: dict[str, Any], quiet: bool) -> None:
 def _tables(result: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
-    from cnnspec.render.safe_text import markup
+    from cnnspec.render.safe_text import styled
 
     scores = Table("class", title="per class", title_justify="left", header_style="bold")
     for title in ("precision", "recall", "F1", "support"):
         scores.add_column(title, justify="right")
     for c in result["classes"]:
-        scores.add_row(markup(c["name"]), f"{c['precision']:.2%}", f"{c['recall']:.2%}",
+        scores.add_row(styled(c["name"]), f"{c['precision']:.2%}", f"{c['recall']:.2%}",
                        f"{c['f1']:.2%}", f"{c['support']:,}")
     console.print(scores)
     names = [c["name"] for c in result["classes"]]
     matrix = Table("true \\ predicted", title="confusion matrix (rows: true class)",
                    title_justify="left", header_style="bold")
     for name in names:
-        matrix.add_column(markup(name), justify="right")
+        matrix.add_column(styled(name), justify="right")
     for i, (name, counts) in enumerate(zip(names, result["confusion"], strict=True)):
         # zeros as dots so the mistakes stand out; the diagonal (right answers) in bold
         cells = ["." if v == 0 else f"[bold]{v}[/]" if i == j else str(v)
                  for j, v in enumerate(counts)]
-        matrix.add_row(markup(name), *cells)
+        matrix.add_row(styled(name), *cells)
     console.print(matrix)

@@ -98,11 +98,14 @@ def optimizers(spec: str, input_shape: str | None, conventions: str | None, data
         from cnnspec.cli.train_progress import RichCompareProgress
 
         progress = RichCompareProgress(console, epochs)
-        from cnnspec.render.safe_text import markup
+        from rich.text import Text
 
-        console.print(f"[bold]{markup(loaded.name)}[/]: {len(prepared.split.y_train):,} training "
-                      f"images, {epochs} epochs of batches of {batch}, seed {seed}, "
-                      f"{len(names)} optimisers", highlight=False)
+        from cnnspec.render.safe_text import styled
+
+        console.print(Text.assemble(
+            styled(loaded.name, "bold"), f": {len(prepared.split.y_train):,} training "
+            f"images, {epochs} epochs of batches of {batch}, seed {seed}, "
+            f"{len(names)} optimisers"), highlight=False)
     try:
         curves = compare_optimizers(loaded.network, prepared.split, names=names,
                                     lrs=parse_rates(rates), epochs=epochs, batch=batch,

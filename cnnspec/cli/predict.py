@@ -161,7 +161,7 @@ def _render(rows: list[dict[str, Any]], fmt: str, quiet: bool) -> str:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    from cnnspec.render.safe_text import markup
+    from cnnspec.render.safe_text import styled
 
     table = Table("image", header_style="bold")
     table.add_column("rank", justify="right")
@@ -169,7 +169,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     table.add_column("probability", justify="right")
     for row in rows:
         for rank, top in enumerate(row["top"], start=1):
-            table.add_row(markup(row["image"]) if rank == 1 else "", str(rank),
-                          markup(top["class"]),
+            table.add_row(styled(row["image"]) if rank == 1 else "", str(rank),
+                          styled(top["class"]),
                           f"{top['probability']:.2%}")
     make_console().print(table)

@@ -66,14 +66,15 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         }, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    from cnnspec.render.safe_text import markup
+    from cnnspec.render.safe_text import styled
 
     console = make_console()
     total = result.forward_seconds + result.backward_seconds
-    console.print(f"[bold]{markup(loaded.name)}[/] — batch {batch}, "
-                  f"{'forward' if forward_only else 'forward + backward'}, NumPy "
-                  f"{model.dtype.name}, NCHW")
+    console.print(Text.assemble(styled(loaded.name, "bold"), f" — batch {batch}, "
+                                f"{'forward' if forward_only else 'forward + backward'}, "
+                                f"NumPy {model.dtype.name}, NCHW"))
     if show_layers:
         table = Table(header_style="bold")
         for title in ("Layer", "Type", "Forward ms", "Backward ms", "Share", "MACs",
@@ -82,7 +83,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         for t in result.layers:
             spent = t.forward + t.backward
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
-            table.add_row(markup(t.name), t.type, f"{t.forward * 1e3:.2f}",
+            table.add_row(styled(t.name), t.type, f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate, human_bytes(t.activation_bytes))

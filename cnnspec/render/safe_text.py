@@ -8,7 +8,8 @@ names and file names of a homework folder), so they may hold anything:
 * :func:`printable` shows control characters (escape sequences, carriage returns,
   bidirectional overrides) as ``\\x1b``-style escapes, so printing a name cannot clear
   the screen, set the window title or reorder the line;
-* :func:`markup` is :func:`printable` with rich's markup escaped, for text put inside
+* :func:`styled` is user text as a rich ``Text`` (never parsed as markup), and
+  :func:`markup` is :func:`printable` with rich's markup escaped, for text put inside
   a string rich will parse (``[/]Lee[group3]`` stays those characters);
 * :func:`csv_cell` defuses spreadsheet formulas: a cell starting with ``= + - @``,
   TAB or CR gets a leading ``'`` (the usual CSV-injection rule);
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 # C0 controls except newline and tab, DEL, C1 controls, and the bidirectional
 # embeddings/overrides/isolates that can make a line read differently than it is
@@ -48,10 +50,22 @@ def printable(text: object, *, keep_newlines: bool = True) -> str:
 
 
 def markup(text: object) -> str:
-    """User text to put inside rich markup: printable, with ``[`` escaped (one line)."""
+    """User text to put inside rich markup: printable, with its tags escaped (one line).
+
+    ``[/]Lee[group3]`` and ``Lee [group 3]`` print as written. rich's escaping cannot
+    keep a backslash that stands right before a bracket; where that matters, print a
+    :func:`styled` Text instead (exact by construction).
+    """
     from rich.markup import escape
 
     return escape(printable(text, keep_newlines=False))
+
+
+def styled(text: object, style: str = "") -> Any:
+    """User text as a rich ``Text`` (never parsed as markup), control characters escaped."""
+    from rich.text import Text
+
+    return Text(printable(text, keep_newlines=False), style=style)
 
 
 def csv_cell(value: object) -> object:
