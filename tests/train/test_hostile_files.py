@@ -118,7 +118,7 @@ def test_a_checkpoint_whose_spec_is_not_json(checkpoint: Path, tmp_path: Path) -
 def test_a_checkpoint_array_larger_than_its_spec_is_refused_unread(checkpoint: Path,
                                                                    tmp_path: Path) -> None:
     arrays = dict(np.load(checkpoint))
-    arrays["param/Conv:1.weight"] = np.zeros(10**6, np.uint8)  # the spec has 810 parameters (80 + 730)
+    arrays["param/Conv:1.weight"] = np.zeros(10**6, np.uint8)  # the spec has 80 + 730 parameters
     bad = tmp_path / "big.npz"
     np.savez_compressed(bad, **arrays)
     with pytest.raises(DataError, match=r"param/Conv:1\.weight declares 1,000,000 values, but "
