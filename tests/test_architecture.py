@@ -56,3 +56,23 @@ def test_no_unsafe_loading() -> None:
         text = path.read_text()
         assert "yaml.load(" not in text and "yaml.unsafe_load" not in text, path
         assert "allow_pickle=True" not in text, path
+
+
+def test_every_rich_console_escapes_control_characters() -> None:
+    # user text reaches the terminal through consoles; render.safe_text.safe_console is
+    # the one that shows escape sequences in names instead of obeying them
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).as_posix() == "render/safe_text.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                assert name != "Console", f"{path}:{node.lineno}: use safe_console()"
+
+
+def test_rich_markup_is_escaped_in_one_place() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).as_posix() == "render/safe_text.py":
+            continue
+        assert "rich.markup" not in imports_of(path), path

@@ -59,12 +59,11 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
     if kind == "table":
         import io
 
-        from rich.console import Console
-
+        from cnnspec.render.safe_text import safe_console
         from cnnspec.render.table import print_report
 
         buffer = io.StringIO()
-        print_report(report, Console(file=buffer, width=200, highlight=False), depth)
+        print_report(report, safe_console(file=buffer, width=200, highlight=False), depth)
         text = buffer.getvalue()
     elif kind == "json":
         from cnnspec.render.text_formats import to_json

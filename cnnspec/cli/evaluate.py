@@ -60,11 +60,10 @@ def evaluate(checkpoint: str, data: str | None, resize: bool, method: str, part:
 
 def _plain(result: dict[str, Any]) -> str:
     """The table format as plain text (for ``--output``)."""
-    from rich.console import Console
-
     from cnnspec.render.evaluation import summary_line
+    from cnnspec.render.safe_text import safe_console
 
-    console = Console(width=200, highlight=False, color_system=None)
+    console = safe_console(width=200, highlight=False, color_system=None)
     with console.capture() as capture:
         console.print(summary_line(result), markup=False)
         _tables(result, console)
@@ -84,6 +83,7 @@ def _print_table(result: dict[str, Any], quiet: bool) -> None:
 
 def _tables(result: dict[str, Any], console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from cnnspec.render.safe_text import styled
 
@@ -101,7 +101,7 @@ def _tables(result: dict[str, Any], console: Any) -> None:
         matrix.add_column(styled(name), justify="right")
     for i, (name, counts) in enumerate(zip(names, result["confusion"], strict=True)):
         # zeros as dots so the mistakes stand out; the diagonal (right answers) in bold
-        cells = ["." if v == 0 else f"[bold]{v}[/]" if i == j else str(v)
+        cells = ["." if v == 0 else Text(str(v), style="bold") if i == j else str(v)
                  for j, v in enumerate(counts)]
         matrix.add_row(styled(name), *cells)
     console.print(matrix)
