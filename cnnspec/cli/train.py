@@ -234,8 +234,11 @@ def _report(outcome: Any, again: list[str], out: Path, console: Any, quiet: bool
                           f"({outcome.test.examples:,} images, best.npz from epoch "
                           f"{result.best_epoch}); training took {result.seconds:.1f}s",
                           highlight=False)
+        from cnnspec.engine.train.run_folder import RUN_FILES
+
+        # this run's files only: the folder may hold the user's own files too
         console.print(f"run folder {out}: " + ", ".join(
-            p.name for p in sorted(out.glob("*")) if p.suffix in (".npz", ".csv", ".png")),
+            name for name in sorted(RUN_FILES) if (out / name).is_file()),
             highlight=False, markup=False)
     if best is not None:
         click.echo(str(best))

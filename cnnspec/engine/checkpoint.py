@@ -99,16 +99,33 @@ def _first_problem(exc: ValueError) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _check_declared(arrays: list[Any], network: Network, where: Location) -> None:
-    """Refuse an array larger than the embedded spec's parameters, before reading it.
+def _check_count(path: Path, network: Network, where: Location) -> int:
+    """Refuse more arrays than the embedded spec can have; return its parameter count.
+
+    A layer has at most 4 arrays (weight, bias, running mean and variance) and each
+    array at most 2 optimiser slots, so ``arrays <= 12 * layers + 8``.
+    """
+    from cnnspec.analysis import analyze
+
+    report = analyze(network)
+    most = 12 * len(report.layers) + 8
+    with zipfile.ZipFile(path) as archive:
+        count = sum(1 for name in archive.namelist()
+                    if name.partition("/")[0] in ARRAY_KINDS)
+    if count > most:
+        raise DataError(f"not a cnnspec checkpoint: it holds {count:,} arrays, but the "
+                        f"embedded spec's {len(report.layers):,} rows can have at most "
+                        f"{most:,}", where, NOT_A_CHECKPOINT_HINT)
+    return max(report.totals.params, 1)
+
+
+def _check_declared(arrays: list[Any], limit: int, where: Location) -> None:
+    """Refuse an array larger than the embedded spec's parameters (``limit``), unread.
 
     No weight, statistic or optimiser slot of a network holds more values than all its
     parameters together, so a larger declared shape means the file is not a checkpoint
     of that spec (or is a decompression bomb).
     """
-    from cnnspec.analysis import analyze
-
-    limit = max(analyze(network).totals.params, 1)
     for member in arrays:
         count = math.prod(member.shape)
         if count > limit:
@@ -128,8 +145,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise DataError(f"{path} is not a readable .npz checkpoint (not a zip archive)", where,
                         "the file is corrupt or not a checkpoint; use best.npz or last.npz "
                         "from the run folder")
-    members = inspect_npz(path, where)
-    meta = [m for m in members if m.name.startswith("meta/")]
+    meta = inspect_npz(path, where, lambda name: name.startswith("meta/"))
     if "meta/spec" not in {m.name for m in meta}:
         raise DataError(f"{path} has no embedded spec", where,
                         "it was not written by cnnspec; load its arrays with "
@@ -143,8 +159,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(info, dict):
         raise DataError("not a cnnspec checkpoint: meta/info is not a JSON object",
                         where, NOT_A_CHECKPOINT_HINT)
-    arrays = [m for m in members if m.name.partition("/")[0] in ARRAY_KINDS]
-    _check_declared(arrays, network, where)
+    limit = _check_count(path, network, where)
+    arrays = inspect_npz(path, where, lambda name: name.partition("/")[0] in ARRAY_KINDS)
+    _check_declared(arrays, limit, where)
     stored = sum(m.nbytes for m in arrays)
     # the arrays as read, and the model they are loaded into
     require_memory({"checkpoint arrays": stored, "model": stored}, f"reading {path.name}",

@@ -173,3 +173,31 @@ def test_a_gzip_idx_inflating_past_memory_is_refused(tmp_path: Path,
         read_idx(path)
     monkeypatch.delenv(ENV_LIMIT)
     assert read_idx(path).shape == (2000, 28, 28)
+
+
+def test_a_checkpoint_with_more_arrays_than_its_spec_can_have(checkpoint: Path,
+                                                              tmp_path: Path) -> None:
+    arrays = dict(np.load(checkpoint))
+    arrays.update({f"param/extra{i}": np.zeros(1, np.float32) for i in range(100)})
+    bad = tmp_path / "many.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(DataError) as info:
+        load_checkpoint(bad)
+    assert info.value.message.startswith("not a cnnspec checkpoint: it holds 1")
+    assert "can have at most 68" in info.value.message  # 12 * 5 rows + 8
+
+
+def test_members_a_data_set_does_not_use_are_not_opened(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnspec.engine.data import npz_members
+
+    path = tmp_path / "extra.npz"
+    np.savez(path, x=np.zeros((4, 8, 8), np.uint8), y=np.arange(4) % 2,
+             **{f"junk{i}": np.zeros(1) for i in range(50)})
+    opened: list[str] = []
+    header = npz_members._header
+    monkeypatch.setattr(npz_members, "_header",
+                        lambda stream, where, name: opened.append(name) or header(stream, where,
+                                                                                  name))
+    assert load_npz(path).classes == ("0", "1")
+    assert sorted(opened) == ["x", "y"]

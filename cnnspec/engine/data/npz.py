@@ -32,6 +32,7 @@ from cnnspec.engine.data.split import stratified_split
 from cnnspec.errors import DataError, Location
 
 NPZ_TEST_FRACTION = 0.2
+ARRAYS = ("x", "y", "x_test", "y_test", "classes")  # the members read; others are ignored
 NPZ_SPLIT_SEED = 0
 
 
@@ -77,7 +78,7 @@ def load_npz(path: str | Path, test_fraction: float = NPZ_TEST_FRACTION,
     if not zipfile.is_zipfile(path):
         raise DataError("not a .npz archive (a single .npy array or another file)", where,
                         "np.savez(path, x=images, y=labels)")
-    members = inspect_npz(path, where)
+    members = inspect_npz(path, where, lambda name: name in ARRAYS)
     images = sum(math.prod(m.shape) * 4 for m in members if m.name in ("x", "x_test"))
     require_memory({"arrays": sum(m.nbytes for m in members), "float32 images": images},
                    f"reading {path.name}", "use a smaller data set (fewer or smaller images)",

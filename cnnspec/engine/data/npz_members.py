@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,13 @@ def _header(stream: object, where: Location, name: str) -> tuple[tuple[int, ...]
     return tuple(int(d) for d in shape), np.dtype(dtype)
 
 
-def inspect_npz(path: Path, where: Location) -> list[Member]:
-    """The arrays of archive ``path`` as declared, checked as the module docstring says."""
+def inspect_npz(path: Path, where: Location,
+                wanted: Callable[[str], bool] | None = None) -> list[Member]:
+    """The arrays of archive ``path`` as declared, checked as the module docstring says.
+
+    Only members whose name (without ``.npy``) passes ``wanted`` are opened: an archive
+    of many members the reader has no use for costs only its directory.
+    """
     members = []
     try:
         with zipfile.ZipFile(path) as archive:
@@ -64,6 +70,8 @@ def inspect_npz(path: Path, where: Location) -> list[Member]:
                 if not info.filename.endswith(NPY_SUFFIX):
                     continue
                 name = info.filename[:-len(NPY_SUFFIX)]
+                if wanted is not None and not wanted(name):
+                    continue
                 with archive.open(info) as stream:
                     shape, dtype = _header(stream, where, name)
                 if dtype.hasobject:
