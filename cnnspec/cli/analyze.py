@@ -103,6 +103,8 @@ def validate(spec: str, input_shape: str | None, conventions: str | None, quiet:
         return
     gaps = missing_sizes(loaded.network)
     status = "valid" if not gaps else f"valid structure; {len(gaps)} size(s) still missing"
-    click.echo(f"{loaded.name}: {status}")
+    from cnnspec.render.safe_text import printable
+
+    click.echo(printable(f"{loaded.name}: {status}"))
     for _, what in gaps[:10]:
-        click.echo(f"  - {what}")
+        click.echo(printable(f"  - {what}"))

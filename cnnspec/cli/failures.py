@@ -37,9 +37,11 @@ def describe(exc: BaseException) -> str | None:
     if isinstance(exc, RecursionError):
         return ("error: the input is nested too deeply to process (Python's recursion limit); "
                 "flatten the nesting")
-    if isinstance(exc, OSError) and exc.errno in OS_FIXES:
-        what, fix = OS_FIXES[exc.errno]
-        where = exc.filename if exc.filename is not None else None
+    if isinstance(exc, OSError) and exc.errno is not None:
+        # the operating system refused: a file, a disk or a device, not cnnspec's logic
+        what, fix = OS_FIXES.get(exc.errno, (exc.strerror or str(exc), "check the file and "
+                                             "the device, then try again"))
+        where = exc.filename
         place = f"{printable(where, keep_newlines=False)}: " if where is not None else ""
         return f"{place}error: {what}; {fix}"
     return None

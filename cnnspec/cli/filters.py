@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from cnnspec.cli.options import memory_option, quiet_option
+from cnnspec.render.safe_text import printable
 
 layer_option = click.option("--layer", "-l", default=None, metavar="NAME",
                             help="The layer (its name in `cnnspec analyze`); default: the "
@@ -39,7 +40,7 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
     model = load_trained(checkpoint).model
     name = draw_filters(model, output, layer)
     if not quiet:
-        click.echo(f"wrote {output} ({name})", err=True)
+        click.echo(printable(f"wrote {output} ({name})"), err=True)
 
 
 @click.command("feature-maps")
@@ -74,5 +75,6 @@ def feature_maps(checkpoint: str, image: str, layer: str | None, invert: bool, o
     name, shape = draw_feature_maps(trained.model, prepared.x, output, layer,
                                     title=", ".join(prepared.steps))
     if not quiet:
-        click.echo(f"wrote {output} ({name}: {shape[0]} maps of {shape[1]}x{shape[2]})",
+        click.echo(printable(f"wrote {output} ({name}: {shape[0]} maps of "
+                             f"{shape[1]}x{shape[2]})"),
                    err=True)

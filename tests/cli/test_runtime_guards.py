@@ -83,6 +83,8 @@ def test_the_override_runs_anyway() -> None:
      "/full/out.png: error: the disk is full; free some space"),
     (OSError(errno.EACCES, "Permission denied", "/root/x"),
      "/root/x: error: permission denied; write somewhere you may write"),
+    (OSError(errno.EIO, "Input/output error", "/mnt/usb/x"),
+     "/mnt/usb/x: error: Input/output error; check the file and the device"),
 ])
 def test_machine_failures_are_one_line(exc: BaseException, expected: str,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,3 +135,24 @@ def test_error_messages_show_control_characters_escaped(tmp_path) -> None:
     result = invoke("analyze", str(name))
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr and "a\\x1b[2Jb.yaml" in result.stderr
+
+
+HOSTILE_NAME = "$x^{2$ [/]Lee[group3] Lee [group 3] \\e[2J\\e]0;pwned\\a"
+
+
+@pytest.mark.parametrize("command", [
+    ["analyze"], ["validate"], ["explain"], ["run", "--batch", "2"], ["compare", "lenet5"],
+    ["analyze", "-f", "csv"], ["draw", "-o", "net.png"],
+])
+def test_a_hostile_spec_name_is_printed_as_data(command: list[str], tmp_path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f'name: "{HOSTILE_NAME}"\ninput: 8x8x1\n'
+                    "architecture: Conv(3x3,4)-ReLU-FC(10)\n")
+    result = invoke(command[0], str(spec), *command[1:])
+    assert result.exit_code == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "\x1b" not in output and "\x07" not in output
+    if command[0] in ("analyze", "validate", "run", "compare") and "csv" not in command:
+        assert "[/]Lee[group3] Lee [group 3] \\x1b[2J" in output  # whole, escaped
