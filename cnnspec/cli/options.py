@@ -80,7 +80,8 @@ def make_console(stderr: bool = False):
 
 
 def emit(text: str, output: str | None) -> None:
-    """Write data to ``output`` atomically, or to stdout."""
+    """Write data to ``output`` atomically, or to stdout (control characters escaped when
+    stdout is a terminal)."""
     if output:
         from cnnspec.atomic import write_text
 
@@ -88,4 +89,6 @@ def emit(text: str, output: str | None) -> None:
     else:
         from cnnspec.render.safe_text import printable
 
-        click.echo(printable(text), nl=not text.endswith("\n"))
+        # on a terminal, control characters in names would act; in a pipe they are data
+        shown = printable(text) if sys.stdout.isatty() else text
+        click.echo(shown, nl=not text.endswith("\n"))
