@@ -174,3 +174,20 @@ def estimate(report: Report, *, batch: int, optimizer: str | None, backward: boo
     if not backward:
         parts = {k: v for k, v in parts.items() if k in ("parameters", "activations")}
     return {k: v for k, v in parts.items() if v or k == "parameters"}
+
+
+def fitting_batch(report: Report, wanted: int, bytes_per_value: int = 4) -> int:
+    """The largest batch, up to ``wanted``, whose forward activations fit in memory.
+
+    ``batch = clamp(available // activations of one image, 1, wanted)``; ``wanted`` when
+    the check is off or the memory available is unknown. Inference gives the same
+    scores in any batch size, so evaluation shrinks its batches instead of failing.
+    """
+    if not checking():
+        return wanted
+    have = available_memory()
+    if have is None:
+        return wanted
+    per_image = estimate(report, batch=1, optimizer=None, backward=False,
+                         bytes_per_value=bytes_per_value)["activations"]
+    return max(1, min(wanted, have // max(per_image, 1)))

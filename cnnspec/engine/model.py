@@ -25,7 +25,7 @@ from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
-from cnnspec.engine.budget import require_memory
+from cnnspec.engine.budget import fitting_batch, require_memory
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
@@ -371,7 +371,9 @@ class Model:
         return dout
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities (N, K) in inference mode, in batches."""
+        """Class probabilities (N, K) in inference mode, in batches (smaller ones when a
+        batch of ``batch_size`` would not fit in memory)."""
+        batch_size = fitting_batch(self.report, batch_size, self.dtype.itemsize)
         outs = []
         for start in range(0, len(x), batch_size):
             z = self.forward(x[start:start + batch_size], logits=True)

@@ -14,6 +14,7 @@ from cnnspec.engine.budget import (
     ENV_SKIP,
     available_memory,
     estimate,
+    fitting_batch,
     parse_size,
     require_memory,
     unchecked,
@@ -117,3 +118,32 @@ def test_build_refuses_before_allocating(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(EngineError, match=r"building network in NumPy \(float32\) needs about "
                                           r"112\.2 GiB, but only 100\.0 KiB"):
         spec.build()
+
+
+def test_evaluation_batches_shrink_to_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = cnnspec.load(LENET, input_shape="32x32x1").report()
+    per_image = estimate(report, batch=1, optimizer=None, backward=False)["activations"]
+    monkeypatch.setattr(budget, "available_memory", lambda: 10 * per_image + 5)
+    assert fitting_batch(report, 256) == 10
+    assert fitting_batch(report, 4) == 4
+    monkeypatch.setattr(budget, "available_memory", lambda: 0)
+    assert fitting_batch(report, 256) == 1
+    with unchecked():
+        assert fitting_batch(report, 256) == 256
+
+
+def test_predictions_do_not_depend_on_the_batch_that_fits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    model = cnnspec.load(LENET, input_shape="32x32x1").build(seed=1)
+    x = np.random.default_rng(0).standard_normal((7, 1, 32, 32)).astype(np.float32)
+    whole = model.predict(x)
+    per_image = estimate(model.report, batch=1, optimizer=None, backward=False)["activations"]
+    monkeypatch.setattr(budget, "available_memory", lambda: 2 * per_image)
+    sizes: list[int] = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda xb, **kw: sizes.append(len(xb)) or
+                        forward(xb, **kw))
+    assert np.allclose(model.predict(x), whole, rtol=1e-5, atol=1e-7)
+    assert sizes == [2, 2, 2, 1]
