@@ -135,3 +135,13 @@ def test_a_spec_name_with_dollars_and_brackets_trains_and_plots(tmp_path: Path,
     assert "$x^{2$ [/]Lee[group3] \\x1b[2J: " in result.stderr
     assert "\x1b" not in result.stderr
     assert (out / "curves.png").stat().st_size > 0
+
+
+def test_an_out_that_is_a_file_is_refused(tmp_path: Path, data_spec: str) -> None:
+    out = tmp_path / "taken"
+    out.write_text("not a folder")
+    result = invoke(*train_args(out, data_spec, "--epochs", 1))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"{out}: error: {out} is a file, not a folder; choose "
+                                     "another folder with --out")
+    assert out.read_text() == "not a folder"
