@@ -24,23 +24,39 @@ def _umask() -> int:
 def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    On any exception the temporary file is removed and ``path`` is left as it was. An
+    ``OSError`` (read-only folder, full disk) names ``path``, not the temporary file.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp",
-                               dir=target.parent)
-    os.close(fd)
+    with _naming(target):  # mkstemp names the temporary file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp",
+                                   dir=target.parent)
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp_path, target)
+        with _naming(target):
+            yield tmp_path
+            with open(tmp_path, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+            os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextmanager
+def _naming(target: Path, tmp: Path | None = None) -> Iterator[None]:
+    """Re-raise an OSError about the temporary file (or no file) as one about ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        name = exc.filename
+        if exc.errno is not None and (name is None or Path(name).name.startswith(
+                f".{target.name}.")):
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise
 
 
 def write_text(path: str | Path, text: str) -> None:

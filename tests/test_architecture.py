@@ -70,3 +70,23 @@ def test_counts_and_bytes_are_written_for_people_in_one_module() -> None:
         defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         assert not defined & {"human_bytes", "human_count", "exact_bytes", "exact_count"}, path
         assert ":.3f} G" not in path.read_text(), path
+
+
+def test_every_rich_console_escapes_control_characters() -> None:
+    # user text reaches the terminal through consoles; render.safe_text.safe_console is
+    # the one that shows escape sequences in names instead of obeying them
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).as_posix() == "render/safe_text.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                assert name != "Console", f"{path}:{node.lineno}: use safe_console()"
+
+
+def test_rich_markup_is_escaped_in_one_place() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).as_posix() == "render/safe_text.py":
+            continue
+        assert "rich.markup" not in imports_of(path), path

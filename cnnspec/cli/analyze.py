@@ -98,12 +98,11 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
     if kind == "table":
         import io
 
-        from rich.console import Console
-
+        from cnnspec.render.safe_text import safe_console
         from cnnspec.render.table import print_report
 
         buffer = io.StringIO()
-        print_report(report, Console(file=buffer, width=200, highlight=False),
+        print_report(report, safe_console(file=buffer, width=200, highlight=False),
                      TableOptions(AUTO if depth is None else depth, columns, None, units))
         text = buffer.getvalue()
     elif kind == "json":
@@ -148,6 +147,8 @@ def validate(spec: str, input_shape: str | None, conventions: str | None, quiet:
         return
     gaps = missing_sizes(loaded.network)
     status = "valid" if not gaps else f"valid structure; {len(gaps)} size(s) still missing"
-    click.echo(f"{loaded.name}: {status}")
+    from cnnspec.render.safe_text import printable
+
+    click.echo(printable(f"{loaded.name}: {status}"))
     for _, what in gaps[:10]:
-        click.echo(f"  - {what}")
+        click.echo(printable(f"  - {what}"))

@@ -47,12 +47,12 @@ def print_grade(grade, show_all: bool) -> None:
     from rich.text import Text
 
     from cnnspec.homework.report import explanations
-    from cnnspec.homework.safe_cells import visible
     from cnnspec.homework.verdicts import Verdict
+    from cnnspec.render.safe_text import one_line
 
     console = make_console()
     styles = {Verdict.CORRECT: "green", Verdict.WRONG: "bold red", Verdict.MISSING: "yellow"}
-    console.print(Text(f"{visible(grade.student)} — {visible(grade.spec)}"))
+    console.print(Text(f"{one_line(grade.student)} — {one_line(grade.spec)}"))
     console.print(grade.conventions, markup=False)
     table = Table(show_lines=False)
     for name, justify in (("Row", "left"), ("Cell", "left"), ("Given", "right"),
@@ -60,7 +60,7 @@ def print_grade(grade, show_all: bool) -> None:
         table.add_column(name, justify=justify)
     for cell in grade.cells:
         if show_all or cell.verdict is not Verdict.CORRECT:
-            table.add_row(*(Text(visible(v)) for v in (cell.row, cell.cell, cell.given or "—",
+            table.add_row(*(Text(one_line(v)) for v in (cell.row, cell.cell, cell.given or "—",
                                                        cell.expected)),
                           Text(cell.verdict.value, style=styles[cell.verdict]))
     console.print(table)
@@ -68,9 +68,9 @@ def print_grade(grade, show_all: bool) -> None:
     if details:
         click.echo("Why")  # plain echo: long derivations stay on one line
         for title, lines in details:
-            click.echo(f"  {visible(title)}")
+            click.echo(f"  {one_line(title)}")
             for line in lines:
-                click.echo(f"    - {visible(line)}")
+                click.echo(f"    - {one_line(line)}")
     click.echo(grade.score_text())
 
 
@@ -138,7 +138,7 @@ def _write_feedback(graded: list[tuple[str, object, str | None]], out: dict) -> 
 
     if out["feedback"]:
         from cnnspec.homework.gradescope import feedback_markdown
-        from cnnspec.homework.safe_cells import safe_file_stem
+        from cnnspec.render.safe_text import safe_filename
 
         folder = Path(out["feedback"])
         folder.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def _write_feedback(graded: list[tuple[str, object, str | None]], out: dict) -> 
         for path, result, _ in graded:
             if result is None:
                 continue
-            stem = safe_file_stem(result.student or Path(path).stem)
+            stem = safe_filename(result.student or Path(path).stem, default="student")
             while stem in used:
                 stem += "_"
             used.add(stem)
@@ -188,11 +188,11 @@ def _print_batch(submissions, summary) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from cnnspec.homework.safe_cells import visible
     from cnnspec.homework.verdicts import Verdict
+    from cnnspec.render.safe_text import one_line
 
     def plain(*values: str) -> list[Text]:
-        return [Text(visible(v)) for v in values]
+        return [Text(one_line(v)) for v in values]
 
     console = make_console()
     table = Table(title="Submissions")

@@ -158,16 +158,19 @@ def print_table(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     header, body = rows(data)
+    from rich.text import Text
+
+    # names come from spec files: Text cells, never parsed as markup
     table = Table(header_style="bold", pad_edge=False)
-    table.add_column(header[0])
+    table.add_column(Text(header[0]))
     for title in header[1:]:
-        table.add_column(title, justify="right")
+        table.add_column(Text(title), justify="right")
     for cells in body:
-        table.add_row(*cells)
+        table.add_row(*(Text(str(cell)) for cell in cells))
     console = make_console()
     console.print(table)
     for line in data["summary"]:
-        console.print(line)
+        console.print(line, markup=False)
 
 
 @click.command()

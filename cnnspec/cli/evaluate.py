@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.cli.options import emit, format_option, make_console, memory_option, quiet_option
 from cnnspec.cli.train import data_options
 
 
@@ -24,6 +24,7 @@ from cnnspec.cli.train import data_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @quiet_option
+@memory_option
 def evaluate(checkpoint: str, data: str | None, resize: bool, method: str, part: str,
              cache_dir: str | None, fmt: str, output: str | None, quiet: bool) -> None:
     """Score checkpoint CKPT on a data set: accuracy, per-class precision and recall,
@@ -59,11 +60,10 @@ def evaluate(checkpoint: str, data: str | None, resize: bool, method: str, part:
 
 def _plain(result: dict[str, Any]) -> str:
     """The table format as plain text (for ``--output``)."""
-    from rich.console import Console
-
     from cnnspec.render.evaluation import summary_line
+    from cnnspec.render.safe_text import safe_console
 
-    console = Console(width=200, highlight=False, color_system=None)
+    console = safe_console(width=200, highlight=False, color_system=None)
     with console.capture() as capture:
         console.print(summary_line(result), markup=False)
         _tables(result, console)
@@ -83,22 +83,25 @@ def _print_table(result: dict[str, Any], quiet: bool) -> None:
 
 def _tables(result: dict[str, Any], console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from cnnspec.render.safe_text import styled
 
     scores = Table("class", title="per class", title_justify="left", header_style="bold")
     for title in ("precision", "recall", "F1", "support"):
         scores.add_column(title, justify="right")
     for c in result["classes"]:
-        scores.add_row(c["name"], f"{c['precision']:.2%}", f"{c['recall']:.2%}",
+        scores.add_row(styled(c["name"]), f"{c['precision']:.2%}", f"{c['recall']:.2%}",
                        f"{c['f1']:.2%}", f"{c['support']:,}")
     console.print(scores)
     names = [c["name"] for c in result["classes"]]
     matrix = Table("true \\ predicted", title="confusion matrix (rows: true class)",
                    title_justify="left", header_style="bold")
     for name in names:
-        matrix.add_column(name, justify="right")
+        matrix.add_column(styled(name), justify="right")
     for i, (name, counts) in enumerate(zip(names, result["confusion"], strict=True)):
         # zeros as dots so the mistakes stand out; the diagonal (right answers) in bold
-        cells = ["." if v == 0 else f"[bold]{v}[/]" if i == j else str(v)
+        cells = ["." if v == 0 else Text(str(v), style="bold") if i == j else str(v)
                  for j, v in enumerate(counts)]
-        matrix.add_row(name, *cells)
+        matrix.add_row(styled(name), *cells)
     console.print(matrix)

@@ -79,10 +79,10 @@ def make(students: str | None, roster: str | None, name: str, spec: str | None,
       cnnspec exercise make --roster roster.csv --name hw2 --conventions lecture -o hw2
       cnnspec check hw1/answers --key hw1/keys --report grades.csv --feedback feedback
     """
-    from cnnspec.homework.safe_cells import safe_file_stem
+    from cnnspec.render.safe_text import safe_filename
 
     ids = _student_ids(students, roster)
-    stems = [safe_file_stem(i) for i in ids]
+    stems = [safe_filename(i, default="student") for i in ids]
     if len(set(stems)) != len(stems):
         raise click.UsageError("two student ids give the same file name; make them differ "
                                "in letters or digits")

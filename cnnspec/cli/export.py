@@ -9,8 +9,16 @@ from pathlib import Path
 
 import click
 
-from cnnspec.cli.options import emit, load_spec, quiet_option, spec_argument, spec_options
+from cnnspec.cli.options import (
+    emit,
+    load_spec,
+    memory_option,
+    quiet_option,
+    spec_argument,
+    spec_options,
+)
 from cnnspec.errors import ExportError
+from cnnspec.render.safe_text import safe_filename
 
 TORCH_HINT = "install PyTorch (https://pytorch.org/get-started) to write a state dict"
 
@@ -35,6 +43,7 @@ def _say(quiet: bool, message: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random He-init weights of an onnx export without --weights.")
 @quiet_option
+@memory_option
 def export(spec: str, input_shape: str | None, conventions: str | None, target: str,
            output: str | None, weights: str | None, state_dict: str | None, seed: int,
            quiet: bool) -> None:
@@ -68,7 +77,7 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
             _say(quiet, f"wrote {output}")
         if arrays is not None:
             target_path = state_dict or (str(Path(output).with_suffix(".pt")) if output
-                                         else f"{network.name}.pt")
+                                         else f"{safe_filename(network.name)}.pt")
             _write_state_dict(network, report, arrays, target_path)
             _say(quiet, f"wrote {target_path} (load it with model.load_state_dict)")
         return
@@ -78,6 +87,12 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
     from cnnspec.export.weights import initial_arrays
 
     require_onnx()
+    from cnnspec.engine.budget import require_memory
+
+    weights_bytes = report.totals.params * 4  # float32
+    require_memory({"weights": weights_bytes, "ONNX model and its bytes": 2 * weights_bytes},
+                   f"exporting {network.name} to ONNX",
+                   "use fewer or narrower layers, or a smaller --input")
     model = build_onnx(network, report, arrays if arrays is not None else
                        initial_arrays(network, report, seed))
     from cnnspec.atomic import write_with

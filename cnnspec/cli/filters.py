@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import click
 
-from cnnspec.cli.options import quiet_option
+from cnnspec.cli.options import memory_option, quiet_option
+from cnnspec.render.safe_text import printable
 
 layer_option = click.option("--layer", "-l", default=None, metavar="NAME",
                             help="The layer (its name in `cnnspec analyze`); default: the "
@@ -21,6 +22,7 @@ output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), 
 @layer_option
 @output_option
 @quiet_option
+@memory_option
 def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -> None:
     """Draw the filters (kernels) of a conv layer of checkpoint CKPT as a grid.
 
@@ -38,7 +40,7 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
     model = load_trained(checkpoint).model
     name = draw_filters(model, output, layer)
     if not quiet:
-        click.echo(f"wrote {output} ({name})", err=True)
+        click.echo(printable(f"wrote {output} ({name})"), err=True)
 
 
 @click.command("feature-maps")
@@ -48,6 +50,7 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
 @click.option("--invert", is_flag=True, help="Use 1 - pixel (dark ink on light paper).")
 @output_option
 @quiet_option
+@memory_option
 def feature_maps(checkpoint: str, image: str, layer: str | None, invert: bool, output: str,
                  quiet: bool) -> None:
     """Draw the feature maps one layer of checkpoint CKPT computes for IMAGE.
@@ -72,5 +75,6 @@ def feature_maps(checkpoint: str, image: str, layer: str | None, invert: bool, o
     name, shape = draw_feature_maps(trained.model, prepared.x, output, layer,
                                     title=", ".join(prepared.steps))
     if not quiet:
-        click.echo(f"wrote {output} ({name}: {shape[0]} maps of {shape[1]}x{shape[2]})",
+        click.echo(printable(f"wrote {output} ({name}: {shape[0]} maps of "
+                             f"{shape[1]}x{shape[2]})"),
                    err=True)

@@ -27,9 +27,9 @@ def render(result, fmt: str, steps: bool) -> str:
     """A :class:`~cnnspec.homework.by_hand.HandResult` as text, JSON, CSV or markdown;
     channel names from the matrix file reach the terminal with control characters
     escaped."""
-    from cnnspec.homework.safe_cells import visible_lines
+    from cnnspec.render.safe_text import printable
 
-    return visible_lines(_render(result, fmt, steps))
+    return printable(_render(result, fmt, steps))
 
 
 def _render(result, fmt: str, steps: bool) -> str:

@@ -64,18 +64,31 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CnnspecError as exc:
-            click.echo(exc.render(), err=True)
+            from cnnspec.render.safe_text import printable
+
+            click.echo(printable(exc.render()), err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # a defect in cnnspec, not in the user's input
+        except BrokenPipeError:  # the reader of stdout left (`cnnspec ... | head`): stop quietly
+            from cnnspec.cli.failures import silence_stdout
+
+            silence_stdout()
+            ctx.exit(1)
+        except Exception as exc:
             if os.environ.get("CNNSPEC_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc}; this is a bug in cnnspec, "
-                       "please report it (set CNNSPEC_DEBUG=1 to see the traceback)", err=True)
+            from cnnspec.cli.failures import describe
+            from cnnspec.render.safe_text import printable
+
+            # the machine's failures get their fix; anything else is a defect in cnnspec
+            message = describe(exc) or printable(
+                f"internal error: {type(exc).__name__}: {exc}; this is a bug in cnnspec, "
+                "please report it (set CNNSPEC_DEBUG=1 to see the traceback)")
+            click.echo(message, err=True)
             ctx.exit(1)
 
 
@@ -96,7 +109,16 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="cnnspec")
+    try:
+        cli(prog_name="cnnspec")
+    finally:
+        try:  # Python's own flush at exit would report a closed pipe as an ignored error
+            sys.stdout.flush()
+        except BrokenPipeError:
+            from cnnspec.cli.failures import silence_stdout
+
+            silence_stdout()
+            sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

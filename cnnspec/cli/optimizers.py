@@ -88,7 +88,9 @@ def optimizers(spec: str, input_shape: str | None, conventions: str | None, data
 
     loaded = load_spec(spec, input_shape, conventions)
     names = [n.strip().lower() for n in only.split(",") if n.strip()]
-    out = Path(out_dir or Path("runs") / f"{loaded.name}-optimizers")
+    from cnnspec.render.safe_text import safe_filename
+
+    out = Path(out_dir or Path("runs") / f"{safe_filename(loaded.name)}-optimizers")
     model = build(loaded.network, seed=seed)
     prepared = prepare_data(model, DataChoice(data or "digits", resize, method), 0.1, seed,
                             True)
@@ -98,9 +100,14 @@ def optimizers(spec: str, input_shape: str | None, conventions: str | None, data
         from cnnspec.cli.train_progress import RichCompareProgress
 
         progress = RichCompareProgress(console, epochs)
-        console.print(f"[bold]{loaded.name}[/]: {len(prepared.split.y_train):,} training "
-                      f"images, {epochs} epochs of batches of {batch}, seed {seed}, "
-                      f"{len(names)} optimisers", highlight=False)
+        from rich.text import Text
+
+        from cnnspec.render.safe_text import styled
+
+        console.print(Text.assemble(
+            styled(loaded.name, "bold"), f": {len(prepared.split.y_train):,} training "
+            f"images, {epochs} epochs of batches of {batch}, seed {seed}, "
+            f"{len(names)} optimisers"), highlight=False)
     try:
         curves = compare_optimizers(loaded.network, prepared.split, names=names,
                                     lrs=parse_rates(rates), epochs=epochs, batch=batch,

@@ -5,6 +5,7 @@ Room: consumers (cli).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from collections.abc import Callable
@@ -67,6 +68,25 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Write to this file (atomically) instead of stdout.")(func)
 
 
+def memory_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-memory-check``: run even when the estimate exceeds the memory available.
+
+    The command runs inside :func:`cnnspec.engine.budget.unchecked` when it is given;
+    ``CNNSPEC_NO_MEMORY_CHECK=1`` does the same for every command.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, no_memory_check: bool = False, **kwargs: Any) -> Any:
+        from cnnspec.engine.budget import unchecked
+
+        with unchecked(no_memory_check):
+            return func(*args, **kwargs)
+
+    return click.option("--no-memory-check", "no_memory_check", is_flag=True,
+                        help="Go ahead even when the memory estimate exceeds the memory "
+                             "available (and lift the image pixel cap).")(wrapper)
+
+
 def load_spec(spec: str, input_shape: str | None = None, conventions: str | None = None):
     """The :class:`cnnspec.api.Spec` for the SPEC argument."""
     from cnnspec.api import load
@@ -75,19 +95,25 @@ def load_spec(spec: str, input_shape: str | None = None, conventions: str | None
 
 
 def make_console(stderr: bool = False):
-    """A rich console for this call: wide when output is not a terminal."""
-    from rich.console import Console
+    """A rich console for this call: wide when output is not a terminal; control characters
+    in what it prints are shown escaped (:func:`cnnspec.render.safe_text.safe_console`)."""
+    from cnnspec.render.safe_text import safe_console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else max(shutil.get_terminal_size((200, 24)).columns, 200)
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    return safe_console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
 def emit(text: str, output: str | None) -> None:
-    """Write data to ``output`` atomically, or to stdout."""
+    """Write data to ``output`` atomically, or to stdout (control characters escaped when
+    stdout is a terminal)."""
     if output:
         from cnnspec.atomic import write_text
 
         write_text(output, text)
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        from cnnspec.render.safe_text import printable
+
+        # on a terminal, control characters in names would act; in a pipe they are data
+        shown = printable(text) if sys.stdout.isatty() else text
+        click.echo(shown, nl=not text.endswith("\n"))

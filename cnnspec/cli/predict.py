@@ -13,17 +13,23 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.cli.options import emit, format_option, make_console, memory_option, quiet_option
 from cnnspec.cli.train import RESIZE_METHODS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 TEXT_SUFFIXES = (".txt", ".csv")
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # a text table of numbers; larger images come as PNG/.npy
 
 
 def read_image(path: str) -> Any:
-    """The pixel array in file ``path``; a DataError for a missing or unreadable file."""
+    """The pixel array in file ``path``; a DataError for a missing, unreadable or huge file.
+
+    Sizes are checked before decoding (:func:`cnnspec.engine.train.images.check_image_size`):
+    a picture's header, a ``.npy`` header (read through a memory map), a text file's length.
+    """
     import numpy as np
 
+    from cnnspec.engine.train.images import check_image_size
     from cnnspec.errors import DataError, Location
 
     file = Path(path).expanduser()
@@ -33,18 +39,55 @@ def read_image(path: str) -> Any:
     suffix = file.suffix.lower()
     try:
         if suffix in IMAGE_SUFFIXES:
-            from matplotlib.image import imread
-
-            return imread(file)
+            return _decode_picture(file)
         if suffix == ".npy":
-            return np.load(file, allow_pickle=False)
+            mapped = np.load(file, mmap_mode="r", allow_pickle=False)
+            dims = (*mapped.shape, 1, 1)  # H, W (, C)
+            check_image_size(dims[0], dims[1], dims[2] if mapped.ndim > 2 else 1, str(file))
+            return np.array(mapped)
         if suffix in TEXT_SUFFIXES:
+            size = file.stat().st_size
+            if size > MAX_TEXT_BYTES:
+                raise DataError(f"{file}: a text image of {size:,} bytes is larger than the "
+                                f"{MAX_TEXT_BYTES:,} cnnspec reads", where,
+                                "save large images as PNG or .npy")
             return np.loadtxt(file, delimiter="," if suffix == ".csv" else None, ndmin=2)
     except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"cannot read {file}: {exc}", where,
                         "give a PNG, a .npy array or a text file of numbers") from None
     raise DataError(f"cannot read {file.name}: unknown file type {suffix or '(none)'}", where,
                     "give a .png, .npy or .txt file")
+
+
+def _decode_picture(file: Path) -> Any:
+    """A PNG or JPEG read by matplotlib, after Pillow read its declared size from the header.
+
+    matplotlib opens PNGs without Pillow's decompression-bomb check, so the size is
+    checked here first, against cnnspec's own limit (lower than Pillow's).
+    """
+    import warnings
+
+    from matplotlib.image import imread
+    from PIL import Image, UnidentifiedImageError
+
+    from cnnspec.engine.train.images import check_image_size
+    from cnnspec.errors import DataError, Location
+
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = None  # check_image_size is the (stricter) limit
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as picture:  # lazy: reads the header, decodes nothing
+                width, height = picture.size
+                channels = len(picture.getbands())
+            check_image_size(height, width, channels, str(file))
+            return imread(file)
+    except UnidentifiedImageError:
+        raise DataError(f"cannot read {file}: not a PNG or JPEG image", Location(str(file)),
+                        "give a PNG, a .npy array or a text file of numbers") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 @click.command()
@@ -61,6 +104,7 @@ def read_image(path: str) -> Any:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @quiet_option
+@memory_option
 def predict(checkpoint: str, images: tuple[str, ...], top_k: int, invert: bool, method: str,
             fmt: str, output: str | None, quiet: bool) -> None:
     """Top-k classes with probabilities for each IMAGE under checkpoint CKPT.
@@ -117,12 +161,15 @@ def _render(rows: list[dict[str, Any]], fmt: str, quiet: bool) -> str:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
+    from cnnspec.render.safe_text import styled
+
     table = Table("image", header_style="bold")
     table.add_column("rank", justify="right")
     table.add_column("class")
     table.add_column("probability", justify="right")
     for row in rows:
         for rank, top in enumerate(row["top"], start=1):
-            table.add_row(row["image"] if rank == 1 else "", str(rank), top["class"],
+            table.add_row(styled(row["image"]) if rank == 1 else "", str(rank),
+                          styled(top["class"]),
                           f"{top['probability']:.2%}")
     make_console().print(table)

@@ -14,6 +14,7 @@ from cnnspec.cli.options import (
     format_option,
     load_spec,
     make_console,
+    memory_option,
     output_option,
     quiet_option,
     spec_argument,
@@ -34,6 +35,7 @@ from cnnspec.cli.options import (
 @format_option
 @output_option
 @quiet_option
+@memory_option
 def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         forward_only: bool, repeats: int, seed: int, show_layers: bool, fmt: str,
         output: str | None, quiet: bool) -> None:
@@ -48,11 +50,16 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
       cnnspec run "Conv(3x3,16,p=1)-ReLU-Pool(2)-FC(10)" --input 32x32x3 --forward-only
       cnnspec run resnet50 --batch 1 --forward-only -f json -o resnet50-run.json
     """
+    from cnnspec.engine.budget import estimate, require_memory
     from cnnspec.engine.profile import profile
     from cnnspec.units import exact_count, human_bytes
 
     loaded = load_spec(spec, input_shape, conventions)
-    model = loaded.build(seed=seed)
+    report = loaded.report()
+    require_memory(estimate(report, batch=batch, optimizer=None, backward=not forward_only),
+                   f"running {loaded.name} on a batch of {batch}",
+                   "use a smaller --batch or a smaller --input")
+    model = loaded.build(seed=seed, report=report)
     result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats)
     macs = model.report.totals.macs * batch
     if fmt == "json":
@@ -67,13 +74,16 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     import io
 
     from rich.table import Table
+    from rich.text import Text
+
+    from cnnspec.render.safe_text import styled
 
     buffer = io.StringIO()
     console = make_console() if output is None else _file_console(buffer)
     total = result.forward_seconds + result.backward_seconds
-    console.print(f"[bold]{loaded.name}[/] — batch {batch}, "
-                  f"{'forward' if forward_only else 'forward + backward'}, NumPy "
-                  f"{model.dtype.name}, NCHW")
+    console.print(Text.assemble(styled(loaded.name, "bold"), f" — batch {batch}, "
+                                f"{'forward' if forward_only else 'forward + backward'}, "
+                                f"NumPy {model.dtype.name}, NCHW"))
     if show_layers:
         table = Table(header_style="bold")
         for title in ("Layer", "Type", "Forward ms", "Backward ms", "Share", "MACs",
@@ -82,7 +92,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         for t in result.layers:
             spent = t.forward + t.backward
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
-            table.add_row(t.name, t.type, f"{t.forward * 1e3:.2f}",
+            table.add_row(styled(t.name), t.type, f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate, human_bytes(t.activation_bytes))
@@ -101,9 +111,9 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
 
 def _file_console(buffer):
     """A console writing plain text into ``buffer`` (for -o FILE)."""
-    from rich.console import Console
+    from cnnspec.render.safe_text import safe_console
 
-    return Console(file=buffer, width=200, highlight=False, color_system=None)
+    return safe_console(file=buffer, width=200, highlight=False, color_system=None)
 
 
 def _write(text: str, output: str | None, quiet: bool) -> None:

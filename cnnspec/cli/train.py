@@ -16,6 +16,7 @@ from cnnspec.cli.options import (
     Renamed,
     load_spec,
     make_console,
+    memory_option,
     quiet_option,
     spec_argument,
     spec_options,
@@ -107,6 +108,7 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Keep these layers fixed: conv (every conv layer), fc, or labels such as "
                    "Conv:1,Conv:2 (repeatable).")
 @quiet_option
+@memory_option
 @click.pass_context
 def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: str | None,
           data: str | None, resize: bool, method: str, epochs: int, optimizer: str,
@@ -137,7 +139,10 @@ def train(ctx: click.Context, spec: str, input_shape: str | None, conventions: s
     from cnnspec.engine.train import train as start_run
 
     loaded = load_spec(spec, input_shape, conventions)
-    out = Path(out_dir or Path("runs") / loaded.name)
+    from cnnspec.render.safe_text import safe_filename
+
+    # the spec's name comes from a file: as a folder name it must stay inside runs/
+    out = Path(out_dir or Path("runs") / safe_filename(loaded.name))
     console = make_console(stderr=True)
     choice = DataChoice(data, resize, method) if data is not None else None
     progress = None if quiet else _progress(console)
@@ -238,8 +243,11 @@ def _report(outcome: Any, again: list[str], out: Path, console: Any, quiet: bool
                           f"({outcome.test.examples:,} images, best.npz from epoch "
                           f"{result.best_epoch}); training took {result.seconds:.1f}s",
                           highlight=False)
+        from cnnspec.engine.train.run_folder import RUN_FILES
+
+        # this run's files only: the folder may hold the user's own files too
         console.print(f"run folder {out}: " + ", ".join(
-            p.name for p in sorted(out.glob("*")) if p.suffix in (".npz", ".csv", ".png")),
+            name for name in sorted(RUN_FILES) if (out / name).is_file()),
             highlight=False, markup=False)
     if best is not None:
         click.echo(str(best))

@@ -11,6 +11,7 @@ from typing import Any
 
 from cnnspec.engine.train.callbacks import BatchProgress, EpochRow, RunPlan, TrainCallback
 from cnnspec.engine.train.compare import CompareCallback, OptimizerCurve
+from cnnspec.render.safe_text import styled
 
 HEADER = (f"{'epoch':>7}  {'lr':>9}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  "
           f"{'val acc':>8}  {'time':>6}")
@@ -83,14 +84,18 @@ class RichTrainProgress(TrainCallback):
         self.start_batch = 0
 
     def on_train_start(self, plan: RunPlan) -> None:
+        from rich.text import Text
+
         c = plan.config
         self.epochs = plan.epochs
         self.start_batch = plan.start_batch
         print_ = self.console.print
-        print_(f"[bold]{plan.name}[/]: {plan.train_examples:,} training / "
-               f"{plan.val_examples:,} validation images, {plan.batches} batches of "
-               f"{c['batch']}, {c['optimizer']} lr {c['lr']:g} ({c['schedule']} schedule), "
-               f"{plan.epochs} epochs, seed {c['seed']} -> {plan.out_dir}", highlight=False)
+        print_(Text.assemble(
+            styled(plan.name, "bold"),
+            f": {plan.train_examples:,} training / {plan.val_examples:,} validation images, "
+            f"{plan.batches} batches of {c['batch']}, {c['optimizer']} lr {c['lr']:g} "
+            f"({c['schedule']} schedule), {plan.epochs} epochs, seed {c['seed']} -> ",
+            styled(plan.out_dir)), highlight=False)
         inputs = ["inputs standardised per channel" if c["normalize"] else "inputs in [0, 1]"]
         if c["augment"]:
             inputs.append(f"random shifts of up to {c['augment']} px")

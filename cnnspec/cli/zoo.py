@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.render.safe_text import printable
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def zoo(names: tuple[str, ...], fmt: str, output: str | None, quiet: bool) -> No
     failed = [e for e in entries if e.error]
     if failed:
         for e in failed:
-            click.echo(f"{e.name}: {e.error}", err=True)
+            click.echo(printable(f"{e.name}: {e.error}"), err=True)
         raise click.exceptions.Exit(1)
 
 

@@ -9,6 +9,8 @@ Room 3 of 4: imports NumPy, the spec tree and the analysis records (read-only), 
 * :mod:`cnnspec.engine.model` -- ``build(network)`` -> ``Model`` (forward, backward, loss).
 * :mod:`cnnspec.engine.checkpoint` -- ``.npz`` checkpoints with the spec embedded.
 * :mod:`cnnspec.engine.profile` -- per-layer time and peak memory of a run.
+* :mod:`cnnspec.engine.budget` -- the memory check: the analysis' estimate against the
+  memory available, before anything is allocated.
 * :mod:`cnnspec.engine.optim` -- the seven optimisers and ``make_optimizer``.
 * :mod:`cnnspec.engine.init` -- He and Xavier initialisers.
 * :mod:`cnnspec.engine.gradcheck` -- numerical gradients, relative error.

@@ -26,6 +26,7 @@ from cnnspec.conventions import Rounding
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
+from cnnspec.engine.budget import fitting_batch, require_memory
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
@@ -372,7 +373,9 @@ class Model:
         return dout
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities (N, K) in inference mode, in batches."""
+        """Class probabilities (N, K) in inference mode, in batches (smaller ones when a
+        batch of ``batch_size`` would not fit in memory)."""
+        batch_size = fitting_batch(self.report, batch_size, self.dtype.itemsize)
         outs = []
         for start in range(0, len(x), batch_size):
             z = self.forward(x[start:start + batch_size], logits=True)
@@ -456,6 +459,9 @@ def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str
         raise EngineError(f"unknown initialiser {init!r}", hint="use he, xavier or auto")
     report = report or analyze(network)
     dt = np.dtype(dtype)
+    require_memory({"parameters": report.totals.params * dt.itemsize},
+                   f"building {network.name} in NumPy ({dt.name})",
+                   "use fewer or narrower layers, or a smaller input")
     builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
     root = C.Sequential(None, builder.sequence(network.layers))
     return Model(network, report, root, dt)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnspec.engine.budget import estimate
 from cnnspec.engine.model import Model
 
 
@@ -53,18 +54,12 @@ def _timed(method: Callable, slot: list[float], index: int) -> Callable:
 
 
 def memory_estimate(model: Model, batch: int, backward: bool) -> dict[str, int]:
-    """The analysis' bytes for this run: parameters, input + activations, gradients.
-
-    ``activations = batch * (input + every layer output) * b``; ``gradients = P * b``
-    when backward runs (the estimate's training figure without optimiser state).
+    """The analysis' bytes for this run: parameters, gradients (when backward runs), and
+    ``activations = batch * (input + every layer output) * b`` -- the estimate the memory
+    check compares with the memory available (:func:`cnnspec.engine.budget.estimate`).
     """
-    totals = model.report.totals
-    b = model.dtype.itemsize
-    per_image = totals.input_nodes + sum(r.nodes for r in model.report.leaves())
-    parts = {"parameters": (totals.params) * b, "activations": batch * per_image * b}
-    if backward:
-        parts["gradients"] = totals.trainable_params * b
-    return parts
+    return estimate(model.report, batch=batch, optimizer=None, backward=backward,
+                    bytes_per_value=model.dtype.itemsize)
 
 
 def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,

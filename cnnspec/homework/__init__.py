@@ -17,8 +17,9 @@ engine's functional ops for the by-hand results); never imports click.
   accepted alternatives, tolerance, questions beside the table.
 * :mod:`.exercise`, :mod:`.exercise_questions`, :mod:`.sheets` -- one variant per student,
   its sheet (markdown, HTML) and key.
-* :mod:`.gradescope`, :mod:`.safe_cells` -- Gradescope results, the autograder folder,
-  feedback files; names escaped for CSV, terminal, markdown and HTML.
+* :mod:`.gradescope` -- Gradescope results, the autograder folder,
+  feedback files; names escaped (:mod:`cnnspec.render.safe_text`) for CSV, terminal,
+  markdown and HTML.
 
 ``check(answers, key)`` grades from Python (Jupyter, nbgrader) and returns the
 verdicts as data (``.to_dict()`` is JSON).

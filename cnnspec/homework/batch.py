@@ -200,7 +200,7 @@ def grades_csv(submissions: list[Submission]) -> str:
     """Long format: one row per submission and cell, with the value given, the value
     expected, the points and the diagnosis; a submission that could not be graded is one
     row with its error. Text from answer files is escaped against CSV injection."""
-    from cnnspec.homework.safe_cells import csv_row
+    from cnnspec.render.safe_text import csv_row
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -229,7 +229,7 @@ def points_text(value: Fraction | float | int) -> str:
 
 def summary_csv(summary: list[CellSummary]) -> str:
     """The per-cell summary as CSV."""
-    from cnnspec.homework.safe_cells import csv_row
+    from cnnspec.render.safe_text import csv_row
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

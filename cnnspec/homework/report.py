@@ -11,8 +11,8 @@ import io
 import json
 
 from cnnspec.homework.batch import CellSummary, Submission
-from cnnspec.homework.safe_cells import csv_row, markdown_cell
 from cnnspec.homework.verdicts import Grade, Verdict
+from cnnspec.render.safe_text import csv_row, markdown_cell
 
 
 def explanations(grade: Grade, show_all: bool = False) -> list[tuple[str, list[str]]]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from cnnspec.homework.answers import INPUT_ROW, asked_rows
-from cnnspec.homework.safe_cells import html_text, markdown_cell, visible
+from cnnspec.render.safe_text import html_text, markdown_cell, one_line
 
 BLANK = "____"
 
@@ -107,7 +107,7 @@ def to_markdown(blocks: list[Block]) -> str:
         elif b.kind == "p":
             out += [markdown_cell(b.text), ""]
         elif b.kind == "code":
-            out += ["```", visible(b.text).replace("```", "'''"), "```", ""]
+            out += ["```", one_line(b.text).replace("```", "'''"), "```", ""]
         elif b.kind == "table":
             out.append("| " + " | ".join(markdown_cell(h) for h in b.header) + " |")
             out.append("|" + "---|" * len(b.header))

@@ -18,6 +18,7 @@ from cnnspec.render.draw_atoms import Box, Chain
 from cnnspec.render.draw_layout import Stream, draw_rows, expand, input_box, wrap
 from cnnspec.render.draw_scale import FONT, INCH_PER_UNIT, LINE_H, scales_for, text_width
 from cnnspec.render.draw_tree import build_tree, deepest
+from cnnspec.render.safe_text import mathtext
 
 MAX_BOXES = 170  # more boxes than this and --depth is lowered until it fits
 FORMATS = ("png", "svg", "pdf")
@@ -53,7 +54,7 @@ class _MplCanvas:
                                              linewidth=0.8, zorder=2))
 
     def text(self, x, y, s, *, size=FONT, color="black", ha="center", va="top", bold=False):
-        self.ax.text(x, y, s, fontsize=size, color=color, ha=ha, va=va,
+        self.ax.text(x, y, mathtext(s), fontsize=size, color=color, ha=ha, va=va,
                      fontweight="bold" if bold else "normal", zorder=5)
 
     def line(self, points, *, arrow=False, color="#555555", dashed=False, width=0.8):
@@ -75,7 +76,7 @@ class _MplCanvas:
 
         self.ax.add_patch(Circle((x, y), r, facecolor="white", edgecolor="#2f6f3a",
                                  linewidth=1.0, zorder=5))
-        self.ax.text(x, y, label, fontsize=FONT * (0.75 if len(label) > 1 else 1.1),
+        self.ax.text(x, y, mathtext(label), fontsize=FONT * (0.75 if len(label) > 1 else 1.1),
                      ha="center", va="center", color="#2f6f3a", fontweight="bold", zorder=6)
 
 

@@ -1,7 +1,8 @@
 """Evaluation and prediction results as text: plain table, JSON, CSV, markdown.
 
 Room: consumers (render). Reads the plain dicts of
-:meth:`cnnspec.engine.train.metrics.Evaluation.to_dict` and of predictions.
+:meth:`cnnspec.engine.train.metrics.Evaluation.to_dict` and of predictions. Class and
+image names come from files: CSV cells go through :func:`cnnspec.render.safe_text.csv_row`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import csv
 import io
 import json
 from typing import Any
+
+from cnnspec.render.safe_text import csv_row
 
 
 def evaluation_json(result: dict[str, Any]) -> str:
@@ -22,11 +25,12 @@ def evaluation_csv(result: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     classes = result["classes"]
-    writer.writerow(["label", "class", "precision", "recall", "f1", "support",
-                     *(f"predicted_{c['name']}" for c in classes)])
+    writer.writerow(csv_row(["label", "class", "precision", "recall", "f1", "support",
+                             *(f"predicted_{c['name']}" for c in classes)]))
     for c, counts in zip(classes, result["confusion"], strict=True):
-        writer.writerow([c["label"], c["name"], f"{c['precision']:.6g}", f"{c['recall']:.6g}",
-                         f"{c['f1']:.6g}", c["support"], *counts])
+        writer.writerow(csv_row([c["label"], c["name"], f"{c['precision']:.6g}",
+                                 f"{c['recall']:.6g}", f"{c['f1']:.6g}", c["support"],
+                                 *counts]))
     return buffer.getvalue()
 
 
@@ -66,7 +70,7 @@ def predictions_csv(predictions: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["image", "rank", "label", "class", "probability"])
     for image, rank, label, name, prob in predictions_rows(predictions):
-        writer.writerow([image, rank, label, name, f"{prob:.6g}"])
+        writer.writerow(csv_row([image, rank, label, name, f"{prob:.6g}"]))
     return buffer.getvalue()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import CnnspecError, Location
+from cnnspec.render.safe_text import mathtext
 
 MAX_TILES = 64
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
@@ -72,7 +73,7 @@ def _title(fig: Any, text: str) -> None:
     import textwrap
 
     chars = int(fig.get_figwidth() * 13)
-    wrapped = textwrap.fill(text, chars)
+    wrapped = textwrap.fill(mathtext(text), chars)
     lines = wrapped.count("\n") + 1
     fig.suptitle(wrapped, fontsize=8)
     fig.subplots_adjust(top=1 - (0.2 + 0.16 * lines) / fig.get_figheight())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.atomic import atomic_path
+from cnnspec.render.safe_text import mathtext
 
 SMOOTH = 20  # iterations in the moving average drawn over the raw per-step losses
 
@@ -71,7 +72,7 @@ def plot_training_curves(rows: Sequence[dict[str, Any]], path: str | Path,
         acc_ax.annotate("best.npz", (best_epoch, 0.03), xycoords=("data", "axes fraction"),
                         xytext=(-3 if right_half else 3, 0), textcoords="offset points",
                         ha="right" if right_half else "left", fontsize=8, color="grey")
-    fig.suptitle(title or "learning curves")
+    fig.suptitle(mathtext(title) if title else "learning curves")
     return _save(fig, path)
 
 
@@ -115,7 +116,7 @@ def plot_optimizer_curves(curves: Sequence[dict[str, Any]], path: str | Path,
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
     step_ax.legend(fontsize=8, ncols=2)
-    fig.suptitle(title or "optimisers compared on the same batches")
+    fig.suptitle(mathtext(title) if title else "optimisers compared on the same batches")
     return _save(fig, path)
 
 

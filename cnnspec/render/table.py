@@ -27,6 +27,7 @@ from cnnspec.render.columns import (
     visible_rows,
 )
 from cnnspec.render.layout import Layout, choose
+from cnnspec.render.safe_text import one_line
 from cnnspec.units import BINARY
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def row_cells(report: Report, rows: list[LayerRecord], columns: list[Column],
     texts = [[c.text(r, units) for r in rows] for c in columns]  # column by column
     for c, column in zip(columns, texts, strict=True):
         if c.user_text and not "".join(column).isprintable():
-            column[:] = map(printable, column)
+            column[:] = map(one_line, column)
     return [[first.get(c.key, "") for c in columns], *map(list, zip(*texts, strict=True))]
 
 
@@ -180,15 +181,8 @@ class StyledLines:
         for line, style in zip(self.lines, self.styles, strict=True):
             if style not in parsed:
                 parsed[style] = Style.parse(style) if style else None
-            yield Segment(line if line.isprintable() else printable(line), parsed[style])
+            yield Segment(line if line.isprintable() else one_line(line), parsed[style])
             yield newline
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _row_style(row: LayerRecord) -> str:

@@ -17,7 +17,8 @@ def _input(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-@pytest.mark.parametrize(("size", "k", "alpha", "beta"), [(3, 1.0, 2e-2, 0.5), (5, 2.0, 1e-1, 1.25)])
+@pytest.mark.parametrize(("size", "k", "alpha", "beta"),
+                         [(3, 1.0, 2e-2, 0.5), (5, 2.0, 1e-1, 1.25)])
 def test_lrn_arguments_from_the_string_reach_the_engine(size, k, alpha, beta) -> None:
     """LRN(n, k, alpha, beta): every argument, beta included, changes the engine's output."""
     spec = cnnspec.load(f"LRN({size}, {k}, {alpha}, {beta})", input_shape="4x4x7")

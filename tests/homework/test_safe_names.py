@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cnnspec.cli.main import cli
 from cnnspec.homework.answers import read_answers
-from cnnspec.homework.safe_cells import csv_cell, markdown_cell, safe_file_stem, visible
+from cnnspec.render.safe_text import csv_cell, markdown_cell, one_line, safe_filename
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -25,12 +25,13 @@ def test_csv_cells_that_would_be_formulas_get_an_apostrophe() -> None:
 
 
 def test_control_characters_are_shown_escaped() -> None:
-    assert visible("\x1b]0;owned\x07Kim\x1b[2J\n") == "\\x1b]0;owned\\x07Kim\\x1b[2J\\n"
-    assert visible("김민수 Lee") == "김민수 Lee"
-    assert visible("a\u202eb\x9bc") == "a\\u202eb\\x9bc"
+    assert one_line("\x1b]0;owned\x07Kim\x1b[2J\n") == "\\x1b]0;owned\\x07Kim\\x1b[2J\\x0a"
+    assert one_line("김민수 Lee") == "김민수 Lee"
+    assert one_line("a\u202eb\x9bc") == "a\\u202eb\\x9bc"
     assert markdown_cell("a|<b>") == "a\\|&lt;b>"
-    assert safe_file_stem("../../escaped") == "escaped"
-    assert safe_file_stem("Kim / A") == "Kim_A" and safe_file_stem("..") == "student"
+    assert safe_filename("../../escaped") == "escaped"
+    assert safe_filename("Kim / A", default="student") == "Kim _ A"
+    assert safe_filename("..", default="student") == "student"
 
 
 def _answer(tmp_path: Path, name: str, student: str) -> Path:

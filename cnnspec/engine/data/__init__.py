@@ -1,6 +1,7 @@
 """Data sets for the NumPy engine: loaders, resizing, input matching, downloads.
 
-Room: engine (``cnnspec/engine/data``); imports NumPy, :mod:`cnnspec.errors` and,
+Room: engine (``cnnspec/engine/data``); imports NumPy, :mod:`cnnspec.errors`, the memory
+check of :mod:`cnnspec.engine.budget` (file headers are checked before reading) and,
 lazily, scikit-learn (for the embedded digits only). Nothing here imports click or rich.
 
 Every loader returns a :class:`Dataset`: float32 NCHW images scaled to ``[0, 1]``

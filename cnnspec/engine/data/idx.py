@@ -1,6 +1,7 @@
 """Reading IDX files, the format of the MNIST distribution (gzipped or not).
 
-Room: engine (``cnnspec/engine/data``); imports NumPy and :mod:`cnnspec.errors` only.
+Room: engine (``cnnspec/engine/data``); imports NumPy, :mod:`cnnspec.errors` and the
+memory check of :mod:`cnnspec.engine.budget`.
 
 Layout (all integers big-endian)::
 
@@ -24,6 +25,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from cnnspec.engine.budget import require_memory
 from cnnspec.errors import DataError, Location
 
 IDX_TYPES: dict[int, np.dtype] = {
@@ -57,7 +59,8 @@ def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
     opener = gzip.open if gzipped else open
     try:
         with opener(path, "rb") as stream:
-            return _read_idx_stream(stream, where, expected_magic, gzipped)
+            return _read_idx_stream(stream, where, expected_magic, gzipped,
+                                    None if gzipped else path.stat().st_size)
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         if not gzipped:
             raise DataError(f"cannot read the file ({exc})", where) from None
@@ -66,7 +69,7 @@ def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
 
 
 def _read_idx_stream(stream: BinaryIO, where: Location, expected_magic: int | None,
-                     gzipped: bool) -> np.ndarray:
+                     gzipped: bool, file_size: int | None = None) -> np.ndarray:
     after = " (after decompression)" if gzipped else ""
     redownload = "the file is cut short; download it again"
     header = stream.read(4)
@@ -90,15 +93,25 @@ def _read_idx_stream(stream: BinaryIO, where: Location, expected_magic: int | No
     shape = tuple(int(d) for d in np.frombuffer(dim_bytes, dtype=">u4"))
     count_bytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow on bad headers
     data_offset = 4 + 4 * ndim
-    chunks: list[bytes] = []
-    have = 0
-    while have < count_bytes:
-        chunk = stream.read(min(READ_CHUNK, count_bytes - have))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        have += len(chunk)
     dims = "x".join(map(str, shape))
+    if file_size is not None and data_offset + count_bytes > file_size:  # known without reading
+        raise DataError(f"truncated: the header ({dims} {dtype.name}) needs {count_bytes:,} "
+                        f"data bytes from offset {data_offset}, but the file ends at offset "
+                        f"{file_size:,}", where, redownload)
+    # the header's sizes are checked before anything is read: a small gzip file can
+    # inflate to gigabytes, and image files become float32 copies (4 bytes a pixel)
+    images = math.prod(shape) * 4 if ndim >= 3 else 0
+    require_memory({"file data": count_bytes, "float32 images": images},
+                   f"reading {Path(where.source).name} ({dims} {dtype.name})",
+                   "use a smaller data set", source=where.source)
+    buffer = bytearray(count_bytes)
+    view = memoryview(buffer)
+    have = 0
+    while have < count_bytes:  # at most the declared bytes, in chunks
+        got = stream.readinto(view[have:min(have + READ_CHUNK, count_bytes)])
+        if not got:
+            break
+        have += got
     if have < count_bytes:
         raise DataError(f"truncated: the header ({dims} {dtype.name}) needs {count_bytes:,} "
                         f"data bytes from offset {data_offset}, but the file ends at offset "
@@ -107,5 +120,5 @@ def _read_idx_stream(stream: BinaryIO, where: Location, expected_magic: int | No
         raise DataError(f"unexpected bytes after offset {data_offset + count_bytes:,}{after}: "
                         f"the header ({dims}) accounts for less data than the file holds",
                         where, "this is not a valid IDX file; download it again")
-    flat = np.frombuffer(b"".join(chunks), dtype=dtype)
-    return flat.reshape(shape).astype(dtype.newbyteorder("="))
+    flat = np.frombuffer(buffer, dtype=dtype)
+    return flat.reshape(shape).astype(dtype.newbyteorder("="), copy=False)

@@ -19,17 +19,20 @@ Scaling: ``uint8`` images are divided by 255; float images are taken as already 
 
 from __future__ import annotations
 
+import math
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
+from cnnspec.engine.budget import require_memory
 from cnnspec.engine.data.dataset import Dataset, make_dataset
+from cnnspec.engine.data.npz_members import inspect_npz, read_members
 from cnnspec.engine.data.split import stratified_split
 from cnnspec.errors import DataError, Location
 
 NPZ_TEST_FRACTION = 0.2
+ARRAYS = ("x", "y", "x_test", "y_test", "classes")  # the members read; others are ignored
 NPZ_SPLIT_SEED = 0
 
 
@@ -72,20 +75,15 @@ def load_npz(path: str | Path, test_fraction: float = NPZ_TEST_FRACTION,
     where = Location(source=str(path))
     if not path.is_file():
         raise DataError("file not found", where, "check the path of the .npz file")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise DataError("this is a single .npy array, not a .npz archive", where,
-                            "np.savez(path, x=images, y=labels)")
-        with loaded as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except ValueError as exc:  # object arrays need pickle, which stays off
-        raise DataError(f"cannot read the archive ({exc})", where,
-                        "save plain numeric arrays (np.savez with uint8/float/int arrays)") \
-            from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise DataError(f"not a readable .npz archive ({exc})", where,
-                        "write it with numpy.savez or numpy.savez_compressed") from None
+    if not zipfile.is_zipfile(path):
+        raise DataError("not a .npz archive (a single .npy array or another file)", where,
+                        "np.savez(path, x=images, y=labels)")
+    members = inspect_npz(path, where, lambda name: name in ARRAYS)
+    images = sum(math.prod(m.shape) * 4 for m in members if m.name in ("x", "x_test"))
+    require_memory({"arrays": sum(m.nbytes for m in members), "float32 images": images},
+                   f"reading {path.name}", "use a smaller data set (fewer or smaller images)",
+                   source=str(path))
+    arrays = read_members(path, members, where)
     if "x" not in arrays or "y" not in arrays:
         found = ", ".join(sorted(arrays)) or "nothing"
         raise DataError(f"the archive needs arrays 'x' and 'y'; it holds {found}", where,

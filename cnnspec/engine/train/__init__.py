@@ -12,6 +12,7 @@ No click, no rich, no matplotlib: progress leaves through a :class:`TrainCallbac
 ``metrics``               loss, accuracy, per-class precision/recall, confusion matrix
 ``transfer``              loading matching layers, freezing, the loaded/frozen/new report
 ``run_state``             what ``last.npz``/``best.npz`` hold beyond the weights
+``run_folder``            the run folder checked before the first batch; ``--overwrite``
 ``session``               :func:`train`: a whole ``cnnspec train`` run
 ``compare``               the seven optimisers on the same batches
 ``images``                user images -> network input (``cnnspec predict``)

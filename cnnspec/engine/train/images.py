@@ -24,11 +24,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnspec.engine.budget import checking, require_memory
 from cnnspec.engine.data import convert_channels, resize_images
 from cnnspec.engine.train.normalize import Standardize, apply_standardize
 from cnnspec.errors import DataError, Location
 
 LIGHT_BACKGROUND = 0.5  # border mean above this: probably dark ink on light paper
+MAX_IMAGE_PIXELS = 64_000_000  # 8000 x 8000; a 48-megapixel photo fits
+BYTES_PER_SAMPLE = 4 * 3  # float32 decoded, then about two float32 working copies
+
+
+def check_image_size(height: int, width: int, channels: int, source: str) -> None:
+    """Refuse an image too large to decode, from the size its header declares.
+
+    Two limits, before a pixel is decoded: ``height * width <= MAX_IMAGE_PIXELS`` (a
+    decompression bomb -- a few kilobytes of PNG declaring 15000 x 15000 -- stops here),
+    and ``height * width * channels * 12`` bytes (float32 pixels and the working copies
+    of scaling and resizing) within the memory available. ``--no-memory-check`` lifts both.
+    """
+    if not checking():
+        return
+    pixels = height * width
+    if pixels > MAX_IMAGE_PIXELS:
+        raise DataError(f"the image declares {width}x{height} pixels "
+                        f"({pixels:,}), more than the {MAX_IMAGE_PIXELS:,} cnnspec decodes",
+                        Location(source), "scale the image down first (the network sees only "
+                        "its input size); or, if it is genuine, pass --no-memory-check")
+    require_memory({"decoded image": pixels * max(channels, 1) * BYTES_PER_SAMPLE},
+                   f"decoding {source} ({width}x{height})", "scale the image down first",
+                   source=source)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from cnnspec.engine.train.callbacks import BatchProgress, EpochRow, RunPlan, Tra
 from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.guard import non_finite_error, step_is_finite
 from cnnspec.engine.train.metrics import evaluate
+from cnnspec.engine.train.run_folder import BEST, LAST, METRICS
 from cnnspec.engine.train.run_state import (
     metrics_csv,
     optimizer_state,
@@ -53,7 +54,6 @@ from cnnspec.engine.train.transfer import TransferReport, frozen_buffers, frozen
 from cnnspec.errors import DataError, TrainingError
 
 NOISE_STREAM = 1
-LAST, BEST, METRICS = "last.npz", "best.npz", "metrics.csv"
 
 
 @dataclass
@@ -114,6 +114,7 @@ class Trainer:
         self.stopped_early = False
         self._stop_requested = False
         self._consistent = True
+        self.last_holds: str | None = None  # what last.npz holds, once this run wrote it
         self._check_classes()
 
     # -- resuming ---------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class Trainer:
         self.rng = rng_from_json(info["rng"])
         if "transfer" in info:
             self.transfer = TransferReport.from_dict(info["transfer"])
+        self.last_holds = self._position_text()
         self._snapshot_frozen_buffers()
 
     # -- the loop ---------------------------------------------------------------------------
@@ -247,9 +249,20 @@ class Trainer:
         error = non_finite_error(self.model, xb, yb, loss_name=self.config.loss, loss=value,
                                  lr=lr, epoch=self.epoch + 1, batch=k + 1, rng=replay)
         last = self.out_dir / LAST
-        if last.is_file():
-            error.hint = f"{error.hint}; {last} holds the weights of epoch {self.epoch}"
+        if self.last_holds is not None:
+            error.hint = f"{error.hint}; {last} holds the weights {self.last_holds}"
+        elif last.is_file():
+            error.hint = f"{error.hint}; {last} is from an earlier run, not this one"
+        else:
+            error.hint = (f"{error.hint}; no checkpoint was written (the run stopped in its "
+                          "first epoch)")
         return error
+
+    def _position_text(self) -> str:
+        """Where the run stands, as last.npz records it: after epoch N, or mid-epoch."""
+        if self.position:
+            return f"of epoch {self.epoch + 1} after batch {self.position}"
+        return f"after epoch {self.epoch}" if self.epoch else "before the first step"
 
     def _info(self) -> dict[str, Any]:
         return {
@@ -271,6 +284,7 @@ class Trainer:
 
     def _save_last(self) -> None:
         save_run(self.out_dir / LAST, self.model, self._info(), self.optimizer)
+        self.last_holds = self._position_text()
 
     def _files(self) -> dict[str, Path]:
         names = {"last": LAST, "best": BEST, "metrics": METRICS}

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnspec.engine.budget import fitting_batch
 from cnnspec.engine.functional import softmax_cross_entropy, squared_error_loss
 
 EVAL_BATCH = 256
@@ -44,6 +45,8 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray, loss: str = "cross_entrop
     """``(mean loss, accuracy, predicted labels)`` over the whole set, in batches."""
     if len(x) == 0:
         return float("nan"), float("nan"), np.zeros(0, dtype=np.int64)
+    if hasattr(model, "report"):  # fewer images at a time when a full batch would not fit
+        batch_size = fitting_batch(model.report, batch_size, model.dtype.itemsize)
     total, preds = 0.0, []
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]

@@ -4,7 +4,10 @@ Room: engine (``cnnspec/engine/train``); imports NumPy, the engine and :mod:`cnn
 
 :func:`train` is what the CLI and the Python API call. It
 
-1. refuses to overwrite a run folder that already holds ``last.npz`` (unless asked);
+1. refuses to overwrite a run folder that already holds ``last.npz`` (unless asked),
+   refuses a run whose memory estimate exceeds the memory available, and checks that
+   the run folder is writable with room for the checkpoints -- all before the first
+   batch; ``overwrite`` removes the older run's files just before training starts;
 2. on ``resume``, reads the run's settings from ``last.npz`` (``epochs`` and
    ``early_stopping`` may be changed; everything else is the run's own);
 3. build the model from ``config.seed``, load the data fitted to the spec's input,
@@ -23,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnspec.analysis import analyze
+from cnnspec.engine.budget import estimate, require_memory
 from cnnspec.engine.checkpoint import load_checkpoint
 from cnnspec.engine.data import Dataset, load_dataset
 from cnnspec.engine.model import build
@@ -32,6 +37,7 @@ from cnnspec.engine.train.config import TrainConfig
 from cnnspec.engine.train.loop import BEST, LAST, Trainer, TrainResult
 from cnnspec.engine.train.metrics import Evaluation, evaluate_classes
 from cnnspec.engine.train.normalize import Standardize, apply_standardize, standardize_from_info
+from cnnspec.engine.train.run_folder import check_run_folder, checkpoint_bytes, clear_run_files
 from cnnspec.engine.train.run_state import load_run
 from cnnspec.engine.train.transfer import (
     TransferReport,
@@ -152,6 +158,18 @@ def transfer_layers(model: Any, source: str | None, freeze: tuple[str, ...]) -> 
     return TransferReport(source, tuple(loaded), tuple(frozen), new, reasons)
 
 
+def checked_build(network: Network, config: TrainConfig, out: Path) -> Any:
+    """The model, after the memory and run-folder checks (module docstring, step 1)."""
+    report = analyze(network)
+    parts = estimate(report, batch=config.batch, optimizer=config.optimizer)
+    require_memory(parts, f"training {network.name} with batches of {config.batch} "
+                          f"({config.optimizer})",
+                   "use a smaller --batch or a smaller --input, or an optimiser with less "
+                   "state (--optimizer sgd or momentum)")
+    check_run_folder(out, checkpoint_bytes(parts))
+    return build(network, seed=config.seed, report=report)
+
+
 def train(network: Network, config: TrainConfig | None = None, *,
           data: DataChoice | None = None, out_dir: str | Path = "runs/run",
           overwrite: bool = False, init_from: str | None = None, freeze: tuple[str, ...] = (),
@@ -162,9 +180,11 @@ def train(network: Network, config: TrainConfig | None = None, *,
         existing_run(out)
     config = config or TrainConfig()
     data = data or DataChoice()
-    model = build(network, seed=config.seed)
+    model = checked_build(network, config, out)
     prepared = prepare_data(model, data, config.val_split, config.seed, config.normalize)
     transfer = transfer_layers(model, init_from, tuple(freeze))
+    if overwrite:
+        clear_run_files(out)  # only now: a refused set-up leaves the older run intact
     trainer = Trainer(model, config, prepared.split, out, callback=callback,
                       frozen_layers=transfer.frozen, transfer=transfer,
                       data_info=_data_info(data, prepared))
@@ -184,7 +204,7 @@ def resume(network: Network, out_dir: str | Path, *, epochs: int | None = None,
     saved = checkpoint.info.get("data", {})
     data = data or DataChoice(saved.get("spec", "digits"), saved.get("resize", False),
                               saved.get("method", "bilinear"))
-    model = build(network, seed=config.seed)
+    model = checked_build(network, config, out)
     prepared = prepare_data(model, data, config.val_split, config.seed,
                             standardize_from_info(checkpoint.info))
     frozen = tuple(checkpoint.info.get("transfer", {}).get("frozen", ()))
