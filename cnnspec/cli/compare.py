@@ -5,7 +5,6 @@ Room: consumers (cli). Every figure is read from the specs' analyses.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from cnnspec.cli.options import (
     quiet_option,
     spec_options,
 )
+from cnnspec.render.safe_text import csv_writer
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def render(data: dict[str, Any], kind: str) -> str:
         return json.dumps(data, indent=2)
     if kind == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out)
         specs = data["specs"]
         header = ["metric", specs[0]["name"]]
         for s in specs[1:]:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.render.safe_text import csv_writer
 
 DOWNLOADABLE = ["mnist", "cifar10"]
 RESIZE_METHODS = ["bilinear", "nearest", "area", "pad"]
@@ -194,11 +195,10 @@ def render_summary(summary: dict[str, Any], fmt: str) -> str:
         return json.dumps(summary, indent=2) + "\n"
     rows = class_rows(summary)
     if fmt == "csv":
-        import csv
         import io
 
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv_writer(buffer)
         writer.writerow(["label", "class", "train", "test"])
         writer.writerows(rows)
         return buffer.getvalue()

@@ -6,7 +6,6 @@ Room: consumers (cli). Reading matrices and writing the steps is
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -39,7 +38,9 @@ def _render(result, fmt: str, steps: bool) -> str:
         return json.dumps(result.to_dict(), indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        from cnnspec.render.safe_text import csv_writer
+
+        writer = csv_writer(buffer)
         for c, matrix in enumerate(result.result):
             if c:
                 buffer.write("\n")

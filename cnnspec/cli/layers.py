@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from cnnspec.cli.options import emit, format_option, make_console
+from cnnspec.render.safe_text import csv_writer
 
 
 @click.command()
@@ -73,11 +74,10 @@ def _text_table(found, fmt: str) -> str:
     header = ["name", "group", "example", "form", "what", "aliases"]
     rows = [[e.name, e.group, e.example, e.form, e.what, " ".join(e.aliases)] for e in found]
     if fmt == "csv":
-        import csv
         import io
 
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv_writer(buffer)
         writer.writerow(header)
         writer.writerows(rows)
         return buffer.getvalue()

@@ -160,11 +160,12 @@ def render_rows(rows: list[dict[str, Any]], fmt: str) -> str:
         return json.dumps(rows, indent=2) + "\n"
     cells = [[_cell(k, r[k]) for k in COLUMNS] for r in rows]
     if fmt == "csv":
-        import csv
         import io
 
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        from cnnspec.render.safe_text import csv_writer
+
+        writer = csv_writer(buffer)
         writer.writerow([k.replace(" ", "_") for k in COLUMNS])
         writer.writerows([["" if r[k] is None else r[k] for k in COLUMNS] for r in rows])
         return buffer.getvalue()

@@ -5,7 +5,6 @@ Room: consumers (cli). The figures are read from each spec's analysis.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 import click
 
 from cnnspec.cli.options import emit, format_option, make_console, quiet_option
-from cnnspec.render.safe_text import printable
+from cnnspec.render.safe_text import csv_writer, printable
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,8 @@ def render(entries: list[ZooEntry], kind: str) -> str:
     if kind == "csv":
         out = io.StringIO()
         fields = list(asdict(entries[0])) if entries else [k for k, _ in COLUMNS]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
+        writer = csv_writer(out, fields)
+        writer.writerow(fields)
         writer.writerows(asdict(e) for e in entries)
         return out.getvalue()
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |",

@@ -7,7 +7,6 @@ with its error; the rest of the batch goes on.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Callable
@@ -200,10 +199,10 @@ def grades_csv(submissions: list[Submission]) -> str:
     """Long format: one row per submission and cell, with the value given, the value
     expected, the points and the diagnosis; a submission that could not be graded is one
     row with its error. Text from answer files is escaped against CSV injection."""
-    from cnnspec.render.safe_text import csv_row
+    from cnnspec.render.safe_text import csv_row, csv_writer
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(GRADES_COLUMNS)
     for sub in submissions:
         g = sub.grade
@@ -232,7 +231,9 @@ def summary_csv(summary: list[CellSummary]) -> str:
     from cnnspec.render.safe_text import csv_row
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from cnnspec.render.safe_text import csv_writer
+
+    writer = csv_writer(buffer)
     writer.writerow(["cell", "correct", "wrong", "missing", "most_common_mistake"])
     for row in summary:
         writer.writerow(csv_row([row.cell_id, row.correct, row.wrong, row.missing,

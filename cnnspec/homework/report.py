@@ -6,13 +6,12 @@ the terminal lives in ``cnnspec/cli/check.py``.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from cnnspec.homework.batch import CellSummary, Submission
 from cnnspec.homework.verdicts import Grade, Verdict
-from cnnspec.render.safe_text import csv_row, markdown_cell
+from cnnspec.render.safe_text import csv_row, csv_writer, markdown_cell
 
 
 def explanations(grade: Grade, show_all: bool = False) -> list[tuple[str, list[str]]]:
@@ -49,7 +48,7 @@ def grade_markdown(grade: Grade, show_all: bool = True) -> str:
 def grade_csv(grade: Grade) -> str:
     """One CSV row per cell: verdict, values, formula, matched mistakes, notes."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(["row", "cell", "verdict", "given", "expected", "formula", "mistakes",
                      "notes"])
     for cell in grade.cells:

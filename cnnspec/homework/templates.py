@@ -7,12 +7,12 @@ Room: consumers (homework). Row names come from the report's asked rows
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
 from cnnspec.analysis.records import Report
 from cnnspec.homework.answers import INPUT_ROW, TOTAL_ROW, asked_rows
+from cnnspec.render.safe_text import csv_writer
 
 
 def portable_spec(spec: str, answer_dir: Path) -> str:
@@ -113,7 +113,7 @@ def template_csv(report: Report, spec: str) -> str:
     """A CSV answer file for ``report`` with every cell blank."""
     buffer = io.StringIO()
     buffer.write(f"# spec: {spec}\n# conventions: {conventions_value(report)}\n")
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     header = ["layer", "output", "nodes", "weights", *TEMPLATE_TOTALS[1:3]]
     writer.writerow(header)
     writer.writerow([INPUT_ROW, "", "", "", "", ""])

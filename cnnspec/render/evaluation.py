@@ -7,12 +7,11 @@ image names come from files: CSV cells go through :func:`cnnspec.render.safe_tex
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
-from cnnspec.render.safe_text import csv_row
+from cnnspec.render.safe_text import csv_row, csv_writer
 
 
 def evaluation_json(result: dict[str, Any]) -> str:
@@ -23,7 +22,7 @@ def evaluation_json(result: dict[str, Any]) -> str:
 def evaluation_csv(result: dict[str, Any]) -> str:
     """One row per class: scores, then that class's row of the confusion matrix."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     classes = result["classes"]
     writer.writerow(csv_row(["label", "class", "precision", "recall", "f1", "support",
                              *(f"predicted_{c['name']}" for c in classes)]))
@@ -67,7 +66,7 @@ def predictions_rows(predictions: list[dict[str, Any]]) -> list[list[Any]]:
 def predictions_csv(predictions: list[dict[str, Any]]) -> str:
     """The rows of :func:`predictions_rows` with a header."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(["image", "rank", "label", "class", "probability"])
     for image, rank, label, name, prob in predictions_rows(predictions):
         writer.writerow(csv_row([image, rank, label, name, f"{prob:.6g}"]))

@@ -5,7 +5,6 @@ Room: consumers (render).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -18,6 +17,7 @@ from cnnspec.render.columns import (
     total_lines,
     visible_rows,
 )
+from cnnspec.render.safe_text import csv_writer
 from cnnspec.units import BINARY
 
 # The CSV holds the records' raw fields (no thousands separators, no units): params is
@@ -34,7 +34,7 @@ def to_json(report: Report) -> str:
 def to_csv(report: Report, depth: int | None = None) -> str:
     """One row per layer, raw numbers (no thousands separators)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(["depth", "path", *CSV_FIELDS, "rf_jump", "is_block", "main"])
     for row in visible_rows(report, depth):
         values = [getattr(row, f) if hasattr(row, f) else None for f in CSV_FIELDS]

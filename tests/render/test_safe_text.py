@@ -122,3 +122,18 @@ def test_mathtext_draws_dollars_as_dollars(tmp_path) -> None:
     fig.suptitle(mathtext("$\\frac{$ broken $"))  # raw, this is a mathtext ParseError
     fig.savefig(tmp_path / "t.png")
     assert (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_csv_writer_defuses_every_cell_of_lists_and_dicts() -> None:
+    import io
+
+    from cnnspec.render.safe_text import csv_writer
+
+    out = io.StringIO()
+    writer = csv_writer(out, ["name", "params"])
+    writer.writerow(["name", "params"])
+    writer.writerow({"name": "=HYPERLINK(\"x\")", "params": 5})
+    writer.writerows([["@SUM(A1)", -3], ["plain", 0]])
+    assert out.getvalue().splitlines() == [
+        "name,params", "\"'=HYPERLINK(\"\"x\"\")\",5", "'@SUM(A1),-3", "plain,0"]
+
