@@ -116,7 +116,9 @@ def _check_count(path: Path, network: Network, where: Location) -> int:
         raise DataError(f"not a cnnspec checkpoint: it holds {count:,} arrays, but the "
                         f"embedded spec's {len(report.layers):,} rows can have at most "
                         f"{most:,}", where, NOT_A_CHECKPOINT_HINT)
-    return max(report.totals.params, 1)
+    # auxiliary heads' parameters are saved too (they are trained, and exported)
+    totals = report.totals
+    return max(totals.params + (0 if totals.aux_included else totals.aux_params), 1)
 
 
 def _check_declared(arrays: list[Any], limit: int, where: Location) -> None:
