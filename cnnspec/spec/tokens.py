@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cnnspec.errors import SpecError
-from cnnspec.spec.source import TextMap
+from cnnspec.errors import Location, SpecError
+from cnnspec.spec.budget import whole_number
+from cnnspec.spec.source import Span, TextMap
 
 _TOKEN = re.compile(
     r"""
@@ -53,6 +54,6 @@ def tokenize(text: str, where: TextMap) -> list[Token]:
     return tokens
 
 
-def shape_of(text: str) -> tuple[int, ...]:
-    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``."""
-    return tuple(int(p) for p in re.split(r"\s*[x×X]\s*", text.strip()))
+def shape_of(text: str, where: Location | Span | None = None) -> tuple[int, ...]:
+    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``; a number too long to be a size is refused."""
+    return tuple(whole_number(p, where) for p in re.split(r"\s*[x×X]\s*", text.strip()))
