@@ -14,8 +14,19 @@ from cnnspec.render.columns import COLUMNS, HEADER_MACS, total_lines, visible_ro
 
 
 def to_json(report: Report) -> str:
-    """The JSON contract, indented."""
-    return json.dumps(report.to_dict(), indent=2)
+    """The JSON contract, indented two spaces, each layer on one line.
+
+    The rows go through ``json``'s C encoder one by one: its indenting encoder is
+    pure Python, and 100,000 layers took seconds.
+    """
+    pieces = []
+    for key, value in report.to_dict().items():
+        if key == "layers" and value:
+            text = "[\n    " + ",\n    ".join(map(json.dumps, value)) + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2).replace("\n", "\n  ")
+        pieces.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(pieces) + "\n}"
 
 
 def to_csv(report: Report, depth: int | None = None) -> str:

@@ -12,6 +12,7 @@ the same way, so a deep text ends in a located error, never a ``RecursionError``
 
 from __future__ import annotations
 
+import gc
 import reprlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,8 @@ def too_large(text: str, where: Place) -> SpecError:
 
 def whole_number(text: str, where: Place) -> int:
     """``int(text)`` for a written number, refusing more digits than any network needs."""
+    if len(text) < 19:
+        return int(text)
     if len(text.lstrip("+-")) > 19 or abs(int(text)) > MAX_NUMBER:
         raise too_large(text, where)
     return int(text)
@@ -123,3 +126,21 @@ class Budget:
         if self.calls > MAX_CALLS:
             raise SpecError(f"the blocks expand to more than {MAX_CALLS:,} calls", place(where),
                             "repeat a block with [block(...)] x N rather than nesting calls")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the ``with`` block.
+
+    Reading a long spec makes hundreds of thousands of small acyclic objects;
+    each allocation burst triggers full collections that walk all of them again,
+    which tripled the time of a 100,000-layer load. Reference counting still frees
+    everything; the collector resumes (if it was on) when the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -17,7 +17,7 @@ from cnnspec import conventions as conv_mod
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec import zoo
-from cnnspec.spec.budget import MAX_SIZE, shown, whole_number
+from cnnspec.spec.budget import MAX_SIZE, collector_paused, shown, whole_number
 from cnnspec.spec.notation import parse_string
 from cnnspec.spec.source import SourceRef
 from cnnspec.spec.templates import Scope, parse_definitions
@@ -156,6 +156,11 @@ def make_conventions(value: Any, where: Location) -> conv_mod.Conventions:
 
 def from_string(text: str) -> Network:
     """Validate a network string typed by the user."""
+    with collector_paused():
+        return _from_string(text)
+
+
+def _from_string(text: str) -> Network:
     parsed = parse_string(text)
     raw: dict[str, Any] = {"name": "network", "layers": parsed.layers}
     if parsed.input is not None:
@@ -176,6 +181,11 @@ def text_value(doc: Any, key: str, default: str) -> str:
 
 def from_yaml(text: str, source: str) -> Network:
     """Validate the text of a YAML spec file."""
+    with collector_paused():
+        return _from_yaml(text, source)
+
+
+def _from_yaml(text: str, source: str) -> Network:
     doc = load_yaml(text, source)
     for key in doc:
         if key not in TOP_KEYS:

@@ -400,8 +400,8 @@ class Scope:
             with budget.nested(call_loc):
                 node = self.expand(template, bound, label, call_loc)
             size = budget.layers - before
-            if key is not None:
-                budget.done[key] = (copy_node(node), size)
+            if key is not None:  # nothing below the top changes until every call is read
+                budget.done[key] = (dict(node), size)
         node["source"] = SourceRef(call_loc or template.loc)
         return node
 

@@ -6,7 +6,7 @@ Room: spec.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec.budget import whole_number
@@ -26,9 +26,8 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
-    """One token: its kind, text and offsets in the string."""
+class Token(NamedTuple):
+    """One token: its kind, text and offsets in the string (a tuple: long strings make many)."""
 
     kind: str
     text: str
@@ -40,17 +39,17 @@ def tokenize(text: str, where: TextMap) -> list[Token]:
     """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
     tokens: list[Token] = []
     pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise SpecError(
-                f"unexpected character {text[pos]!r} in the network string",
-                where.loc(pos),
-                "layers are names like Conv, Pool, FC joined by '-'",
-            )
-        kind = match.lastgroup or ""
-        tokens.append(Token(kind, match.group(), match.start(), match.end()))
+    for match in _TOKEN.finditer(text):
+        if match.start() != pos:  # finditer skipped a character no token matches
+            break
         pos = match.end()
+        tokens.append(Token(match.lastgroup or "", match.group(), match.start(), pos))
+    if pos < len(text):
+        raise SpecError(
+            f"unexpected character {text[pos]!r} in the network string",
+            where.loc(pos),
+            "layers are names like Conv, Pool, FC joined by '-'",
+        )
     return tokens
 
 

@@ -46,6 +46,7 @@ MAX_MERGED = 100_000
 MAX_FILE_BYTES = 10_000_000
 """Largest spec file read (100,000 layers written one per line take about 1 MB)."""
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
 
 
 class _LocatingConstructor(yaml.constructor.SafeConstructor):
@@ -113,9 +114,18 @@ class _LocatingConstructor(yaml.constructor.SafeConstructor):
     def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
         data = LocList()
         yield data
-        data.loc = _mark_loc(self.source_name, node.start_mark)
-        data.item_locs = [_mark_loc(self.source_name, n.start_mark) for n in node.value]
-        data.extend(self.construct_object(n, deep=True) for n in node.value)
+        source = self.source_name
+        data.loc = _mark_loc(source, node.start_mark)
+        data.item_locs = []
+        for item in node.value:
+            loc = _mark_loc(source, item.start_mark)
+            data.item_locs.append(loc)
+            if item.tag == _STR and isinstance(item, yaml.ScalarNode):  # most items of a long list
+                value = LocStr(item.value)
+                value.loc, value.style = loc, item.style
+                data.append(value)
+            else:
+                data.append(self.construct_object(item, deep=True))
 
     def construct_yaml_str(self, node: yaml.ScalarNode):  # type: ignore[override]
         value = LocStr(self.construct_scalar(node))
@@ -161,7 +171,7 @@ class _BoundedComposer(yaml.composer.Composer):
 
 # libyaml's parser (when PyYAML has it) reads long files about ten times faster; the
 # composing and constructing stay in Python, where nesting and numbers are bounded
-_PARSER: Any = getattr(yaml, "CParser", None)
+_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 _PARSING: tuple[type, ...] = (_PARSER,) if _PARSER is not None else (
     yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
 
