@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from cnnspec.spec.budget import collector_paused
+
 Shape = tuple[int, ...]  # (H, W, C) for a volume, (N,) for a vector
 
 OPTIMIZER_SLOTS: dict[str, int] = {
@@ -134,14 +136,15 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``{name, input, conventions, layers, totals, notes}``."""
-        return {
-            "name": self.name,
-            "input": list(self.input),
-            "conventions": self.conventions,
-            "layers": [r.to_dict() for r in self.layers],
-            "totals": self.totals.to_dict(),
-            "notes": [n.to_dict() for n in self.notes],
-        }
+        with collector_paused():  # one dict per row: no full collections in between
+            return {
+                "name": self.name,
+                "input": list(self.input),
+                "conventions": self.conventions,
+                "layers": [r.to_dict() for r in self.layers],
+                "totals": self.totals.to_dict(),
+                "notes": [n.to_dict() for n in self.notes],
+            }
 
     def leaves(self, main_only: bool = True) -> list[LayerRecord]:
         """Rows that are layers, not blocks (the rows totals are summed over)."""
