@@ -13,6 +13,7 @@ the same way, so a deep text ends in a located error, never a ``RecursionError``
 from __future__ import annotations
 
 import gc
+import math
 import reprlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,25 @@ def whole_number(text: str, where: Place) -> int:
     return int(text)
 
 
+def as_count(value: Any, where: Place) -> int | None:
+    """The whole number validation will make of ``value`` (``2.0``, ``"3"``), or ``None``.
+
+    A repeat count is charged before validation, so it is read as leniently as
+    the validation reads it: a count written ``1e9`` or ``"1000000000"`` is as large.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        if text.lstrip("+-").isdigit():
+            return whole_number(text, where)
+    return None
+
+
 @dataclass
 class Budget:
     """What one load has expanded so far: layers (repeats counted), nesting, block calls.
@@ -103,7 +123,8 @@ class Budget:
 
     def repeated(self, size: int, count: Any, where: Place) -> None:
         """Charge the copies a repeat count makes of ``size`` layers already charged once."""
-        if isinstance(count, int) and not isinstance(count, bool) and count > 1:
+        count = as_count(count, where)
+        if count is not None and count > 1:
             self.add(size * (count - 1), where)
 
     @contextmanager

@@ -92,6 +92,14 @@ def test_yaml_alias_reuse_is_charged_per_use(tmp_path: Path) -> None:
     assert (info.value.loc.line, info.value.loc.column) == (13, 14)  # the repeat count
 
 
+@pytest.mark.parametrize("count", ["1.0e+9", "'1000000000'", "' 1_000_000 '", "100001.0"])
+def test_repeat_counts_read_as_validation_reads_them(count: str) -> None:
+    text = f"input: 8x8x3\narchitecture:\n  - {{repeat: {count}, layers: [ReLU]}}\n"
+    with pytest.raises(SpecError, match="more than the limit of 100,000") as info:
+        from_yaml(text, "t.yaml")
+    assert (info.value.loc.line, info.value.loc.column) == (3, 14)
+
+
 def test_nesting_limit_in_strings_and_the_deepest_accepted_analyses() -> None:
     deepest = "[" * MAX_DEPTH + "Conv(3x3, 4, p=1)-ReLU" + "]" * MAX_DEPTH
     report = cnnspec.load(deepest, input_shape="8x8x3").analyze()
