@@ -31,7 +31,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 # Runs ``code`` and prints its own wall time, CPU time and peak memory as JSON on stderr.
 MEASURED = """
-import json, resource, sys, time
+import json, sys, time
 start, cpu = time.perf_counter(), time.process_time()
 sys.argv = ["cnnspec", *json.loads(sys.argv[1])]
 if sys.argv[-1].startswith("@"):  # a long network string, read from a file
@@ -42,7 +42,9 @@ try:
 except SystemExit:
     pass
 finally:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # the high-water mark of this process's memory (ru_maxrss would include the parent's)
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0]) // 1024
     sys.stderr.write("\\n" + json.dumps({"wall": time.perf_counter() - start,
                      "cpu": time.process_time() - cpu, "mib": peak}))
 """
