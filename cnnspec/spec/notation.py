@@ -35,7 +35,7 @@ from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget, whole_number
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
-from cnnspec.spec.tokens import Token, shape_of, tokenize
+from cnnspec.spec.tokens import Token, TokenStream, shape_of
 
 
 @dataclass
@@ -52,7 +52,7 @@ class _Parser:
         self.text = text
         self.where = where
         self.scope = scope
-        self.tokens = [t for t in tokenize(text, where)]
+        self.tokens = TokenStream(text, where)
         self.pos = 0
         self.last_group: list[dict[str, Any]] | None = None
         self.last_group_size = 0
@@ -61,17 +61,28 @@ class _Parser:
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
         i = self.pos
-        while skip_ws and i < len(self.tokens) and self.tokens[i].kind == "ws":
+        token = self.tokens.at(i)
+        while skip_ws and token is not None and token.kind == "ws":
             i += 1
-        return self.tokens[i] if i < len(self.tokens) else None
+            token = self.tokens.at(i)
+        return token
 
     def next(self, skip_ws: bool = True) -> Token | None:
-        while skip_ws and self.pos < len(self.tokens) and self.tokens[self.pos].kind == "ws":
+        token = self.tokens.at(self.pos)
+        while skip_ws and token is not None and token.kind == "ws":
             self.pos += 1
-        if self.pos >= len(self.tokens):
+            token = self.tokens.at(self.pos)
+        if token is None:
             return None
-        token = self.tokens[self.pos]
         self.pos += 1
+        if not self.pos % 1024:
+            self.tokens.release(self.pos)
+        return token
+
+    def previous(self) -> Token:
+        """The token just read."""
+        token = self.tokens.at(self.pos - 1)
+        assert token is not None
         return token
 
     def loc(self, token: Token | None):
@@ -115,8 +126,10 @@ class _Parser:
         return ParsedString(input_shape, input_ref, layers)
 
     def skip_separators(self) -> None:
-        while self.pos < len(self.tokens) and self.is_sep(self.tokens[self.pos]):
+        token = self.tokens.at(self.pos)
+        while token is not None and self.is_sep(token):
             self.pos += 1
+            token = self.tokens.at(self.pos)
 
     def expect(self, text: str, hint: str) -> Token:
         token = self.next()
@@ -207,7 +220,7 @@ class _Parser:
             self.next()  # the ']'
             self.last_group = layers
             self.last_group_size = self.budget.layers - before
-        end = self.tokens[self.pos - 1].end
+        end = self.previous().end
         size = self.budget.layers - before
         if not size:  # an empty group is still a node
             size = 1
@@ -386,7 +399,7 @@ class _Parser:
                 raise SpecError("a label follows ':' directly", self.loc(label_token or after),
                                 "write Conv:1")
             label_token = self.glued_label(label_token)
-        end = self.tokens[self.pos - 1].end
+        end = self.previous().end
         args: list[tuple[str | None, Any, Token, Token]] = []
         after = self.peek(skip_ws=False)
         spaced = self.peek()
@@ -415,9 +428,10 @@ class _Parser:
     def _standalone_paren(self) -> bool:
         """Is the '(' ahead, after whitespace, a layer of its own like '(SM)'?"""
         i = self.pos
-        while self.tokens[i].kind == "ws":
+        while self.tokens.at(i).kind == "ws":  # type: ignore[union-attr]
             i += 1
-        rest = [t for t in self.tokens[i + 1 : i + 4] if t.kind != "ws"]
+        ahead = (self.tokens.at(j) for j in range(i + 1, i + 4))
+        rest = [t for t in ahead if t is not None and t.kind != "ws"]
         if len(rest) >= 2 and rest[0].kind == "name" and rest[1].text == ")":
             return vocab.lookup(rest[0].text) is not None
         return bool(rest) and rest[0].kind == "shape"

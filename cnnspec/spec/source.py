@@ -83,7 +83,7 @@ def resolve(place: Location | Span) -> Location:
     return place.location() if isinstance(place, Span) else place
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class SourceRef:
     """A node's place and the places of its arguments (by field name)."""
 

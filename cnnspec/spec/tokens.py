@@ -35,22 +35,59 @@ class Token(NamedTuple):
     end: int
 
 
-def tokenize(text: str, where: TextMap) -> list[Token]:
-    """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
-    tokens: list[Token] = []
-    pos = 0
-    for match in _TOKEN.finditer(text):
-        if match.start() != pos:  # finditer skipped a character no token matches
-            break
-        pos = match.end()
-        tokens.append(Token(match.lastgroup or "", match.group(), match.start(), pos))
-    if pos < len(text):
-        raise SpecError(
-            f"unexpected character {text[pos]!r} in the network string",
-            where.loc(pos),
-            "layers are names like Conv, Pool, FC joined by '-'",
-        )
-    return tokens
+class TokenStream:
+    """The tokens of a string, read as the parser asks for them.
+
+    Only a window around the parser's position is kept (``at(i)`` for the
+    tokens from ``pos - KEEP`` on): a 1 MB string is 750,000 tokens, which as a
+    list took more memory than everything else a load makes. A character no
+    token matches is refused when the reading reaches it.
+    """
+
+    KEEP = 64
+    """Tokens kept behind the position (the parser looks back one, backtracks a few)."""
+
+    def __init__(self, text: str, where: TextMap):
+        self.text = text
+        self.where = where
+        self.window: list[Token] = []
+        self.base = 0  # index of window[0]
+        self.offset = 0  # where in the text the next token starts
+        self.matches = _TOKEN.finditer(text)
+        self.done = not text
+
+    def at(self, i: int) -> Token | None:
+        """Token ``i`` (0-based), or ``None`` past the end."""
+        j = i - self.base
+        window = self.window
+        if j < len(window):
+            return window[j]
+        while j >= len(window) and not self.done:
+            self._read()
+        return window[j] if j < len(window) else None
+
+    def _read(self) -> None:
+        match = next(self.matches, None)
+        if match is None or match.start() != self.offset:  # a character no token matches
+            self.done = True
+            if self.offset < len(self.text):
+                raise SpecError(
+                    f"unexpected character {self.text[self.offset]!r} in the network string",
+                    self.where.loc(self.offset),
+                    "layers are names like Conv, Pool, FC joined by '-'",
+                )
+            return
+        self.offset = match.end()
+        self.window.append(Token(match.lastgroup or "", match.group(), match.start(),
+                                 self.offset))
+        self.done = self.offset >= len(self.text)
+
+    def release(self, pos: int) -> None:
+        """Forget the tokens more than :attr:`KEEP` before ``pos``."""
+        drop = pos - self.KEEP - self.base
+        if drop > 4 * self.KEEP:
+            del self.window[:drop]
+            self.base += drop
 
 
 def shape_of(text: str, where: Location | Span | None = None) -> tuple[int, ...]:
