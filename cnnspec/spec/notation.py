@@ -75,7 +75,7 @@ class _Parser:
         if token is None:
             return None
         self.pos += 1
-        if not self.pos % 1024:
+        if self.pos - self.tokens.base > 4096:
             self.tokens.release(self.pos)
         return token
 

@@ -50,8 +50,9 @@ def simple_layer(item: str, where: Location, scope: Scope | None) -> dict[str, A
     The common case of long lists, read without the string parser; anything
     else (arguments, labels, block names, separators) goes through the parser.
     """
-    if not item.isidentifier() or (scope is not None and scope.find(item) is not None):
-        return None
+    if not item.isidentifier() or getattr(item, "style", None) not in (None, "") or (
+            scope is not None and scope.find(item) is not None):
+        return None  # quoted items keep the parser's columns
     word = vocab.lookup(item)
     if word is None or word.kind in ("concat", "sequence", "aux") or item.lower() == "input":
         return None

@@ -278,3 +278,23 @@ def test_pydantic_models_are_built_on_first_use() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0"
+
+
+def test_long_strings_are_read_in_a_window_with_exact_places() -> None:
+    text = "-".join(["Conv(3x3, 8, p=1)", "ReLU"] * 5_000)
+    network = from_string(text)
+    assert len(network.layers) == 10_000
+    last = network.layers[-2].source
+    assert last.arg("padding").column == len(text) - len("ReLU") - 2
+    with pytest.raises(SpecError, match=r"unexpected character '\$'") as info:
+        from_string(text + "-$")
+    assert info.value.loc.column == len(text) + 2
+
+
+def test_bare_names_in_a_yaml_list_read_as_the_parser_reads_them() -> None:
+    text = "input: 8x8x3\narchitecture:\n  - ReLU\n  - 'ReLU'\n  - SM\n  - relu\n"
+    plain, quoted, softmax, lower = from_yaml(text, "t.yaml").layers
+    assert plain.model_dump() == quoted.model_dump() == lower.model_dump()
+    assert (plain.source.loc.line, plain.source.loc.column) == (3, 5)
+    assert (quoted.source.loc.line, quoted.source.loc.column) == (4, 6)
+    assert softmax.kind == "softmax"
