@@ -33,7 +33,7 @@ class Conventions(BaseModel):
     ``pool_rounding`` of ``None`` means "same as ``rounding``".
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     preset: str = Field("default", description="The named preset these values started from.")
     rounding: Rounding = Field(Rounding.STRICT, description="Output-size rounding for conv.")

@@ -21,13 +21,22 @@ _BYTE_UNITS = {
 }
 
 
-def _significant(value: float) -> str:
-    """Four significant digits for 1 <= value < 1000: ``362.496`` -> ``362.5``."""
-    if value >= 100:
-        return f"{value:.1f}"
-    if value >= 10:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+def _scaled(n: int, unit: int, places: int) -> str:
+    """``n / unit`` to ``places`` decimals, rounded half up, in integer arithmetic.
+
+    ``round(n * 10^places / unit) / 10^places`` with ``n >= 0``: a count or a byte
+    total never passes through a float, whatever its size.
+    """
+    step = 10**places
+    whole, part = divmod((n * step * 2 + unit) // (2 * unit), step)
+    return f"{whole}.{part:0{places}d}" if places else str(whole)
+
+
+def _significant(n: int, unit: int) -> str:
+    """Four significant digits of ``n / unit`` for ``unit <= n < 1000 unit``:
+    ``362496 / 1000`` -> ``362.5``."""
+    places = 1 if n >= 100 * unit else 2 if n >= 10 * unit else 3
+    return _scaled(n, unit, places)
 
 
 def human_count(n: int) -> str:
@@ -38,7 +47,7 @@ def human_count(n: int) -> str:
     """
     for prefix, size in _COUNT_PREFIXES:
         if abs(n) >= size:
-            text = _significant(abs(n) / size)
+            text = _significant(abs(n), size)
             if text.startswith("1000") and prefix != "T":  # 999,960 rounds up to the next prefix
                 return human_count(size * 1000 * (1 if n > 0 else -1))
             return f"{'-' if n < 0 else ''}{text} {prefix}"
@@ -53,7 +62,7 @@ def human_bytes(n: int, system: str = BINARY) -> str:
     units = _BYTE_UNITS[system]
     for i, (unit, size) in enumerate(units):
         if n >= size:
-            text = f"{n / size:.1f}"
+            text = _scaled(n, size, 1)
             step = units[i - 1][1] // size if i else 0
             if step and text == f"{step:.1f}":  # 1,048,575 B shows as 1.0 MiB, not 1024.0 KiB
                 return f"1.0 {units[i - 1][0]}"

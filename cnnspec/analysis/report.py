@@ -12,6 +12,7 @@ from cnnspec.analysis.receptive import Field
 from cnnspec.analysis.records import LayerRecord, Note, Report, Totals
 from cnnspec.analysis.walk import Walker, WalkState, rounding_note
 from cnnspec.conventions import Conventions
+from cnnspec.spec.budget import collector_paused
 from cnnspec.spec.tree import Network
 
 
@@ -22,6 +23,11 @@ def analyze(network: Network, *, batch: int = 1, optimizer: str = "adam",
     Totals are sums over leaf rows; blocks only group them, so totals do not
     depend on how deep a table is shown.
     """
+    with collector_paused():
+        return _analyze(network, batch, optimizer, include_aux)
+
+
+def _analyze(network: Network, batch: int, optimizer: str, include_aux: bool) -> Report:
     conventions = network.conventions
     require_sizes(network)
     assert network.input is not None

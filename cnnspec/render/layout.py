@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
-
 from cnnspec.render.columns import Column
 
 
@@ -45,6 +43,8 @@ class Layout:
 
 def natural_widths(columns: list[Column], cells: list[list[str]]) -> list[int]:
     """Each column's width: its longest cell or its title, in terminal cells."""
+    from rich.cells import cell_len  # only for the table: the JSON path imports no rich
+
     widths = [cell_len(c.title) for c in columns]
     for i, column in enumerate(zip(*cells, strict=True)):  # one max per column
         measure = len if "".join(column).isascii() else cell_len

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
-
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.render.columns import (
     COLUMN_KEYS,
@@ -73,7 +71,12 @@ def row_cells(report: Report, rows: list[LayerRecord], columns: list[Column],
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = width - (len(text) if text.isascii() else cell_len(text))
+    if text.isascii():
+        gap = width - len(text)
+    else:
+        from rich.cells import cell_len
+
+        gap = width - cell_len(text)
     return " " * gap + text if right else text + " " * gap
 
 

@@ -11,11 +11,11 @@ convolution.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from cnnspec.spec.layers import Node, NonNegativePair, PositiveInt, PositivePair
+from cnnspec.spec.layers import Node, NonNegativeInt, NonNegativePair, PositiveInt, PositivePair
 
 if TYPE_CHECKING:
     from cnnspec.spec.tree import AnyNode
@@ -164,7 +164,7 @@ class TableConv(Node):
 
     kind: Literal["table_conv"] = "table_conv"
     kernel: PositivePair = Field(description="Filter size FH x FW.")
-    connections: list[list[Annotated[int, Field(ge=0)]]] = Field(
+    connections: list[list[NonNegativeInt]] = Field(
         min_length=1, description="Per filter, the input channels it reads.")
     stride: PositivePair = Field((1, 1), description="Stride S (or SH x SW).")
     padding: NonNegativePair = Field((0, 0), description="Zero padding P on each side.")

@@ -1,6 +1,6 @@
 """Layer models: one pydantic model per layer kind, tagged by ``kind``.
 
-Room: spec; imports pydantic, ``cnnspec.errors`` and ``cnnspec.conventions`` only.
+Room: spec; imports pydantic, ``cnnspec.errors``, ``cnnspec.conventions`` and the spec's limits.
 
 Sizes a user has not given yet are ``None``: the structure is still valid
 (``cnnspec validate`` accepts it) and the analysis names what is missing.
@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from cnnspec.spec.budget import MAX_SIZE
+
 
 def to_pair(value: Any) -> Any:
     """``5`` -> ``(5, 5)``; ``"5x3"`` -> ``(5, 3)``; ``[5, 3]`` -> ``(5, 3)``; others unchanged."""
@@ -23,6 +25,9 @@ def to_pair(value: Any) -> Any:
         return (value, value)
     if isinstance(value, str):
         parts = value.lower().replace("×", "x").replace(" ", "").split("x")
+        if any(len(p) > 19 for p in parts):  # int() of thousands of digits is refused
+            raise ValueError(f"has a number of {max(map(len, parts)):,} digits; sizes are at "
+                             f"most {MAX_SIZE:,}")
         if len(parts) == 2 and all(p.lstrip("-").isdigit() for p in parts):
             return (int(parts[0]), int(parts[1]))
         if len(parts) == 1 and parts[0].lstrip("-").isdigit():
@@ -33,13 +38,10 @@ def to_pair(value: Any) -> Any:
     return value
 
 
-PositivePair = Annotated[
-    tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]], BeforeValidator(to_pair)
-]
-NonNegativePair = Annotated[
-    tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]], BeforeValidator(to_pair)
-]
-PositiveInt = Annotated[int, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_SIZE)]
+NonNegativeInt = Annotated[int, Field(ge=0, le=MAX_SIZE)]
+PositivePair = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(to_pair)]
+NonNegativePair = Annotated[tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(to_pair)]
 
 
 class Node(BaseModel):
@@ -50,7 +52,8 @@ class Node(BaseModel):
     is where in the user's text the node came from (a ``SourceRef``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # deferred: the schema is built once, for the whole tree, on first validation
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     label: str | None = Field(None, description="A name for this node, e.g. 'Conv:1'.")
     written: SkipJsonSchema[str | None] = Field(None, repr=False)

@@ -17,7 +17,8 @@ from cnnspec import conventions as conv_mod
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec import zoo
-from cnnspec.spec.notation import MAX_LAYERS, count_layers, parse_string
+from cnnspec.spec.budget import MAX_SIZE, collector_paused, shown, whole_number
+from cnnspec.spec.notation import parse_string
 from cnnspec.spec.source import SourceRef
 from cnnspec.spec.templates import Scope, parse_definitions
 from cnnspec.spec.tree import Network
@@ -97,17 +98,17 @@ def parse_input(value: Any, where: Location) -> tuple[int, ...]:
     if isinstance(value, tuple):
         dims = list(value)
     elif isinstance(value, bool):
-        raise SpecError(f"input {value!r} is not a shape", where, hint)
+        raise SpecError(f"input {shown(value)} is not a shape", where, hint)
     elif isinstance(value, int):
         dims = [value]
     elif isinstance(value, list):
         dims = value
     elif isinstance(value, str) and re.fullmatch(r"\s*\d+(\s*[x×X,]\s*\d+)*\s*", value):
-        dims = [int(p) for p in re.split(r"\s*[x×X,]\s*", value.strip())]
+        dims = [whole_number(p, where) for p in re.split(r"\s*[x×X,]\s*", value.strip())]
     else:
-        raise SpecError(f"input {value!r} is not a shape", where, hint)
+        raise SpecError(f"input {shown(value)} is not a shape", where, hint)
     if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
-        raise SpecError(f"input {value!r} is not a shape of whole numbers", where, hint)
+        raise SpecError(f"input {shown(value)} is not a shape of whole numbers", where, hint)
     if len(dims) == 2:
         raise SpecError(
             f"input {'x'.join(map(str, dims))} has no channel count",
@@ -115,9 +116,12 @@ def parse_input(value: Any, where: Location) -> tuple[int, ...]:
             f"write {dims[0]}x{dims[1]}x1 for grayscale or {dims[0]}x{dims[1]}x3 for colour",
         )
     if len(dims) not in (1, 3):
-        raise SpecError(f"input {value!r} has {len(dims)} numbers", where, hint)
+        raise SpecError(f"input {shown(value)} has {len(dims)} numbers", where, hint)
     if any(d <= 0 for d in dims):
-        raise SpecError(f"input {value!r} has a size that is not positive", where, hint)
+        raise SpecError(f"input {shown(value)} has a size that is not positive", where, hint)
+    if any(d > MAX_SIZE for d in dims):
+        raise SpecError(f"input size {max(dims):,} is more than {MAX_SIZE:,}, larger than any "
+                        "network's input", where, hint)
     check_channels_last(tuple(dims), where)
     return tuple(dims)
 
@@ -175,6 +179,11 @@ def make_conventions(value: Any, where: Location) -> conv_mod.Conventions:
 
 def from_string(text: str) -> Network:
     """Validate a network string typed by the user."""
+    with collector_paused():
+        return _from_string(text)
+
+
+def _from_string(text: str) -> Network:
     parsed = parse_string(text)
     raw: dict[str, Any] = {"name": "network", "layers": parsed.layers}
     if parsed.input is not None:
@@ -183,17 +192,32 @@ def from_string(text: str) -> Network:
     return validate(raw, Location("<string>"))
 
 
+def text_value(doc: Any, key: str, default: str) -> str:
+    """A top-level text field (``name``, ``description``): a string or number, nothing nested."""
+    value = doc.get(key, default)
+    if isinstance(value, (list, dict)):
+        kind = "list" if isinstance(value, list) else "mapping"
+        raise SpecError(f"`{key}` must be text, not a {kind}", doc.value_locs.get(key, doc.loc),
+                        f"write `{key}: my network`")
+    return str(value)
+
+
 def from_yaml(text: str, source: str) -> Network:
     """Validate the text of a YAML spec file."""
+    with collector_paused():
+        return _from_yaml(text, source)
+
+
+def _from_yaml(text: str, source: str) -> Network:
     doc = load_yaml(text, source)
     for key in doc:
         if key not in TOP_KEYS:
             guess = vocab.suggest(str(key), list(TOP_KEYS))
             hint = f"did you mean {guess!r}?" if guess else "top-level keys: " + ", ".join(TOP_KEYS)
             raise SpecError(f"unknown key {key!r}", doc.key_locs[key], hint)
-    raw: dict[str, Any] = {"name": str(doc.get("name", Path(source).stem))}
+    raw: dict[str, Any] = {"name": text_value(doc, "name", Path(source).stem)}
     if "description" in doc:
-        raw["description"] = str(doc["description"])
+        raw["description"] = text_value(doc, "description", "")
     if "input" in doc:
         raw["input"] = parse_input(doc["input"], doc.value_locs["input"])
     if "conventions" in doc:
@@ -206,10 +230,6 @@ def from_yaml(text: str, source: str) -> Network:
     scope = Scope(parse_definitions(doc.get("blocks"), doc.value_locs.get("blocks")),
                   expander=block_expander(source))
     layers = architecture(doc["architecture"], doc.value_locs["architecture"], source, scope)
-    total = count_layers(layers)
-    if total > MAX_LAYERS:
-        raise SpecError(f"the repeats expand to {total:,} layers, more than {MAX_LAYERS:,}",
-                        doc.value_locs["architecture"], "lower the repeat counts")
     if "defaults" in doc:
         apply_defaults(layers, doc["defaults"])
     if "layers" in doc:

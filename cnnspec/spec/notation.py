@@ -32,11 +32,11 @@ from typing import Any
 
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.budget import Budget, whole_number
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
-from cnnspec.spec.tokens import Token, check_brackets, shape_of, tokenize
+from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
 
-MAX_LAYERS = 100_000
 
 @dataclass
 class ParsedString:
@@ -52,25 +52,38 @@ class _Parser:
         self.text = text
         self.where = where
         self.scope = scope
-        self.tokens = [t for t in tokenize(text, where)]
-        check_brackets(self.tokens, where)
+        check_brackets(text, where)
+        self.tokens = TokenStream(text, where)
         self.pos = 0
         self.last_group: list[dict[str, Any]] | None = None
+        self.last_group_size = 0
+        self.budget = scope.expansions if scope is not None else Budget()
 
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
         i = self.pos
-        while skip_ws and i < len(self.tokens) and self.tokens[i].kind == "ws":
+        token = self.tokens.at(i)
+        while skip_ws and token is not None and token.kind == "ws":
             i += 1
-        return self.tokens[i] if i < len(self.tokens) else None
+            token = self.tokens.at(i)
+        return token
 
     def next(self, skip_ws: bool = True) -> Token | None:
-        while skip_ws and self.pos < len(self.tokens) and self.tokens[self.pos].kind == "ws":
+        token = self.tokens.at(self.pos)
+        while skip_ws and token is not None and token.kind == "ws":
             self.pos += 1
-        if self.pos >= len(self.tokens):
+            token = self.tokens.at(self.pos)
+        if token is None:
             return None
-        token = self.tokens[self.pos]
         self.pos += 1
+        if self.pos - self.tokens.base > 4096:
+            self.tokens.release(self.pos)
+        return token
+
+    def previous(self) -> Token:
+        """The token just read."""
+        token = self.tokens.at(self.pos - 1)
+        assert token is not None
         return token
 
     def loc(self, token: Token | None):
@@ -101,21 +114,23 @@ class _Parser:
                     raise SpecError(
                         "INPUT(...) takes a shape", self.loc(shape_token), "write INPUT(32x32x3)"
                     )
-                input_shape = shape_of(shape_token.text)
+                input_shape = shape_of(shape_token.text, self.span(shape_token))
                 input_ref = SourceRef(self.loc(shape_token))
                 self.expect(")", "close INPUT( with ')'")
             self.skip_separators()
         first = self.peek()
         if first is not None and first.kind == "shape" and input_shape is None:
             self.next()
-            input_shape = shape_of(first.text)
+            input_shape = shape_of(first.text, self.span(first))
             input_ref = SourceRef(self.loc(first))
         layers = self.sequence(closing=None)
         return ParsedString(input_shape, input_ref, layers)
 
     def skip_separators(self) -> None:
-        while self.pos < len(self.tokens) and self.is_sep(self.tokens[self.pos]):
+        token = self.tokens.at(self.pos)
+        while token is not None and self.is_sep(token):
             self.pos += 1
+            token = self.tokens.at(self.pos)
 
     def expect(self, text: str, hint: str) -> Token:
         token = self.next()
@@ -156,8 +171,9 @@ class _Parser:
             return self.paren()
         if token.kind == "shape":
             self.next()
-            return {"kind": "expect", "shape": shape_of(token.text), "written": "=>",
-                    "source": SourceRef(self.loc(token))}
+            self.budget.leaf("expect", self.span(token))
+            return {"kind": "expect", "shape": shape_of(token.text, self.span(token)),
+                    "written": "=>", "source": SourceRef(self.loc(token))}
         if token.kind == "name":
             return self.layer()
         if token.text in ("+", "/"):
@@ -175,6 +191,12 @@ class _Parser:
     def group(self) -> dict[str, Any]:
         opening = self.next()
         assert opening is not None
+        with self.budget.nested(self.span(opening)):
+            return self._group(opening)
+
+    def _group(self, opening: Token) -> dict[str, Any]:
+        """The group opened by ``opening``, charged to the budget with its repeats."""
+        before = self.budget.layers
         inner = self.peek()
         if inner is not None and inner.kind == "ellipsis":
             self.next()
@@ -184,6 +206,7 @@ class _Parser:
                     self.loc(inner),
                     "write the group's layers out, e.g. [Conv-ReLU] x 3",
                 )
+            self.budget.add(self.last_group_size, self.span(inner))
             layers = copy.deepcopy(self.last_group)
             close = self.peek()
             if close is None or close.text != "]":
@@ -197,8 +220,14 @@ class _Parser:
             layers = self.sequence(closing=opening)
             self.next()  # the ']'
             self.last_group = layers
-        end = self.tokens[self.pos - 1].end
+            self.last_group_size = self.budget.layers - before
+        end = self.previous().end
+        size = self.budget.layers - before
+        if not size:  # an empty group is still a node
+            size = 1
+            self.budget.add(1, self.span(opening))
         repeat, repeat_ref = self.repeat_count()
+        self.budget.repeated(size, repeat, repeat_ref or self.span(opening))
         node: dict[str, Any] = {
             "kind": "sequence",
             "layers": layers,
@@ -240,6 +269,8 @@ class _Parser:
             self.pos = save
             return 1, None
         where = self.where.loc(token.start, count_token.end)
+        if count_token.text.isdigit():
+            whole_number(count_token.text, where)
         if negative or not count_token.text.isdigit() or int(count_token.text) < 1:
             shown = ("-" if negative else "") + count_token.text
             raise SpecError(
@@ -247,7 +278,7 @@ class _Parser:
                 where,
                 "use x 1 or more, or delete the group",
             )
-        count = int(count_token.text)
+        count = whole_number(count_token.text, where)
         return count, where
 
     @property
@@ -317,7 +348,7 @@ class _Parser:
             close = self.expect(")", "a parenthesised layer is written (SM)")
             return self.make_layer(first, None, [], self.where.loc(opening.start, close.end))
         if first.kind == "shape":
-            dims = shape_of(first.text)
+            dims = shape_of(first.text, self.span(first))
             second = self.next()
             if second is not None and second.kind == "name":
                 close = self.expect(")", "write (1x1 conv)")
@@ -341,10 +372,12 @@ class _Parser:
                 if len(dims) not in (2, 3):
                     raise SpecError("a filter shape is FH x FW or FH x FW x C",
                                     self.loc(first), "write (1x1x500)@120")
+                self.budget.leaf("conv", self.span(first))
                 ref = SourceRef(self.where.loc(opening.start, count.end),
                                 {"kernel": self.loc(first), "filters": self.loc(count)})
                 node: dict[str, Any] = {"kind": "conv", "written": "Conv",
-                                        "kernel": dims[:2], "filters": int(count.text),
+                                        "kernel": dims[:2],
+                                        "filters": whole_number(count.text, self.span(count)),
                                         "source": ref}
                 if len(dims) == 3:
                     node["in_channels"] = dims[2]
@@ -367,7 +400,7 @@ class _Parser:
                 raise SpecError("a label follows ':' directly", self.loc(label_token or after),
                                 "write Conv:1")
             label_token = self.glued_label(label_token)
-        end = self.tokens[self.pos - 1].end
+        end = self.previous().end
         args: list[tuple[str | None, Any, Token, Token]] = []
         after = self.peek(skip_ws=False)
         spaced = self.peek()
@@ -396,9 +429,10 @@ class _Parser:
     def _standalone_paren(self) -> bool:
         """Is the '(' ahead, after whitespace, a layer of its own like '(SM)'?"""
         i = self.pos
-        while self.tokens[i].kind == "ws":
+        while self.tokens.at(i).kind == "ws":  # type: ignore[union-attr]
             i += 1
-        rest = [t for t in self.tokens[i + 1 : i + 4] if t.kind != "ws"]
+        ahead = (self.tokens.at(j) for j in range(i + 1, i + 4))
+        rest = [t for t in ahead if t is not None and t.kind != "ws"]
         if len(rest) >= 2 and rest[0].kind == "name" and rest[1].text == ")":
             return vocab.lookup(rest[0].text) is not None
         return bool(rest) and rest[0].kind == "shape"
@@ -444,9 +478,10 @@ class _Parser:
                                     "arguments are numbers, sizes like 3x3, or words")
             value: Any
             if token.kind == "shape":
-                value = shape_of(token.text)
+                value = shape_of(token.text, self.span(token))
             elif token.kind == "number":
-                value = float(token.text) if re.search(r"[.eE]", token.text) else int(token.text)
+                value = float(token.text) if re.search(r"[.eE]", token.text) else \
+                    whole_number(token.text, self.span(token))
                 value = -value if negative else value
             elif token.kind == "name" and token.text in self.env:
                 value = self.env[token.text]
@@ -487,6 +522,7 @@ class _Parser:
             hint = (f"did you mean {guess!r}? (`cnnspec layers` lists the names)" if guess else
                     "`cnnspec layers` lists the layer names")
             raise SpecError(f"unknown layer {name.text!r}", self.loc(name), hint)
+        self.budget.leaf(word.kind, where)
         node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
         if word.kind == "concat" and word.display == "Incept":
             node["written"] = "Incept"
@@ -547,27 +583,5 @@ def parse_string(text: str, where: TextMap | None = None,
     if not text.strip():
         raise SpecError("the network string is empty", where.loc(0),
                         "write layers such as Conv(5x5,6)-ReLU-Pool(2)-FC(10)")
-    parsed = _Parser(text, where, scope).network()
-    total = count_layers(parsed.layers)
-    if total > MAX_LAYERS:
-        raise SpecError(
-            f"the repeats expand to {total:,} layers, more than the limit of {MAX_LAYERS:,}",
-            where.loc(0, len(text)),
-            "lower the repeat counts",
-        )
-    return parsed
+    return _Parser(text, where, scope).network()
 
-
-def count_layers(nodes: list[dict[str, Any]]) -> int:
-    """Layers after expanding repeats: ``sum(repeat * count(children))``."""
-    total = 0
-    for node in nodes:
-        children = node.get("layers") or node.get("body") or []
-        inner = count_layers(children) if children else 1
-        for branch in node.get("branches") or []:
-            inner += count_layers(branch)
-        repeat = node.get("repeat", 1)
-        total += inner * (repeat if isinstance(repeat, int) and repeat > 0 else 1)
-        if total > MAX_LAYERS:
-            return total
-    return total

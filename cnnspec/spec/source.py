@@ -8,6 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from cnnspec.errors import Location
 
@@ -62,9 +63,11 @@ class TextMap:
         )
 
 
-@dataclass(frozen=True)
-class Span:
-    """A stretch of a :class:`TextMap`, turned into a :class:`Location` only when needed."""
+class Span(NamedTuple):
+    """A stretch of a :class:`TextMap`, turned into a :class:`Location` only when needed.
+
+    A tuple: a long string makes several per layer, and most are never shown.
+    """
 
     where: TextMap
     start: int
@@ -80,7 +83,7 @@ def resolve(place: Location | Span) -> Location:
     return place.location() if isinstance(place, Span) else place
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class SourceRef:
     """A node's place and the places of its arguments (by field name)."""
 

@@ -36,15 +36,12 @@ from typing import Any
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.budget import Budget
 from cnnspec.spec.source import SourceRef
 
 Value = Any  # int | float | bool | str | tuple[int, ...]: what an argument can hold
-MAX_CALLS = 20_000
-"""Block calls one spec may expand (a guard against blocks that double at each level)."""
 MAX_ARITHMETIC = 200
 """Longest arithmetic expression, in characters."""
-MAX_NODES = 100_000
-"""Nodes the calls of one spec may create (repeats not expanded)."""
 
 _ARITHMETIC_HINT = "use numbers, parameter names, + - * / // and parentheses, e.g. planes*4"
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
@@ -305,19 +302,6 @@ def call_text(name: str, args: list[Argument]) -> str:
     return f"{name}({', '.join(parts)})" if parts else name
 
 
-@dataclass
-class _Expansions:
-    """What one load has expanded: a call counter, a node counter and the expansions made.
-
-    A block called again with the same arguments gives the same layers, so the second
-    call copies the first expansion instead of reading the body again.
-    """
-
-    calls: int = 0
-    nodes: int = 0
-    done: dict[Any, tuple[dict[str, Any], int]] = field(default_factory=dict)
-
-
 def copy_node(node: dict[str, Any]) -> dict[str, Any]:
     """A copy of a node dict that later steps (defaults, label arguments) may change."""
     out = dict(node)
@@ -332,16 +316,6 @@ def copy_node(node: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def count_nodes(node: dict[str, Any]) -> int:
-    """Node dicts in ``node``, itself included (repeats not expanded)."""
-    total = 1
-    for key in ("layers", "body", "shortcut"):
-        total += sum(count_nodes(n) for n in node.get(key) or [])
-    for branch in node.get("branches") or []:
-        total += sum(count_nodes(n) for n in branch)
-    return total
-
-
 Expander = Callable[["Template", dict[str, Value], str, Location | None, "Scope"], dict[str, Any]]
 
 
@@ -353,15 +327,15 @@ class Scope:
     being expanded (empty at the top level); ``stack``: the calls being expanded,
     outermost first (to report recursion); ``expander`` turns a bound call into
     a node dict (supplied by the loader, which knows how to read a body);
-    ``expansions`` is shared by every scope of one load; ``template`` is the block
-    being expanded.
+    ``expansions`` is the :class:`Budget` shared by every scope of one load;
+    ``template`` is the block being expanded.
     """
 
     templates: Mapping[str, Template] = field(default_factory=dict)
     env: Mapping[str, Value] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
     expander: Expander | None = None
-    expansions: _Expansions = field(default_factory=_Expansions)
+    expansions: Budget = field(default_factory=Budget)
     template: Template | None = None
 
     @property
@@ -410,10 +384,7 @@ class Scope:
                             f"a block cannot contain itself; repeat it with "
                             f"[{template.name}(...)] x N instead")
         budget = self.expansions
-        budget.calls += 1
-        if budget.calls > MAX_CALLS:
-            raise SpecError(f"the blocks expand to more than {MAX_CALLS:,} calls", call_loc,
-                            "repeat a block with [block(...)] x N rather than nesting calls")
+        budget.call(call_loc)
         try:
             key: Any = (template.name.lower(), label,
                         tuple((k, type(v).__name__, v) for k, v in sorted(bound.items())))
@@ -422,17 +393,16 @@ class Scope:
             key = None
         if key is not None and key in budget.done:
             first, size = budget.done[key]
+            budget.add(size, call_loc)
             node = copy_node(first)
         else:
-            node = self.expand(template, bound, label, call_loc)
-            size = count_nodes(node)
-            if key is not None:
-                budget.done[key] = (copy_node(node), size)
+            before = budget.layers
+            with budget.nested(call_loc):
+                node = self.expand(template, bound, label, call_loc)
+            size = budget.layers - before
+            if key is not None:  # nothing below the top changes until every call is read
+                budget.done[key] = (dict(node), size)
         node["source"] = SourceRef(call_loc or template.loc)
-        budget.nodes += size
-        if budget.nodes > MAX_NODES:
-            raise SpecError(f"the blocks expand to more than {MAX_NODES:,} layers", call_loc,
-                            "repeat a block with [block(...)] x N rather than writing it out")
         return node
 
     def expand(self, template: Template, bound: dict[str, Value], label: str,

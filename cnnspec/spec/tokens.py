@@ -6,10 +6,11 @@ Room: spec.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from cnnspec.errors import SpecError
-from cnnspec.spec.source import TextMap
+from cnnspec.errors import Location, SpecError
+from cnnspec.spec.budget import whole_number
+from cnnspec.spec.source import Span, TextMap
 
 _TOKEN = re.compile(
     r"""
@@ -25,9 +26,8 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
-    """One token: its kind, text and offsets in the string."""
+class Token(NamedTuple):
+    """One token: its kind, text and offsets in the string (a tuple: long strings make many)."""
 
     kind: str
     text: str
@@ -35,22 +35,59 @@ class Token:
     end: int
 
 
-def tokenize(text: str, where: TextMap) -> list[Token]:
-    """Split ``text`` into tokens, or raise :class:`SpecError` at the first bad character."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise SpecError(
-                f"unexpected character {text[pos]!r} in the network string",
-                where.loc(pos),
-                "layers are names like Conv, Pool, FC joined by '-'",
-            )
-        kind = match.lastgroup or ""
-        tokens.append(Token(kind, match.group(), match.start(), match.end()))
-        pos = match.end()
-    return tokens
+class TokenStream:
+    """The tokens of a string, read as the parser asks for them.
+
+    Only a window around the parser's position is kept (``at(i)`` for the
+    tokens from ``pos - KEEP`` on): a 1 MB string is 750,000 tokens, which as a
+    list took more memory than everything else a load makes. A character no
+    token matches is refused when the reading reaches it.
+    """
+
+    KEEP = 64
+    """Tokens kept behind the position (the parser looks back one, backtracks a few)."""
+
+    def __init__(self, text: str, where: TextMap):
+        self.text = text
+        self.where = where
+        self.window: list[Token] = []
+        self.base = 0  # index of window[0]
+        self.offset = 0  # where in the text the next token starts
+        self.matches = _TOKEN.finditer(text)
+        self.done = not text
+
+    def at(self, i: int) -> Token | None:
+        """Token ``i`` (0-based), or ``None`` past the end."""
+        j = i - self.base
+        window = self.window
+        if j < len(window):
+            return window[j]
+        while j >= len(window) and not self.done:
+            self._read()
+        return window[j] if j < len(window) else None
+
+    def _read(self) -> None:
+        match = next(self.matches, None)
+        if match is None or match.start() != self.offset:  # a character no token matches
+            self.done = True
+            if self.offset < len(self.text):
+                raise SpecError(
+                    f"unexpected character {self.text[self.offset]!r} in the network string",
+                    self.where.loc(self.offset),
+                    "layers are names like Conv, Pool, FC joined by '-'",
+                )
+            return
+        self.offset = match.end()
+        self.window.append(Token(match.lastgroup or "", match.group(), match.start(),
+                                 self.offset))
+        self.done = self.offset >= len(self.text)
+
+    def release(self, pos: int) -> None:
+        """Forget the tokens more than :attr:`KEEP` before ``pos``."""
+        drop = pos - self.KEEP - self.base
+        if drop > 4 * self.KEEP:
+            del self.window[:drop]
+            self.base += drop
 
 
 _CLOSER = {"[": "]", "(": ")"}
@@ -59,16 +96,18 @@ _FIX = {"[": "add ']' after the group's last layer, e.g. [Conv-ReLU] x 2",
         "(": "add ')' after the last argument, e.g. Conv(3x3, 16, p=1)"}
 
 
-def check_brackets(tokens: list[Token], where: TextMap) -> None:
+def check_brackets(text: str, where: TextMap) -> None:
     """Raise :class:`SpecError` at the bracket that is never closed, or the stray closer.
 
     Run before parsing, so that a missing ``]`` or ``)`` is named at its opening
-    bracket rather than at whatever token the parser meets next.
+    bracket rather than at whatever token the parser meets next. One pass over the
+    text's tokens, none of them kept but the open brackets.
     """
     stack: list[Token] = []
     owner: dict[int, str] = {}  # opening offset -> the layer name written before it
     previous: Token | None = None
-    for token in tokens:
+    for match in _TOKEN.finditer(text):
+        token = Token(match.lastgroup or "", match.group(), match.start(), match.end())
         if token.text == "(" and previous is not None and previous.kind == "name":
             owner[token.start] = previous.text
         if token.kind != "ws":
@@ -77,7 +116,7 @@ def check_brackets(tokens: list[Token], where: TextMap) -> None:
             stack.append(token)
         elif token.text in _OPENER:
             if stack and stack[-1].text == _OPENER[token.text]:
-                stack.pop()
+                owner.pop(stack.pop().start, None)  # only open brackets keep their name
                 continue
             if stack:
                 raise _never_closed(stack[-1], where, token, owner)
@@ -106,6 +145,6 @@ def _never_closed(opening: Token, where: TextMap, found: Token | None,
     )
 
 
-def shape_of(text: str) -> tuple[int, ...]:
-    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``."""
-    return tuple(int(p) for p in re.split(r"\s*[x×X]\s*", text.strip()))
+def shape_of(text: str, where: Location | Span | None = None) -> tuple[int, ...]:
+    """``"224 x 224 x 3"`` -> ``(224, 224, 3)``; a number too long to be a size is refused."""
+    return tuple(whole_number(p, where) for p in re.split(r"\s*[x×X]\s*", text.strip()))

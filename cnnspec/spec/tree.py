@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 from cnnspec.conventions import Conventions
 from cnnspec.spec import blocks as _blocks
 from cnnspec.spec import layers as _layers
+from cnnspec.spec.layers import PositiveInt
 
 NODE_MODELS: tuple[type[_layers.Node], ...] = (*_layers.LAYER_MODELS, *_blocks.BLOCK_MODELS)
 
@@ -24,7 +25,7 @@ AnyNode = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]  # type: ig
 class Claims(BaseModel):
     """Figures a source prints for this network; the analysis checks each one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     source: str | None = Field(None, description="Where the figures come from.")
     params: int | None = Field(None, description="Stated parameter (weight) total.")
@@ -37,11 +38,11 @@ class Claims(BaseModel):
 class Network(BaseModel):
     """A whole network: input shape, conventions and the tree of nodes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     name: str = Field("network", description="A name for reports.")
     description: str | None = Field(None, description="Free text: source paper, variant.")
-    input: tuple[Annotated[int, Field(gt=0)], ...] | None = Field(
+    input: tuple[PositiveInt, ...] | None = Field(
         None, description="Input shape H x W x C, e.g. '224x224x3'."
     )
     conventions: Conventions = Field(default_factory=Conventions)
@@ -50,7 +51,7 @@ class Network(BaseModel):
     source: SkipJsonSchema[Any] = Field(None, exclude=True, repr=False)
 
 
-
-for _model in NODE_MODELS:
-    _model.model_rebuild(_types_namespace={"AnyNode": AnyNode})
-Network.model_rebuild()
+# The block models name ``AnyNode`` in their annotations. Every model defers its schema
+# (building them all at import took most of ``import cnnspec``); pydantic builds the
+# whole tree's schema once, on the first validation, and looks the name up here.
+_blocks.AnyNode = AnyNode  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cnnspec.errors import Location, SpecError
+from cnnspec.spec.budget import MAX_SIZE, shown
 from cnnspec.spec.source import SourceRef
 from cnnspec.spec.tree import Network
 from cnnspec.spec.yaml_io import LocDict
@@ -22,10 +23,13 @@ _FRIENDLY = {
     "greater_than": "must be greater than {gt}",
     "greater_than_equal": "must be at least {ge}",
     "less_than": "must be less than {lt}",
-    "less_than_equal": "must be at most {le}",
+    "less_than_equal": "must be at most {le:,}",
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "is too long a number to be a size",
+    "finite_number": "must be a finite number (not NaN or infinity)",
+    "value_error": "{error}",
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
     "float_parsing": "must be a number",
@@ -89,13 +93,18 @@ def validate(raw: dict[str, Any], where: Location, yaml_doc: LocDict | None = No
         subject = field_name or "value"
         if owner is not None:
             subject = f"{owner.get('label') or owner.get('written') or owner['kind']}: {subject}"
-        shown = err.get("input")
-        got = "" if err["type"] == "missing" or isinstance(shown, dict) else f" (got {shown!r})"
-        hint = _hint(err["type"], field_name)
+        value = err.get("input")
+        got = "" if err["type"] == "missing" or isinstance(value, dict) else \
+            f" (got {shown(value)})"
+        hint = _hint(err["type"], field_name, err.get("ctx") or {})
         raise SpecError(f"{subject} {what}{got}", loc or where, hint) from None
 
 
-def _hint(kind: str, field_name: str | None) -> str:
+def _hint(kind: str, field_name: str | None, ctx: dict[str, Any]) -> str:
+    if kind in ("less_than_equal", "int_parsing_size") and ctx.get("le", MAX_SIZE) == MAX_SIZE:
+        return f"sizes and counts are at most {MAX_SIZE:,}; real networks stay far below"
+    if kind == "finite_number":
+        return "write a number such as 0.0001 or 2"
     if field_name in ("kernel", "stride", "dilation"):
         return f"write {field_name} as a positive whole number, or HxW such as 3x3"
     if field_name == "padding":

@@ -7,10 +7,12 @@ per-label ``layers:`` map then fill in their arguments.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.budget import Budget, whole_number
 from cnnspec.spec.notation import parse_string
 from cnnspec.spec.source import SourceRef, TextMap
 from cnnspec.spec.templates import Argument, Scope, Template, resolve
@@ -35,6 +37,28 @@ def architecture(value: Any, where: Location, source: str,
         return nodes
     raise SpecError("`architecture` must be a network string or a list of layers", where,
                     "write `architecture: Conv(3x3,16)-ReLU-Pool(2)-FC(10)`")
+
+
+def budget_of(scope: Scope | None) -> Budget:
+    """The budget of the load reading ``scope`` (a fresh one without a scope)."""
+    return scope.expansions if scope is not None else Budget()
+
+
+def simple_layer(item: str, where: Location, scope: Scope | None) -> dict[str, Any] | None:
+    """The node of a list item that is one bare layer name (``- ReLU``), or ``None``.
+
+    The common case of long lists, read without the string parser; anything
+    else (arguments, labels, block names, separators) goes through the parser.
+    """
+    if not item.isidentifier() or getattr(item, "style", None) not in (None, "") or (
+            scope is not None and scope.find(item) is not None):
+        return None  # quoted items keep the parser's columns
+    word = vocab.lookup(item)
+    if word is None or word.kind in ("concat", "sequence", "aux") or item.lower() == "input":
+        return None
+    budget_of(scope).leaf(word.kind, where)
+    return {"kind": word.kind, "written": word.display, **word.fixed,
+            "source": SourceRef(where)}
 
 
 def block_expander(source: str):
@@ -87,6 +111,9 @@ def list_item(item: Any, where: Location, source: str,
               templates: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Node dicts for one item of an ``architecture:`` list."""
     if isinstance(item, str):
+        node = simple_layer(item, where, templates)
+        if node is not None:
+            return [node]
         if item.count("(") > item.count(")"):
             raise SpecError(
                 f"the layer {item!r} is cut short: in a YAML list written [a, b], every comma "
@@ -110,10 +137,17 @@ def list_item(item: Any, where: Location, source: str,
         return [node_from_mapping(str(item["kind"]), fields, key_locs.get("kind", where), item,
                                   source, templates)]
     if "repeat" in item or ("layers" in item and len(item) <= 3):
-        layers = architecture(item.get("layers", []), getattr(item, "value_locs", {}).get(
-            "layers", where), source, templates)
-        repeat = resolve(item.get("repeat", 1), templates,
-                         getattr(item, "value_locs", {}).get("repeat", where))
+        budget = budget_of(templates)
+        before = budget.layers
+        with budget.nested(where):
+            layers = architecture(item.get("layers", []), getattr(item, "value_locs", {}).get(
+                "layers", where), source, templates)
+        repeat_loc = getattr(item, "value_locs", {}).get("repeat", where)
+        repeat = resolve(item.get("repeat", 1), templates, repeat_loc)
+        size = budget.layers - before
+        if not size:
+            budget.add(1, where)
+        budget.repeated(max(size, 1), repeat, repeat_loc)
         node = {"kind": "sequence", "layers": layers, "repeat": repeat,
                 "written": "Group", "source": SourceRef(where, dict(key_locs))}
         if "label" in item:
@@ -151,6 +185,23 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
         hint = (f"did you mean {guess!r}? (`cnnspec layers` lists the names)" if guess else
                 "`cnnspec layers` lists the layer names")
         raise SpecError(f"unknown layer {name!r}", where, hint)
+    budget = budget_of(templates)
+    if word.kind not in ("residual", "sequence", "concat", "aux"):
+        budget.leaf(word.kind, where)
+        return _node_fields(word, name, fields, where, container, source, templates)
+    before = budget.layers
+    with budget.nested(where):
+        node = _node_fields(word, name, fields, where, container, source, templates)
+    size = budget.layers - before
+    if not size:
+        budget.add(1, where)
+    budget.repeated(max(size, 1), node.get("repeat"), node["source"].arg("repeat"))
+    return node
+
+
+def _node_fields(word: vocab.Word, name: str, fields: dict[str, Any], where: Location,
+                 container: Any, source: str, templates: Scope | None) -> dict[str, Any]:
+    """The node dict of layer ``word`` with the arguments in ``fields``."""
     node: dict[str, Any] = {"kind": word.kind, "written": word.display, **word.fixed}
     key_locs = getattr(container, "key_locs", {}) if isinstance(container, dict) else {}
     value_locs = getattr(container, "value_locs", {}) if isinstance(container, dict) else {}
@@ -207,8 +258,9 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
                             key_locs.get(key, where), hint)
         if field_name != "label":
             value = resolve(value, templates, loc)
-        if field_name == "kernel" and isinstance(value, str) and value.count("x") == 2:
-            dims = [int(p) for p in value.split("x")]
+        if field_name == "kernel" and isinstance(value, str) and \
+                re.fullmatch(r"\d+x\d+x\d+", value):
+            dims = [whole_number(p, loc) for p in value.split("x")]
             if "in_channels" in arg_locs:
                 raise SpecError(f"{word.display}'s in_channels is given twice (also as the "
                                 "kernel's depth)", loc,

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from cnnspec.errors import Location, SpecError
+from cnnspec.spec.budget import MAX_NUMBER, MAX_YAML_DEPTH, too_large
 
 
 class LocDict(dict):
@@ -40,10 +41,25 @@ def _mark_loc(source: str, mark: Any) -> Location:
     return Location(source=source, line=mark.line + 1, column=mark.column + 1)
 
 
-class _LocatingSafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that records positions; it constructs nothing unsafe."""
+MAX_MERGED = 100_000
+"""Entries merge keys (``<<``) may copy in one document (anchors merged again and again)."""
+MAX_FILE_BYTES = 10_000_000
+"""Largest spec file read (100,000 layers written one per line take about 1 MB)."""
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+
+
+class _LocatingConstructor(yaml.constructor.SafeConstructor):
+    """``SafeConstructor`` that records positions; it constructs nothing unsafe.
+
+    Merge keys follow the YAML merge-key rule: keys written in the mapping
+    override merged ones, and of several merged mappings the first wins; a key
+    written twice in one mapping stays an error. Whole numbers are bounded
+    before they are converted.
+    """
 
     source_name = "<yaml>"
+    merged = 0
 
     def construct_yaml_map(self, node: yaml.MappingNode):  # type: ignore[override]
         data = LocDict()
@@ -51,8 +67,11 @@ class _LocatingSafeLoader(yaml.SafeLoader):
         data.loc = _mark_loc(self.source_name, node.start_mark)
         data.key_locs = {}
         data.value_locs = {}
-        self.flatten_mapping(node)
+        merges = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append((key_node, value_node))
+                continue
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise SpecError(
@@ -69,13 +88,44 @@ class _LocatingSafeLoader(yaml.SafeLoader):
             data[key] = self.construct_object(value_node, deep=True)
             data.key_locs[key] = _mark_loc(self.source_name, key_node.start_mark)
             data.value_locs[key] = _mark_loc(self.source_name, value_node.start_mark)
+        for key_node, value_node in merges:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else \
+                [value_node]
+            for source in sources:
+                self._merge(data, source, key_node)
+
+    def _merge(self, data: LocDict, node: yaml.Node, key_node: yaml.Node) -> None:
+        """Copy the keys of the mapping ``node`` that ``data`` does not have yet."""
+        where = _mark_loc(self.source_name, key_node.start_mark)
+        if not isinstance(node, yaml.MappingNode):
+            raise SpecError("a merge key (<<) takes a mapping or a list of mappings", where,
+                            "write `<<: *anchor` where the anchor names a mapping")
+        merged = self.construct_object(node, deep=True)
+        self.merged += len(merged)
+        if self.merged > MAX_MERGED:
+            raise SpecError(f"the merge keys (<<) copy more than {MAX_MERGED:,} entries", where,
+                            "merge small mappings, or write the arguments out")
+        for key, value in merged.items():
+            if key not in data:
+                data[key] = value
+                data.key_locs[key] = merged.key_locs.get(key, where)
+                data.value_locs[key] = merged.value_locs.get(key, where)
 
     def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
         data = LocList()
         yield data
-        data.loc = _mark_loc(self.source_name, node.start_mark)
-        data.item_locs = [_mark_loc(self.source_name, n.start_mark) for n in node.value]
-        data.extend(self.construct_object(n, deep=True) for n in node.value)
+        source = self.source_name
+        data.loc = _mark_loc(source, node.start_mark)
+        data.item_locs = []
+        for item in node.value:
+            loc = _mark_loc(source, item.start_mark)
+            data.item_locs.append(loc)
+            if item.tag == _STR and isinstance(item, yaml.ScalarNode):  # most items of a long list
+                value = LocStr(item.value)
+                value.loc, value.style = loc, item.style
+                data.append(value)
+            else:
+                data.append(self.construct_object(item, deep=True))
 
     def construct_yaml_str(self, node: yaml.ScalarNode):  # type: ignore[override]
         value = LocStr(self.construct_scalar(node))
@@ -83,10 +133,63 @@ class _LocatingSafeLoader(yaml.SafeLoader):
         value.style = node.style
         return value
 
+    def construct_yaml_int(self, node: yaml.ScalarNode):  # type: ignore[override]
+        text = str(node.value).replace("_", "")
+        where = _mark_loc(self.source_name, node.start_mark)
+        if len(text) > 64:  # decided before conversion: int() of 5,000 digits is refused
+            raise too_large(text, where)
+        value = super().construct_yaml_int(node)
+        if abs(value) > MAX_NUMBER:
+            raise too_large(str(value), where)
+        return value
 
-_LocatingSafeLoader.add_constructor("tag:yaml.org,2002:map", _LocatingSafeLoader.construct_yaml_map)
-_LocatingSafeLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingSafeLoader.construct_yaml_seq)
-_LocatingSafeLoader.add_constructor("tag:yaml.org,2002:str", _LocatingSafeLoader.construct_yaml_str)
+
+for _tag, _method in (("map", "construct_yaml_map"), ("seq", "construct_yaml_seq"),
+                      ("str", "construct_yaml_str"), ("int", "construct_yaml_int")):
+    _LocatingConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}",
+                                         getattr(_LocatingConstructor, _method))
+
+
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer with the nesting of collections bounded (it recurses per level)."""
+
+    source_name = "<yaml>"
+    nesting = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_YAML_DEPTH:
+                raise SpecError(
+                    f"the YAML nests lists and mappings more than {MAX_YAML_DEPTH} deep here",
+                    _mark_loc(self.source_name, self.peek_event().start_mark),
+                    "write the layers one after another instead of nesting them")
+            return super().compose_node(parent, index)
+        finally:
+            self.nesting -= 1
+
+
+# libyaml's parser (when PyYAML has it) reads long files about ten times faster; the
+# composing and constructing stay in Python, where nesting and numbers are bounded
+_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+_PARSING: tuple[type, ...] = (_PARSER,) if _PARSER is not None else (
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+
+
+class _LocatingSafeLoader(_BoundedComposer, *_PARSING, _LocatingConstructor,  # type: ignore[misc]
+                          yaml.resolver.Resolver):
+    """A safe loader that records positions, bounds nesting and numbers, merges by the rule."""
+
+    def __init__(self, stream: str):
+        if _PARSER is not None:
+            _PARSER.__init__(self, stream)
+        else:  # pragma: no cover - PyYAML without libyaml
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
 
 def read_text(path: Path) -> str:
@@ -98,6 +201,9 @@ def read_text(path: Path) -> str:
     if path.is_dir():
         raise SpecError(f"{path} is a directory, not a spec file", where,
                         "give a .yaml file inside it")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise SpecError(f"{path} has {path.stat().st_size:,} bytes; a spec file is at most "
+                        f"{MAX_FILE_BYTES:,}", where, "give a spec file, not a data file")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise SpecError(f"{path} is a binary file, not a YAML spec", where,
@@ -119,12 +225,16 @@ def load_yaml(text: str, source: str) -> LocDict:
     loader = loader_class(text)
     try:
         data = loader.get_single_data()
+    except RecursionError:  # pragma: no cover - nesting is bounded before Python's limit
+        raise SpecError("the YAML nests too deeply to be read", Location(source),
+                        f"nest lists and mappings at most {MAX_YAML_DEPTH} deep") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _mark_loc(source, mark) if mark is not None else Location(source)
         problem = exc.problem or exc.context or "malformed YAML"
-        raise SpecError(f"malformed YAML: {problem}", loc,
-                        "check indentation, colons and brackets on this line") from None
+        hint = ("an anchor cannot hold an alias of itself" if "recursive" in problem else
+                "check indentation, colons and brackets on this line")
+        raise SpecError(f"malformed YAML: {problem}", loc, hint) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"malformed YAML: {exc}", Location(source),
                         "check the file's syntax") from None

@@ -307,7 +307,7 @@ def test_doubling_blocks_hit_the_expansion_limit() -> None:
     heads["l20"] = "ReLU"
     blocks = ", ".join(f"{k}: {v}" for k, v in heads.items())
     fails(f"input: 8x8x3\nblocks: {{{blocks}}}\narchitecture: l0\n",
-          r"the blocks expand to more than 100,000 layers")
+          r"the network expands to at least [\d,]+ layers, more than the limit of 100,000")
 
 
 def test_old_messages_are_unchanged_outside_blocks() -> None:
