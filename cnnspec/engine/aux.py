@@ -21,7 +21,7 @@ import numpy as np
 
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine.containers import Sequential
-from cnnspec.engine.functional import softmax_cross_entropy, squared_error_loss
+from cnnspec.engine.functional import loss_by_name
 from cnnspec.engine.layers import Activation, Layer, RunContext
 
 
@@ -86,13 +86,7 @@ def aux_losses(heads: list[AuxHead], y: np.ndarray, loss: str, weight: float) ->
         if head.z is None or head.out is None:
             continue
         scores = _flat(head.z if loss == "cross_entropy" else head.out)  # (N, K)
-        if loss == "cross_entropy":
-            value, grad = softmax_cross_entropy(scores, y)
-        else:
-            target = np.asarray(y)
-            if target.ndim == 1:
-                target = np.eye(scores.shape[1], dtype=scores.dtype)[target]
-            value, grad = squared_error_loss(scores, target)
+        value, grad = loss_by_name(scores, y, loss)
         shape = head.z.shape if loss == "cross_entropy" else head.out.shape
         head.pending = ((weight * grad).reshape(shape).astype(scores.dtype, copy=False),
                         loss == "cross_entropy")

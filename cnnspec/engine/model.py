@@ -27,7 +27,7 @@ from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
 from cnnspec.engine.budget import fitting_batch, require_memory
-from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
+from cnnspec.engine.functional import loss_by_name, softmax_forward
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
 from cnnspec.spec.tree import Network
@@ -416,13 +416,7 @@ class Model:
         logits = loss == "cross_entropy"
         out = self.forward(x, training=True, rng=rng, logits=logits)
         scores = out.reshape(len(out), -1)  # (N, K)
-        if logits:
-            value, dscores = softmax_cross_entropy(scores, y)
-        else:
-            target = np.asarray(y)
-            if target.ndim == 1:
-                target = np.eye(scores.shape[1], dtype=out.dtype)[target]
-            value, dscores = squared_error_loss(scores, target)
+        value, dscores = loss_by_name(scores, y, loss)
         extra = aux_losses(self.aux_heads, np.asarray(y), loss, aux_weight)
         self.backward(dscores.reshape(out.shape).astype(out.dtype, copy=False), logits=logits,
                       input_grad=input_grad)

@@ -91,6 +91,7 @@ Losses (``losses``; mean over the batch)::
 
     softmax_cross_entropy(logits (N, K), target (N,) int or (N, K)) -> (loss, dlogits)
     squared_error_loss(y, t) -> (loss, dy)      # 1/(2N) sum (t - y)^2
+    loss_by_name(scores (N, K), y, "cross_entropy" | "squared") -> (loss, dscores)
 
 Test oracles (loops): ``conv2d_forward_naive``/``conv2d_backward_naive``,
 ``max_pool2d_forward_naive``/``max_pool2d_backward_naive``,
@@ -138,7 +139,11 @@ from cnnspec.engine.functional.linear import (
     flatten_backward,
     flatten_forward,
 )
-from cnnspec.engine.functional.losses import softmax_cross_entropy, squared_error_loss
+from cnnspec.engine.functional.losses import (
+    loss_by_name,
+    softmax_cross_entropy,
+    squared_error_loss,
+)
 from cnnspec.engine.functional.merge import (
     AddCache,
     ConcatCache,
@@ -233,6 +238,7 @@ __all__ = [
     "global_avg_pool_forward",
     "leaky_relu_backward",
     "leaky_relu_forward",
+    "loss_by_name",
     "lrn_backward",
     "lrn_forward",
     "lrn_forward_naive",

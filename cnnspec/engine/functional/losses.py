@@ -13,7 +13,7 @@ import numpy as np
 
 from cnnspec.errors import EngineError
 
-__all__ = ["softmax_cross_entropy", "squared_error_loss"]
+__all__ = ["loss_by_name", "softmax_cross_entropy", "squared_error_loss"]
 
 
 def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
@@ -81,3 +81,18 @@ def squared_error_loss(y: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]
     n = y.shape[0]
     diff = y - t
     return 0.5 * float(np.sum(diff * diff)) / n, diff / n
+
+
+def loss_by_name(scores: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, np.ndarray]:
+    """A training loss chosen by name, on scores ``(N, K)``: ``(loss, dscores)``.
+
+    ``cross_entropy``: :func:`softmax_cross_entropy` of the logits; ``squared``:
+    :func:`squared_error_loss` of the outputs, integer labels ``y`` (N,) taken as one-hot
+    targets ``t_ik = [k = y_i]`` (targets of the scores' shape are used as they are).
+    """
+    if loss == "cross_entropy":
+        return softmax_cross_entropy(scores, y)
+    target = np.asarray(y)
+    if target.ndim == 1:
+        target = np.eye(scores.shape[1], dtype=scores.dtype)[target]
+    return squared_error_loss(scores, target)
