@@ -16,6 +16,8 @@ from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, sam
 from cnnspec.conventions import Conventions, Rounding
 from cnnspec.errors import AnalysisError, Location
 from cnnspec.spec import blocks, layers
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
+from cnnspec.spec.activation_table import settings_text
 
 
 @dataclass
@@ -125,6 +127,8 @@ class Walker(BlockVisitors):
 
     def node(self, node: Any, state: WalkState, path: str, depth: int) -> WalkState:
         method = getattr(self, f"visit_{node.kind}", None)
+        if method is None and node.kind in ACTIVATION_ENTRIES:
+            method = self.visit_activation
         if method is None:  # pragma: no cover - every kind of the union has a visitor
             raise AnalysisError(f"no analysis for layer kind {node.kind!r}", self.where(node))
         return method(node, state, path, depth)
@@ -409,6 +413,22 @@ class Walker(BlockVisitors):
         return self._same_shape(node, state, path, depth)
 
     visit_sigmoid = visit_tanh = visit_softmax = visit_relu
+
+    def visit_activation(self, node: Any, state: WalkState, path: str, depth: int):
+        """An activation of the table: same shape; PReLU holds 1 or C learned slopes."""
+        if not ACTIVATION_ENTRIES[node.kind].learned:
+            return self._same_shape(node, state, path, depth, hyper=settings_text(node))
+        c = state.shape[-1]
+        name_hint = self.counters.get(node.type_name, 0) + 1
+        if node.num_parameters not in (1, c):
+            raise self.fail(node, node.label or f"{node.type_name}:{name_hint}",
+                            f"num_parameters={node.num_parameters} must be 1 (one shared "
+                            f"slope) or the {c} input channels (one slope per channel)",
+                            f"write {node.type_name}(1) or {node.type_name}({c})",
+                            "num_parameters")
+        hyper = "1 shared slope" if node.num_parameters == 1 else f"{c} slopes (per channel)"
+        return self._same_shape(node, state, path, depth, hyper=hyper,
+                                weights=node.num_parameters)
 
     def visit_dropout(self, node: layers.Dropout, state: WalkState, path: str, depth: int):
         return self._same_shape(node, state, path, depth, hyper=f"p={node.p:g}")

@@ -23,11 +23,14 @@ from cnnspec.analysis.block_counts import transition_filters
 from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
+from cnnspec.engine import activation_layers as A
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
+from cnnspec.spec.activation_table import knob_values
 from cnnspec.spec.tree import Network
 
 INITS = ("he", "xavier", "auto")
@@ -116,6 +119,8 @@ class _Builder:
                           if node.projection else None)
             return C.DualPath(row, body, projection, node.out, C.Marker(self.next_row()))
         builder = getattr(self, f"leaf_{kind}", None)
+        if builder is None and kind in ACTIVATION_ENTRIES:
+            builder = self.leaf_activation
         if builder is None:
             raise EngineError(f"the NumPy engine has no layer for kind {kind!r}",
                               node.source.loc if node.source else None,
@@ -176,6 +181,12 @@ class _Builder:
         return L.Activation(row, node.kind)
 
     leaf_sigmoid = leaf_tanh = leaf_softmax = leaf_relu
+
+    def leaf_activation(self, node: Any, row: LayerRecord) -> L.Layer:
+        return A.Elementwise(row, node.kind, knob_values(node))
+
+    def leaf_prelu(self, node: Any, row: LayerRecord) -> L.Layer:
+        return A.PReLU(row, np.full(node.num_parameters, node.init, dtype=self.dtype))
 
     def leaf_flatten(self, node: Any, row: LayerRecord) -> L.Layer:
         return L.Flatten(row)

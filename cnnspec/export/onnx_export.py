@@ -21,6 +21,7 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
+from cnnspec.export.activation_bridges import DOMAIN, onnx_activation, onnx_functions
 from cnnspec.export.naming import param_key
 from cnnspec.export.padding import conv_window, pool_window
 from cnnspec.export.plan import (
@@ -34,6 +35,7 @@ from cnnspec.export.plan import (
     build_plan,
 )
 from cnnspec.export.torch_layers import pool_ceil
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.tree import Network
 
 OPSET = 17
@@ -57,11 +59,21 @@ class _Graph:
     nodes: list[Any] = field(default_factory=list)
     initializers: list[Any] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    functions: set[str] = field(default_factory=set)  # local functions called
 
     def node(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         from onnx import helper
 
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
+        return output
+
+    def call(self, function: str, inputs: list[str], output: str) -> str:
+        """A call of one of cnnspec's local ONNX functions (``SiLU``, ``GELU`` ...)."""
+        from onnx import helper
+
+        self.functions.add(function)
+        self.nodes.append(helper.make_node(function, inputs, [output], name=output,
+                                           domain=DOMAIN))
         return output
 
     def constant(self, name: str, value: Any) -> str:
@@ -126,6 +138,8 @@ class _Graph:
         if kind == "dropout":
             ratio = self.constant(f"{out}/ratio", np.array(node.p, dtype=np.float32))
             return self.node("Dropout", [x, ratio], out)
+        if kind in ACTIVATION_ENTRIES:
+            return onnx_activation(self, node, row, x)
         if kind == "conv":
             return self.conv(node, row, x)
         if kind == "table_conv":
@@ -290,7 +304,9 @@ def build_onnx(network: Network, report: Report, arrays: dict[str, Any]) -> Any:
             graph.initializers,
             doc_string=network.description or "",
         ),
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET)] + (
+            [helper.make_opsetid(DOMAIN, 1)] if graph.functions else []),
+        functions=onnx_functions(graph.functions, OPSET),
         producer_name="cnnspec",
         doc_string=report.conventions_text,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import ExportError, Location
+from cnnspec.export.activation_bridges import onnx_text
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
 from cnnspec.export.notation_text import (
     adaptive_text,
@@ -121,6 +122,10 @@ class _Reader:
             return self.emit(node, out, sources[:1], SIMPLE[op])
         if op == "Identity":
             return self.emit(node, out, sources[:1])
+        activation = onnx_text(op, a, [self.const(n) if n else None for n in node.input[1:]])
+        if activation is not None and node.input[0] in self.data:
+            text, learned = activation
+            return self.emit(node, out, [node.input[0]], text, params=learned)
         if op == "Dropout":
             ratio = self.const(node.input[1]) if len(node.input) > 1 and node.input[1] else None
             p = float(ratio) if ratio is not None else float(a.get("ratio", 0.5))

@@ -15,10 +15,12 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.tree import Network
 
 LEAF_KINDS = ("conv", "pool", "global_pool", "adaptive_pool", "fc", "relu", "sigmoid", "tanh",
-              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample", "table_conv")
+              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample", "table_conv",
+              *ACTIVATION_ENTRIES)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import ExportError, Location
+from cnnspec.export.activation_bridges import torch_text
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
 from cnnspec.export.notation_text import (
     adaptive_text,
@@ -220,6 +221,9 @@ class _Reader:
                   nn.Flatten: "Flatten", nn.Identity: None}
         if type(m) in simple:
             return self.emit(node, sources, simple[type(m)])
+        activation = torch_text(m)
+        if activation is not None:
+            return self.emit(node, sources, activation[0], params=activation[1])
         if isinstance(m, nn.Conv2d):
             return self.conv(node, m, sources)
         if isinstance(m, (nn.ZeroPad2d, nn.ConstantPad2d)):

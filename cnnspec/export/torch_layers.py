@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from cnnspec.analysis.records import shape_text
 from cnnspec.conventions import Rounding
 from cnnspec.errors import ExportError
+from cnnspec.export.activation_bridges import TORCH_MODULES, torch_module
 from cnnspec.export.padding import conv_window, pool_window
 from cnnspec.export.plan import Leaf
 
@@ -62,6 +63,8 @@ def leaf_entries(leaf: Leaf, conventions) -> list[Entry]:
     kind = row.kind
     if kind in ACTIVATIONS:
         return [Entry("", ACTIVATIONS[kind])]
+    if kind in TORCH_MODULES:
+        return [Entry("", torch_module(node))]
     if kind == "conv":
         return _conv(node, row)
     if kind == "pool":
