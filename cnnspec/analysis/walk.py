@@ -75,6 +75,9 @@ class Walker(BlockVisitors):
                 type_name: str | None = None) -> WalkState:
         nodes = counts.nodes(out)
         params = weights + biases + non_trainable
+        if self.conventions.macs == "torchinfo":
+            macs = self.torchinfo_macs(kind or getattr(node, "kind", "layer"), out,
+                                       weights + biases, formulas)
         self.rows.append(LayerRecord(
             index=len(self.rows), path=path, depth=depth, name=name,
             kind=kind or getattr(node, "kind", "layer"), type=type_name or node.type_name,
@@ -86,6 +89,17 @@ class Walker(BlockVisitors):
             main=self.main, formulas=formulas or {},
         ))
         return WalkState(out, rf[0], rf[1])
+
+    def torchinfo_macs(self, kind: str, out: Shape, trainable: int,
+                       formulas: dict[str, str] | None) -> int:
+        """A leaf's MACs under ``macs: torchinfo`` (see :func:`counts.torchinfo_macs`)."""
+        per_position = kind in ("conv", "table_conv") and len(out) == 3
+        positions = out[0] * out[1] if per_position else 1
+        macs = counts.torchinfo_macs(trainable, positions)
+        if formulas is not None and trainable:
+            formulas["macs"] = (f"{trainable:,}*{out[0]}*{out[1]} = {macs:,}" if per_position
+                                else f"{trainable:,} parameters, once each = {macs:,}")
+        return macs
 
     def spatial(self, node: layers.Node, name: str, shape: Shape) -> tuple[int, int, int]:
         if len(shape) != 3:

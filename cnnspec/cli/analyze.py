@@ -31,12 +31,15 @@ OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True,
               help="Optimizer whose state the training-memory estimate includes.")
 @click.option("--include-aux", is_flag=True, help="Count auxiliary heads in the totals.")
+@click.option("--macs", type=click.Choice(["weights", "torchinfo"]), default=None,
+              help="What a MAC counts: conv/FC weight multiply-accumulates (the default), or "
+                   "torchinfo's total_mult_adds (adds biases and batch-norm parameters).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @quiet_option
 def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: str,
             depth: int | None, batch: int, optimizer: str, include_aux: bool,
-            output: str | None, quiet: bool) -> None:
+            macs: str | None, output: str | None, quiet: bool) -> None:
     """Per-layer output shape, weights, MACs, receptive field and memory of SPEC.
 
     \b
@@ -45,11 +48,14 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
       cnnspec analyze alexnet --conventions pytorch --format markdown
       cnnspec analyze "Conv(5x5,6)-ReLU-Pool(2)-Conv(5x5,16)-ReLU-Pool(2)-FC(120)-ReLU-FC(84)-ReLU-FC(10)-SM" --input 32x32x1
       cnnspec analyze resnet50 --depth 1 --batch 32 --optimizer sgd -f json
+      cnnspec analyze mobilenet_v2 --macs torchinfo
     """
     from cnnspec.render.columns import parse_format
 
-    report = load_spec(spec, input_shape, conventions).report(
-        batch=batch, optimizer=optimizer, include_aux=include_aux)
+    loaded = load_spec(spec, input_shape, conventions)
+    if macs is not None:
+        loaded = loaded.with_conventions(macs=macs)
+    report = loaded.report(batch=batch, optimizer=optimizer, include_aux=include_aux)
     kind = parse_format(fmt).value
     if kind == "table" and output is None:
         from cnnspec.render.table import print_report
