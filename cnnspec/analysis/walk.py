@@ -10,6 +10,7 @@ from typing import Any
 
 from cnnspec.analysis import counts
 from cnnspec.analysis.block_walk import BlockVisitors
+from cnnspec.analysis.channel_walk import ChannelVisitors
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
 from cnnspec.analysis.records import LayerRecord, Note, Shape, shape_text
 from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, same_padding
@@ -30,7 +31,7 @@ class WalkState:
 
 
 @dataclass
-class Walker(BlockVisitors):
+class Walker(BlockVisitors, ChannelVisitors):
     conventions: Conventions
     rows: list[LayerRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)

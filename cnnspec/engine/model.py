@@ -24,6 +24,7 @@ from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
 from cnnspec.engine import activation_layers as A
+from cnnspec.engine import channel_layers as CL
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
@@ -108,6 +109,10 @@ class _Builder:
         if kind == "aux":
             self.skip_block(self.next_row())
             return None
+        if kind == "gate":
+            row = self.next_row()
+            body = C.Sequential(None, self.sequence(node.body))
+            return CL.Gate(row, body, C.Marker(self.next_row()))
         if kind == "transition":
             row = self.next_row()
             filters = transition_filters(row.input[-1], node.compression)
@@ -187,6 +192,14 @@ class _Builder:
 
     def leaf_prelu(self, node: Any, row: LayerRecord) -> L.Layer:
         return A.PReLU(row, np.full(node.num_parameters, node.init, dtype=self.dtype))
+
+    def leaf_split(self, node: Any, row: LayerRecord) -> L.Layer:
+        taken = node.channel_range(row.input[-1])
+        assert taken is not None  # the analysis checked the range
+        return CL.Split(row, *taken)
+
+    def leaf_shuffle(self, node: Any, row: LayerRecord) -> L.Layer:
+        return CL.Shuffle(row, node.groups)
 
     def leaf_flatten(self, node: Any, row: LayerRecord) -> L.Layer:
         return L.Flatten(row)

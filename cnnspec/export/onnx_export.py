@@ -29,6 +29,7 @@ from cnnspec.export.plan import (
     Chain,
     ConcatStep,
     DualPathStep,
+    GateStep,
     Leaf,
     ResidualStep,
     Step,
@@ -119,6 +120,8 @@ class _Graph:
             return self.node("Concat", outs, step.merge_row.name, axis=1)
         if isinstance(step, DualPathStep):
             return self.dual_path(step, x)
+        if isinstance(step, GateStep):
+            return self.node("Mul", [x, self.chain(step.body, x)], step.merge_row.name)
         if isinstance(step, AuxStep):
             return x  # auxiliary heads are training-only; the inference graph leaves them out
         raise ExportError(f"cannot export {type(step).__name__} to ONNX")  # pragma: no cover
@@ -140,6 +143,13 @@ class _Graph:
             return self.node("Dropout", [x, ratio], out)
         if kind in ACTIVATION_ENTRIES:
             return onnx_activation(self, node, row, x)
+        if kind == "split":
+            start, stop = node.channel_range(row.input[-1])
+            bounds = [self.constant(f"{out}/{what}", np.array([v], np.int64))
+                      for what, v in (("start", start), ("stop", stop), ("axis", 1))]
+            return self.node("Slice", [x, *bounds], out)
+        if kind == "shuffle":
+            return self.shuffle(node.groups, row, x)
         if kind == "conv":
             return self.conv(node, row, x)
         if kind == "table_conv":
@@ -233,6 +243,18 @@ class _Graph:
                                               f"{name}/{tag}_{what}")
         added = self.node("Add", [parts["xres"], parts["yres"]], f"{name}/res")
         return self.node("Concat", [added, parts["xdense"], parts["ydense"]], name, axis=1)
+
+    def shuffle(self, groups: int, row: LayerRecord, x: str) -> str:
+        """Reshape to (N, g, C/g, H, W), swap the group axes, reshape back."""
+        import numpy as np
+
+        h, w, c = row.input
+        grouped = self.constant(f"{row.name}/grouped",
+                                np.array([0, groups, c // groups, h, w], np.int64))
+        flat = self.constant(f"{row.name}/flat", np.array([0, c, h, w], np.int64))
+        x = self.node("Reshape", [x, grouped], f"{row.name}/groups")
+        x = self.node("Transpose", [x], f"{row.name}/swap", perm=[0, 2, 1, 3, 4])
+        return self.node("Reshape", [x, flat], row.name)
 
     def pool(self, node: Any, row: LayerRecord, x: str) -> str:
         win = pool_window(node)

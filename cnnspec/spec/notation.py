@@ -198,6 +198,8 @@ class _Parser:
             self.last_group = layers
         end = self.tokens[self.pos - 1].end
         repeat, repeat_ref = self.repeat_count()
+        if repeat == 0:  # only arithmetic gives 0 (x (n-1) with n = 1): the group vanishes
+            layers, repeat = [], 1
         node: dict[str, Any] = {
             "kind": "sequence",
             "layers": layers,
@@ -244,7 +246,8 @@ class _Parser:
             raise SpecError(
                 f"repeat count {shown} is not allowed: a group runs at least once",
                 where,
-                "use x 1 or more, or delete the group",
+                "use x 1 or more, or delete the group (a count of 0 is accepted only when a "
+                "block's arithmetic computes it, e.g. x (n-1) with n = 1)",
             )
         count = int(count_token.text)
         return count, where
@@ -276,10 +279,10 @@ class _Parser:
                 last = token
         value = self.arithmetic(first, last)
         where = self.where.loc(sign.start, last.end)
-        if not isinstance(value, int) or value < 1:
+        if not isinstance(value, int) or value < 0:
             raise SpecError(
                 f"repeat count {self.text[first.start:last.end]} = {value} is not allowed: "
-                "a group runs a whole number of times, at least once",
+                "a group runs a whole number of times (0 when the arithmetic leaves none)",
                 where, "change the block's arguments, or remove the group")
         return value, where
 

@@ -14,10 +14,12 @@ from pydantic.json_schema import SkipJsonSchema
 from cnnspec.conventions import Conventions
 from cnnspec.spec import activations as _activations
 from cnnspec.spec import blocks as _blocks
+from cnnspec.spec import channel_blocks as _channel_blocks
 from cnnspec.spec import layers as _layers
 
 NODE_MODELS: tuple[type[_layers.Node], ...] = (
-    *_layers.LAYER_MODELS, *_activations.ACTIVATION_MODELS, *_blocks.BLOCK_MODELS)
+    *_layers.LAYER_MODELS, *_activations.ACTIVATION_MODELS, *_blocks.BLOCK_MODELS,
+    *_channel_blocks.CHANNEL_MODELS)
 
 # every layer and block model, told apart by its ``kind`` tag
 AnyNode = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007

@@ -56,6 +56,9 @@ def _words() -> dict[str, Word]:
     add("Transition", "transition", "Trans")
     add("DualPath", "dual_path", "DualPathBlock", "DPNBlock")
     add("TableConv", "table_conv", "ConnectionTableConv")
+    add("Gate", "gate", "Multiply", "Scale")
+    add("Split", "split", "ChannelSplit", "Chunk")
+    add("Shuffle", "shuffle", "ChannelShuffle")
     for entry in ACTIVATIONS:
         add(entry.display, entry.kind, *entry.aliases)
     return table
@@ -104,6 +107,8 @@ ARG_NAMES: dict[str, dict[str, str]] = {
                    "connections": "connections", "table": "connections",
                    "s": "stride", "stride": "stride", "p": "padding", "pad": "padding",
                    "padding": "padding", "bias": "bias"},
+    "split": {"part": "part", "of": "of", "start": "start", "stop": "stop", "end": "stop"},
+    "shuffle": {"groups": "groups", "g": "groups"},
 }
 for _entry in ACTIVATIONS:
     ARG_NAMES[_entry.kind] = {s: k.name for k in _entry.knobs for s in (k.name, *k.spellings)}
@@ -123,6 +128,8 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "transition": ("compression",),
     "dual_path": ("width", "out", "inc", "groups"),
     "table_conv": ("kernel",),
+    "split": ("part", "of"),
+    "shuffle": ("groups",),
     **{entry.kind: tuple(k.name for k in entry.knobs) for entry in ACTIVATIONS if entry.knobs},
 }
 

@@ -112,8 +112,11 @@ def list_item(item: Any, where: Location, source: str,
     if "repeat" in item or ("layers" in item and len(item) <= 3):
         layers = architecture(item.get("layers", []), getattr(item, "value_locs", {}).get(
             "layers", where), source, templates)
-        repeat = resolve(item.get("repeat", 1), templates,
+        raw_repeat = item.get("repeat", 1)
+        repeat = resolve(raw_repeat, templates,
                          getattr(item, "value_locs", {}).get("repeat", where))
+        if repeat == 0 and isinstance(raw_repeat, str):  # arithmetic made it 0: no layers
+            layers, repeat = [], 1
         node = {"kind": "sequence", "layers": layers, "repeat": repeat,
                 "written": "Group", "source": SourceRef(where, dict(key_locs))}
         if "label" in item:
@@ -160,6 +163,9 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
             if word.kind in ("sequence", "aux"):
                 node["layers"] = architecture(value, where, source, templates)
                 continue
+            if word.kind == "gate":
+                node["body"] = architecture(value, where, source, templates)
+                continue
             if word.kind == "concat" and isinstance(value, list):
                 node["branches"] = [[] if b in (None, "identity", []) else
                                     architecture(b, where, source, templates) for b in value]
@@ -171,7 +177,7 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
             arg_locs[positional[0]] = where
             continue
         loc = value_locs.get(key, key_locs.get(key, where))
-        if word.kind in ("residual", "sequence", "aux") and key in CONTAINERS:
+        if word.kind in ("residual", "sequence", "aux", "gate") and key in CONTAINERS:
             node[key] = architecture(value, loc, source, templates)
             arg_locs[key] = loc
             continue
@@ -184,7 +190,7 @@ def node_from_mapping(name: str, fields: dict[str, Any], where: Location, contai
                                 architecture(b, bl, source, templates)
                                 for b, bl in zip(value, item_locs, strict=True)]
             continue
-        if word.kind in ("residual", "sequence", "concat", "aux"):
+        if word.kind in ("residual", "sequence", "concat", "aux", "gate"):
             field_name = key if key in ("label", "repeat") else None
         else:
             field_name = vocab.arg_field(word.kind, str(key))
