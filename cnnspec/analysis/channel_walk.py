@@ -50,7 +50,7 @@ class ChannelVisitors:
                     f"multiply its input {shape_text(state.shape)}",
                     self.where(node),
                     f"end the body with 1x1x{c} (per channel), the input's shape, or "
-                    f"{shape_text(state.shape[:2] + (1,))} (per position)")
+                    f"{shape_text((*state.shape[:2], 1))} (per position)")
             rf = (max(state.rf_h, g.rf_h), max(state.rf_w, g.rf_w))
             mul = layers.Node(written="Multiply")
             return self.add_row(mul, f"{name}.mul", f"{path}.mul", depth + 1, state,

@@ -44,5 +44,5 @@ def test_a_negative_count_from_arithmetic_is_an_error(tmp_path) -> None:
     path = tmp_path / "neg.yaml"
     path.write_text("input: 8x8x4\nblocks:\n  s(n):\n    - '[ReLU] x (n-2)'\n"
                     "architecture: s(1)\n")
-    with pytest.raises(SpecError, match=r"repeat count n-2 = -1 is not allowed"):
+    with pytest.raises(SpecError, match=r"repeat count \(n-2\) = -1 is not allowed"):
         cnnspec.load(str(path))
