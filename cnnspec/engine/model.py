@@ -27,6 +27,7 @@ from cnnspec.engine import activation_layers as A
 from cnnspec.engine import channel_layers as CL
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
+from cnnspec.engine.depthwise_layer import DepthwiseConv
 from cnnspec.engine.functional import softmax_cross_entropy, softmax_forward, squared_error_loss
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
@@ -152,6 +153,10 @@ class _Builder:
         if self.network.conventions.rounding_for("conv") is Rounding.CEIL:
             raise EngineError(f"{row.name}: the engine convolves with floor sizes only",
                               hint="use conventions rounding: floor or strict for convolutions")
+        if node.groups == c == k and c > 1:  # depthwise: per-tap accumulation, no im2col
+            return DepthwiseConv(row, weight, bias, stride=node.stride,
+                                 padding=(top, bottom, left, right), dilation=node.dilation,
+                                 pad_value=node.pad_value)
         return L.Conv(row, weight, bias, stride=node.stride, padding=(top, bottom, left, right),
                       dilation=node.dilation, groups=node.groups, pad_value=node.pad_value)
 
