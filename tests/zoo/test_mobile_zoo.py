@@ -112,3 +112,21 @@ def test_initial_arrays_cover_every_parameter() -> None:
     report = zoo_report("mobilenet_v3_large")
     arrays = initial_arrays(zoo_network("mobilenet_v3_large"), report)
     assert sum(v.size for k, v in arrays.items() if "running" not in k) == 5_483_032
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "shufflenet_v2_x1_0", "efficientnet_b0"])
+def test_onnx_round_trip_reads_gates_activations_split_and_shuffle(name: str, tmp_path) -> None:
+    onnx = pytest.importorskip("onnx")
+    from cnnspec.export.onnx_export import build_onnx
+    from cnnspec.export.onnx_import import read_onnx
+
+    report = zoo_report(name)
+    network = zoo_network(name)
+    onnx.save(build_onnx(network, report, initial_arrays(network, report)),
+              str(tmp_path / "m.onnx"))
+    back = read_onnx(tmp_path / "m.onnx").report
+    assert back.totals.trainable_params == TORCHVISION_PARAMS[name]
+    assert back.totals.macs == WEIGHT_MACS[name]
+    kinds = {r.kind for r in back.layers}
+    assert kinds >= ({"gate", "hardswish", "hardsigmoid"} if name == "mobilenet_v3_large" else
+                     {"split", "shuffle"} if name == "shufflenet_v2_x1_0" else {"gate", "silu"})
