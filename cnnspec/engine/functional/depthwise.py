@@ -97,8 +97,7 @@ def depthwise_conv2d_backward(dout: np.ndarray, cache: DepthwiseCache
     for p in range(kh):
         for q in range(kw):
             window = _tap(xp, p, q, out_h, out_w, stride, dilation)
-            np.multiply(dout, window, out=scratch)
-            dw[:, 0, p, q] = scratch.sum(axis=(0, 2, 3))
+            dw[:, 0, p, q] = np.einsum("nchw,nchw->c", dout, window)  # no temporary array
             np.multiply(dout, w[:, 0, p, q].reshape(1, c, 1, 1), out=scratch)
             _tap(dxp, p, q, out_h, out_w, stride, dilation)[...] += scratch
     top, left = padding[0], padding[2]
