@@ -431,19 +431,19 @@ class Walker(BlockVisitors, ChannelVisitors):
 
     def visit_activation(self, node: Any, state: WalkState, path: str, depth: int):
         """An activation of the table: same shape; PReLU holds 1 or C learned slopes."""
-        if not ACTIVATION_ENTRIES[node.kind].learned:
-            return self._same_shape(node, state, path, depth, hyper=settings_text(node))
-        c = state.shape[-1]
-        name_hint = self.counters.get(node.type_name, 0) + 1
-        if node.num_parameters not in (1, c):
-            raise self.fail(node, node.label or f"{node.type_name}:{name_hint}",
-                            f"num_parameters={node.num_parameters} must be 1 (one shared "
-                            f"slope) or the {c} input channels (one slope per channel)",
-                            f"write {node.type_name}(1) or {node.type_name}({c})",
-                            "num_parameters")
-        hyper = "1 shared slope" if node.num_parameters == 1 else f"{c} slopes (per channel)"
-        return self._same_shape(node, state, path, depth, hyper=hyper,
-                                weights=node.num_parameters)
+        name = self.auto_name(node)
+        weights, hyper = 0, settings_text(node)
+        if ACTIVATION_ENTRIES[node.kind].learned:
+            c = state.shape[-1]
+            if node.num_parameters not in (1, c):
+                raise self.fail(node, name, f"num_parameters={node.num_parameters} must be 1 "
+                                f"(one shared slope) or the {c} input channels (one slope per "
+                                f"channel)", f"write {node.type_name}(1) or "
+                                f"{node.type_name}({c})", "num_parameters")
+            weights = node.num_parameters
+            hyper = "1 shared slope" if weights == 1 else f"{c} slopes (per channel)"
+        return self.add_row(node, name, path, depth, state, state.shape,
+                            (state.rf_h, state.rf_w), hyper=hyper, weights=weights)
 
     def visit_dropout(self, node: layers.Dropout, state: WalkState, path: str, depth: int):
         return self._same_shape(node, state, path, depth, hyper=f"p={node.p:g}")
