@@ -130,3 +130,19 @@ def test_onnx_round_trip_reads_gates_activations_split_and_shuffle(name: str, tm
     kinds = {r.kind for r in back.layers}
     assert kinds >= ({"gate", "hardswish", "hardsigmoid"} if name == "mobilenet_v3_large" else
                      {"split", "shuffle"} if name == "shufflenet_v2_x1_0" else {"gate", "silu"})
+
+
+@pytest.mark.parametrize("name", ["shufflenet_v2_x1_0", "mobilenet-digits"])
+def test_pytorch_import_reads_the_exported_module_back(name: str, tmp_path) -> None:
+    pytest.importorskip("torch")
+    from cnnspec.export.torch_code import generate_torch
+    from cnnspec.export.torch_import import read_torch
+
+    network = zoo_network(name)
+    report = zoo_report(name)
+    path = tmp_path / "net.py"
+    path.write_text(generate_torch(network, report))
+    back = read_torch(f"{path}:Model", report.input).report
+    assert back.totals.trainable_params == report.totals.trainable_params
+    assert back.totals.macs == report.totals.macs
+    assert [r.output for r in back.leaves()] == [r.output for r in report.leaves()]
