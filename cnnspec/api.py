@@ -32,6 +32,11 @@ class Spec:
         """The analysis as records (:class:`cnnspec.analysis.Report`)."""
         return analyze(self.network, batch=batch, optimizer=optimizer, include_aux=include_aux)
 
+    def with_conventions(self, **changes: Any) -> Spec:
+        """This spec with some conventions changed: ``spec.with_conventions(macs="torchinfo")``."""
+        conventions = self.network.conventions.model_copy(update=changes)
+        return Spec(self.network.model_copy(update={"conventions": conventions}))
+
     def analyze(self, **options: Any) -> dict[str, Any]:
         """The analysis as the JSON contract (the dict ``--format json`` prints)."""
         return self.report(**options).to_dict()

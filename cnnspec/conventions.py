@@ -24,6 +24,9 @@ class Rounding(str, Enum):
 
 DTYPE_BYTES: dict[str, int] = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
+MacCount = Literal["weights", "torchinfo"]
+MAC_COUNTS: tuple[str, ...] = ("weights", "torchinfo")
+
 PRESET_NAMES = ("default", "lecture", "pytorch", "caffe", "keras")
 
 
@@ -44,6 +47,10 @@ class Conventions(BaseModel):
     dtype: Literal["float64", "float32", "float16", "bfloat16", "int8"] = Field(
         "float32", description="Storage type of weights and activations."
     )
+    macs: MacCount = Field(
+        "weights", description="What a MAC counts: 'weights' (multiply-accumulates of conv "
+        "and FC weights) or 'torchinfo' (its total_mult_adds: every parameter once per output "
+        "position of a convolution, once for any other layer).")
 
     @property
     def bytes_per_value(self) -> int:
@@ -64,7 +71,9 @@ class Conventions(BaseModel):
             f"conv bias {'on' if self.conv_bias else 'off'}, "
             f"FC bias {'on' if self.fc_bias else 'off'}; "
             f"input nodes {'counted' if self.count_input_nodes else 'not counted'}; "
-            f"{self.dtype}, {self.bytes_per_value} B/value)"
+            f"{self.dtype}, {self.bytes_per_value} B/value"
+            + ("; MACs: torchinfo's total_mult_adds" if self.macs == "torchinfo" else "")
+            + ")"
         )
 
 

@@ -18,8 +18,8 @@ def specs_dir() -> Path:
 
 
 # CI sets CNNSPEC_REQUIRE_PARITY=1 after installing the parity extra: a parity test that
-# skips there (torch, onnx or onnxruntime missing) fails the run instead of passing quietly.
-PARITY_MODULES = ("torch", "onnx", "onnxruntime")
+# skips there (torch, onnx, onnxruntime or torchinfo missing) fails the run instead.
+PARITY_MODULES = ("torch", "onnx", "onnxruntime", "torchinfo")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -41,6 +41,18 @@ def fc_macs(n_in: int, n_out: int) -> int:
     return n_in * n_out
 
 
+def torchinfo_macs(params: int, positions: int = 1) -> int:
+    """torchinfo's ``mult_adds`` of one layer: ``params * positions``.
+
+    A convolution uses each weight and bias once per output position
+    (``positions = H_out * W_out``): ``(FH*FW*C_in/groups*K + K) * H_out * W_out``,
+    the weight MACs plus one add per output value. Any other layer with parameters
+    counts each once (``positions = 1``): FC ``in*out + out``, batch norm ``2C``.
+    Layers without parameters (pooling, activations, merges, gates) count 0.
+    """
+    return params * positions
+
+
 def nodes(shape: tuple[int, ...]) -> int:
     """Stored values in an output: the product of its shape, ``H * W * C``."""
     total = 1

@@ -38,6 +38,8 @@ def longest_path(nodes: list[Any]) -> int:
             total += max((longest_path(b) for b in node.branches), default=0)
         elif kind == "transition":
             total += longest_path(node.expand(1))
+        elif kind == "gate":
+            pass  # a gate's branch rescales the path; papers do not count it in the depth
         elif kind == "dual_path":
             total += max(longest_path(node.expand_body()), longest_path(node.expand_projection()))
     return total

@@ -10,12 +10,15 @@ from typing import Any
 
 from cnnspec.analysis import counts
 from cnnspec.analysis.block_walk import BlockVisitors
+from cnnspec.analysis.channel_walk import ChannelVisitors
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
 from cnnspec.analysis.records import LayerRecord, Note, Shape, shape_text
 from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, same_padding
 from cnnspec.conventions import Conventions, Rounding
 from cnnspec.errors import AnalysisError, Location
 from cnnspec.spec import blocks, layers
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
+from cnnspec.spec.activation_table import settings_text
 
 
 def floors_by_design(conventions: Conventions) -> bool:
@@ -48,7 +51,7 @@ class WalkState:
 
 
 @dataclass
-class Walker(BlockVisitors):
+class Walker(BlockVisitors, ChannelVisitors):
     conventions: Conventions
     rows: list[LayerRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -94,6 +97,9 @@ class Walker(BlockVisitors):
                 type_name: str | None = None) -> WalkState:
         nodes = counts.nodes(out)
         params = weights + biases + non_trainable
+        if self.conventions.macs == "torchinfo":
+            macs = self.torchinfo_macs(kind or getattr(node, "kind", "layer"), out,
+                                       weights + biases, formulas)
         self.rows.append(LayerRecord(
             index=len(self.rows), path=path, depth=depth, name=name,
             kind=kind or getattr(node, "kind", "layer"), type=type_name or node.type_name,
@@ -105,6 +111,17 @@ class Walker(BlockVisitors):
             main=self.main, formulas=formulas or {},
         ))
         return WalkState(out, rf[0], rf[1])
+
+    def torchinfo_macs(self, kind: str, out: Shape, trainable: int,
+                       formulas: dict[str, str] | None) -> int:
+        """A leaf's MACs under ``macs: torchinfo`` (see :func:`counts.torchinfo_macs`)."""
+        per_position = kind in ("conv", "table_conv") and len(out) == 3
+        positions = out[0] * out[1] if per_position else 1
+        macs = counts.torchinfo_macs(trainable, positions)
+        if formulas is not None and trainable:
+            formulas["macs"] = (f"{trainable:,}*{out[0]}*{out[1]} = {macs:,}" if per_position
+                                else f"{trainable:,} parameters, once each = {macs:,}")
+        return macs
 
     def spatial(self, node: layers.Node, name: str, shape: Shape) -> tuple[int, int, int]:
         if len(shape) != 3:
@@ -152,6 +169,8 @@ class Walker(BlockVisitors):
 
     def node(self, node: Any, state: WalkState, path: str, depth: int) -> WalkState:
         method = getattr(self, f"visit_{node.kind}", None)
+        if method is None and node.kind in ACTIVATION_ENTRIES:
+            method = self.visit_activation
         if method is None:  # pragma: no cover - every kind of the union has a visitor
             raise AnalysisError(f"no analysis for layer kind {node.kind!r}", self.where(node))
         return method(node, state, path, depth)
@@ -436,6 +455,22 @@ class Walker(BlockVisitors):
         return self._same_shape(node, state, path, depth)
 
     visit_sigmoid = visit_tanh = visit_softmax = visit_relu
+
+    def visit_activation(self, node: Any, state: WalkState, path: str, depth: int):
+        """An activation of the table: same shape; PReLU holds 1 or C learned slopes."""
+        name = self.auto_name(node)
+        weights, hyper = 0, settings_text(node)
+        if ACTIVATION_ENTRIES[node.kind].learned:
+            c = state.shape[-1]
+            if node.num_parameters not in (1, c):
+                raise self.fail(node, name, f"num_parameters={node.num_parameters} must be 1 "
+                                f"(one shared slope) or the {c} input channels (one slope per "
+                                f"channel)", f"write {node.type_name}(1) or "
+                                f"{node.type_name}({c})", "num_parameters")
+            weights = node.num_parameters
+            hyper = "1 shared slope" if weights == 1 else f"{c} slopes (per channel)"
+        return self.add_row(node, name, path, depth, state, state.shape,
+                            (state.rf_h, state.rf_w), hyper=hyper, weights=weights)
 
     def visit_dropout(self, node: layers.Dropout, state: WalkState, path: str, depth: int):
         return self._same_shape(node, state, path, depth, hyper=f"p={node.p:g}")

@@ -55,13 +55,16 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None):
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True,
               help="Optimizer whose state the training-memory estimate includes.")
 @click.option("--include-aux", is_flag=True, help="Count auxiliary heads in the totals.")
+@click.option("--macs", type=click.Choice(["weights", "torchinfo"]), default=None,
+              help="What a MAC counts: conv/FC weight multiply-accumulates (the default), or "
+                   "torchinfo's total_mult_adds (adds biases and batch-norm parameters).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print only the data: no notes under a table, no 'wrote FILE' message.")
 def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: str,
             depth: int | None, columns, wide: bool, units: str, batch: int, optimizer: str,
-            include_aux: bool, output: str | None, quiet: bool) -> None:
+            include_aux: bool, macs: str | None, output: str | None, quiet: bool) -> None:
     """Per-layer output shape, weights, MACs, receptive field and memory of SPEC.
 
     The table fits the terminal: when it is too narrow, the columns that matter
@@ -76,12 +79,15 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
       cnnspec analyze resnet50 --depth 1 --batch 32 --optimizer sgd -f json
       cnnspec analyze resnet50 --columns layer,output,params,macs,rf
       cnnspec analyze googlenet -f html -o googlenet.html
+      cnnspec analyze mobilenet_v2 --macs torchinfo
     """
     from cnnspec.render.columns import parse_format
     from cnnspec.render.table import AUTO, TableOptions
 
-    report = load_spec(spec, input_shape, conventions).report(
-        batch=batch, optimizer=optimizer, include_aux=include_aux)
+    loaded = load_spec(spec, input_shape, conventions)
+    if macs is not None:
+        loaded = loaded.with_conventions(macs=macs)
+    report = loaded.report(batch=batch, optimizer=optimizer, include_aux=include_aux)
     kind = parse_format(fmt).value
     if quiet and kind in ("table", "markdown"):
         from dataclasses import replace

@@ -23,13 +23,18 @@ from cnnspec.analysis.block_counts import transition_filters
 from cnnspec.analysis.records import LayerRecord, shape_text
 from cnnspec.analysis.shapes import same_padding
 from cnnspec.conventions import Rounding
+from cnnspec.engine import activation_layers as A
+from cnnspec.engine import channel_layers as CL
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
 from cnnspec.engine.budget import fitting_batch, require_memory
+from cnnspec.engine.depthwise_layer import DepthwiseConv
 from cnnspec.engine.functional import loss_by_name, softmax_forward
 from cnnspec.engine.init import he_normal, xavier_uniform
 from cnnspec.errors import EngineError
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
+from cnnspec.spec.activation_table import knob_values
 from cnnspec.spec.tree import Network
 
 INITS = ("he", "xavier", "auto")
@@ -107,6 +112,10 @@ class _Builder:
         if kind == "aux":
             row = self.next_row()
             return AuxHead(row, C.Sequential(None, self.sequence(node.layers)))
+        if kind == "gate":
+            row = self.next_row()
+            body = C.Sequential(None, self.sequence(node.body))
+            return CL.Gate(row, body, C.Marker(self.next_row()))
         if kind == "transition":
             row = self.next_row()
             filters = transition_filters(row.input[-1], node.compression)
@@ -118,6 +127,8 @@ class _Builder:
                           if node.projection else None)
             return C.DualPath(row, body, projection, node.out, C.Marker(self.next_row()))
         builder = getattr(self, f"leaf_{kind}", None)
+        if builder is None and kind in ACTIVATION_ENTRIES:
+            builder = self.leaf_activation
         if builder is None:
             raise EngineError(f"the NumPy engine has no layer for kind {kind!r}",
                               node.source.loc if node.source else None,
@@ -144,6 +155,10 @@ class _Builder:
         if self.network.conventions.rounding_for("conv") is Rounding.CEIL:
             raise EngineError(f"{row.name}: the engine convolves with floor sizes only",
                               hint="use conventions rounding: floor or strict for convolutions")
+        if node.groups == c == k and c > 1:  # depthwise: per-tap accumulation, no im2col
+            return DepthwiseConv(row, weight, bias, stride=node.stride,
+                                 padding=(top, bottom, left, right), dilation=node.dilation,
+                                 pad_value=node.pad_value)
         return L.Conv(row, weight, bias, stride=node.stride, padding=(top, bottom, left, right),
                       dilation=node.dilation, groups=node.groups, pad_value=node.pad_value)
 
@@ -178,6 +193,20 @@ class _Builder:
         return L.Activation(row, node.kind)
 
     leaf_sigmoid = leaf_tanh = leaf_softmax = leaf_relu
+
+    def leaf_activation(self, node: Any, row: LayerRecord) -> L.Layer:
+        return A.Elementwise(row, node.kind, knob_values(node))
+
+    def leaf_prelu(self, node: Any, row: LayerRecord) -> L.Layer:
+        return A.PReLU(row, np.full(node.num_parameters, node.init, dtype=self.dtype))
+
+    def leaf_split(self, node: Any, row: LayerRecord) -> L.Layer:
+        taken = node.channel_range(row.input[-1])
+        assert taken is not None  # the analysis checked the range
+        return CL.Split(row, *taken)
+
+    def leaf_shuffle(self, node: Any, row: LayerRecord) -> L.Layer:
+        return CL.Shuffle(row, node.groups)
 
     def leaf_flatten(self, node: Any, row: LayerRecord) -> L.Layer:
         return L.Flatten(row)

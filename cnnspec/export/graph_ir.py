@@ -7,7 +7,8 @@ YAML item that writes it) or the merge it performs (``add``, ``concat``).
 single-consumer nodes is a chain; a value used by several nodes opens a
 fork, closed by the first node every branch reaches — an ``add`` makes a
 ``residual`` block (the longer branch is the body), a ``concat`` a
-``concat`` block (an input used directly is an empty, identity branch). A
+``concat`` block (an input used directly is an empty, identity branch), a
+``mul`` of the input by a branch a ``gate`` (the branch is its body). A
 branch that never reaches the model's output is an auxiliary head.
 """
 
@@ -28,7 +29,7 @@ class OpNode:
     name: str
     inputs: list[str]
     layer: Any = None
-    merge: str | None = None  # "add" | "concat"
+    merge: str | None = None  # "add" | "concat" | "mul"
     params: int = 0  # trainable values the source model holds for this operation
     buffers: int = 0  # running statistics
 
@@ -137,9 +138,9 @@ class _Structurer:
     def block(self, fork: str, users: list[str], join: str) -> dict[str, Any]:
         node = self.graph.nodes[join]
         if node.merge is None:
-            raise ExportError(f"branches from {fork!r} meet at {join!r}, which neither adds "
-                              "nor concatenates", hint="only residual (add) and concat "
-                              "(inception, dense) blocks can be read")
+            raise ExportError(f"branches from {fork!r} meet at {join!r}, which neither adds, "
+                              "concatenates nor multiplies", hint="only residual (add), concat "
+                              "(inception, dense) and gate (multiply) blocks can be read")
         ends: dict[str, list[Any]] = {}
         for user in users:
             if user == join:
@@ -154,6 +155,12 @@ class _Structurer:
         branches = [ends[name] for name in node.inputs]
         if node.merge == "concat":
             return {"concat": {"branches": branches}}
+        if node.merge == "mul":
+            bodies = [b for b in branches if b]
+            if len(branches) != 2 or len(bodies) != 1:
+                raise ExportError(f"{join!r} multiplies two computed branches",
+                                  hint="a gate multiplies its input by one branch: x * g(x)")
+            return {"gate": {"body": bodies[0]}}
         if len(branches) != 2:
             raise ExportError(f"{join!r} adds {len(branches)} tensors",
                               hint="a residual block adds exactly two")

@@ -92,6 +92,8 @@ def leaf_params(leaf: Leaf) -> list[ParamSpec]:
         c = row.output[-1]
         return [ParamSpec(param_key(row.name, p), (c,), p not in RUNNING_STATS)
                 for p in BATCHNORM_PARAMS]
+    if row.kind == "prelu":
+        return [ParamSpec(param_key(row.name, "weight"), (node.num_parameters,))]
     if row.kind == "subsample":
         c = row.output[-1]
         return [ParamSpec(param_key(row.name, p), (c,)) for p in ("weight", "bias")]

@@ -21,6 +21,7 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
+from cnnspec.export.activation_bridges import DOMAIN, onnx_activation, onnx_functions
 from cnnspec.export.naming import param_key
 from cnnspec.export.padding import conv_window, pool_window
 from cnnspec.export.plan import (
@@ -28,12 +29,14 @@ from cnnspec.export.plan import (
     Chain,
     ConcatStep,
     DualPathStep,
+    GateStep,
     Leaf,
     ResidualStep,
     Step,
     build_plan,
 )
 from cnnspec.export.torch_layers import pool_ceil
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.tree import Network
 
 OPSET = 17
@@ -57,11 +60,21 @@ class _Graph:
     nodes: list[Any] = field(default_factory=list)
     initializers: list[Any] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    functions: set[str] = field(default_factory=set)  # local functions called
 
     def node(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         from onnx import helper
 
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
+        return output
+
+    def call(self, function: str, inputs: list[str], output: str) -> str:
+        """A call of one of cnnspec's local ONNX functions (``SiLU``, ``GELU`` ...)."""
+        from onnx import helper
+
+        self.functions.add(function)
+        self.nodes.append(helper.make_node(function, inputs, [output], name=output,
+                                           domain=DOMAIN))
         return output
 
     def constant(self, name: str, value: Any) -> str:
@@ -107,6 +120,8 @@ class _Graph:
             return self.node("Concat", outs, step.merge_row.name, axis=1)
         if isinstance(step, DualPathStep):
             return self.dual_path(step, x)
+        if isinstance(step, GateStep):
+            return self.node("Mul", [x, self.chain(step.body, x)], step.merge_row.name)
         if isinstance(step, AuxStep):
             return x  # auxiliary heads are training-only; the inference graph leaves them out
         raise ExportError(f"cannot export {type(step).__name__} to ONNX")  # pragma: no cover
@@ -126,6 +141,15 @@ class _Graph:
         if kind == "dropout":
             ratio = self.constant(f"{out}/ratio", np.array(node.p, dtype=np.float32))
             return self.node("Dropout", [x, ratio], out)
+        if kind in ACTIVATION_ENTRIES:
+            return onnx_activation(self, node, row, x)
+        if kind == "split":
+            start, stop = node.channel_range(row.input[-1])
+            bounds = [self.constant(f"{out}/{what}", np.array([v], np.int64))
+                      for what, v in (("start", start), ("stop", stop), ("axis", 1))]
+            return self.node("Slice", [x, *bounds], out)
+        if kind == "shuffle":
+            return self.shuffle(node.groups, row, x)
         if kind == "conv":
             return self.conv(node, row, x)
         if kind == "table_conv":
@@ -220,6 +244,18 @@ class _Graph:
         added = self.node("Add", [parts["xres"], parts["yres"]], f"{name}/res")
         return self.node("Concat", [added, parts["xdense"], parts["ydense"]], name, axis=1)
 
+    def shuffle(self, groups: int, row: LayerRecord, x: str) -> str:
+        """Reshape to (N, g, C/g, H, W), swap the group axes, reshape back."""
+        import numpy as np
+
+        h, w, c = row.input
+        grouped = self.constant(f"{row.name}/grouped",
+                                np.array([0, groups, c // groups, h, w], np.int64))
+        flat = self.constant(f"{row.name}/flat", np.array([0, c, h, w], np.int64))
+        x = self.node("Reshape", [x, grouped], f"{row.name}/groups")
+        x = self.node("Transpose", [x], f"{row.name}/swap", perm=[0, 2, 1, 3, 4])
+        return self.node("Reshape", [x, flat], row.name)
+
     def pool(self, node: Any, row: LayerRecord, x: str) -> str:
         win = pool_window(node)
         top, bottom, left, right = win.pads
@@ -290,7 +326,9 @@ def build_onnx(network: Network, report: Report, arrays: dict[str, Any]) -> Any:
             graph.initializers,
             doc_string=network.description or "",
         ),
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET)] + (
+            [helper.make_opsetid(DOMAIN, 1)] if graph.functions else []),
+        functions=onnx_functions(graph.functions, OPSET),
         producer_name="cnnspec",
         doc_string=report.conventions_text,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import ExportError, Location
+from cnnspec.export.activation_bridges import onnx_text
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
 from cnnspec.export.notation_text import (
     adaptive_text,
@@ -117,10 +118,16 @@ class _Reader:
     def read(self, index: int, node: Any, sources: list[str]) -> None:
         op, out = node.op_type, node.output[0]
         a = self.attrs(node)
+        if op == "Reshape" and self.shuffle(node, sources):
+            return None
         if op in SIMPLE:
             return self.emit(node, out, sources[:1], SIMPLE[op])
         if op == "Identity":
             return self.emit(node, out, sources[:1])
+        activation = onnx_text(op, a, [self.const(n) if n else None for n in node.input[1:]])
+        if activation is not None and node.input[0] in self.data:
+            text, learned = activation
+            return self.emit(node, out, [node.input[0]], text, params=learned)
         if op == "Dropout":
             ratio = self.const(node.input[1]) if len(node.input) > 1 and node.input[1] else None
             p = float(ratio) if ratio is not None else float(a.get("ratio", 0.5))
@@ -146,6 +153,10 @@ class _Reader:
             return None
         if op == "Add" and len(sources) == 2:
             return self.emit(node, out, sources, merge="add")
+        if op == "Mul" and len(sources) == 2:
+            return self.emit(node, out, sources, merge="mul")
+        if op == "Slice":
+            return self.channel_slice(node, sources)
         if op == "Concat":
             if int(a.get("axis", 1)) != 1:
                 raise self.fail(node, "concatenates on an axis other than channels",
@@ -154,7 +165,35 @@ class _Reader:
                              merge="concat")
         raise self.fail(node, f"cnnspec has no layer for ONNX {op} (on this data)",
                         "cnnspec reads Conv, pooling, Gemm/MatMul, BatchNormalization, LRN, "
-                        "activations, Flatten, Dropout, Add (residual) and Concat")
+                        "activations, Flatten, Dropout, Add (residual), Concat, Mul (gate), "
+                        "channel Slice and shuffle")
+
+    def channel_slice(self, node: Any, sources: list[str]) -> None:
+        """Slice(x, [start], [stop], [1]): a channel split."""
+        bounds = [self.const(n) if n else None for n in node.input[1:4]]
+        if len(bounds) != 3 or any(b is None or b.size != 1 for b in bounds) or \
+                int(bounds[2].flat[0]) != 1 or (len(node.input) > 4 and node.input[4]):
+            raise self.fail(node, "slices something other than a range of channels",
+                            "cnnspec slices channels only (axis 1, step 1)")
+        shape = self.shapes.get(node.input[0])
+        start, stop = int(bounds[0].flat[0]), int(bounds[1].flat[0])
+        if shape is not None and len(shape) == 4:
+            stop = min(stop, int(shape[1]))
+        self.emit(node, node.output[0], sources[:1], f"Split(start={start}, stop={stop})")
+
+    def shuffle(self, node: Any, sources: list[str]) -> bool:
+        """Reshape (N, g, C/g, H, W) -> Transpose [0, 2, 1, 3, 4] -> Reshape: a shuffle."""
+        grouped = self.const(node.input[1])
+        swap = self.only_user(node.output[0], "Transpose")
+        back = swap and self.only_user(swap.output[0], "Reshape")
+        if grouped is None or grouped.size != 5 or not back or \
+                list(self.attrs(swap).get("perm", [])) != [0, 2, 1, 3, 4]:
+            return False
+        for part in (swap, back):
+            self.fused.add(self.nodes.index(part))
+        self.emit(node, back.output[0], sources[:1], f"Shuffle({int(grouped[1])})")
+        self.alias[node.output[0]] = self.alias[back.output[0]]
+        return True
 
     def conv(self, node: Any, a: dict[str, Any], sources: list[str],
              pre_pads: list[int] | None = None, pad_value: float = 0.0) -> None:

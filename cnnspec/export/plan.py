@@ -15,10 +15,12 @@ from typing import Any
 
 from cnnspec.analysis.records import LayerRecord, Report
 from cnnspec.errors import ExportError
+from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.tree import Network
 
 LEAF_KINDS = ("conv", "pool", "global_pool", "adaptive_pool", "fc", "relu", "sigmoid", "tanh",
-              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample", "table_conv")
+              "softmax", "flatten", "dropout", "lrn", "batchnorm", "subsample", "table_conv",
+              "split", "shuffle", *ACTIVATION_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,15 @@ class DualPathStep:
 
 
 @dataclass(frozen=True)
+class GateStep:
+    """``y = x * body(x)``, the body's output broadcast onto x."""
+
+    row: LayerRecord
+    body: Chain
+    merge_row: LayerRecord
+
+
+@dataclass(frozen=True)
 class AuxStep:
     """An auxiliary head: reads the tensor passing by, feeds nothing forward."""
 
@@ -80,7 +91,7 @@ class AuxStep:
     head: Chain
 
 
-Step = Leaf | Chain | ResidualStep | ConcatStep | DualPathStep | AuxStep
+Step = Leaf | Chain | ResidualStep | ConcatStep | DualPathStep | GateStep | AuxStep
 
 
 @dataclass
@@ -148,6 +159,9 @@ def _step(node: Any, rows: _Rows) -> Step | None:
         row = rows.take("concat", node)
         branches = [Chain(_steps(branch, rows)) for branch in node.branches]
         return ConcatStep(row, branches, rows.take("concat_merge", node))
+    if kind == "gate":
+        row = rows.take("gate", node)
+        return GateStep(row, Chain(_steps(node.body, rows)), rows.take("gate_merge", node))
     if kind == "aux":
         row = rows.take("aux", node)
         return AuxStep(row, Chain(_steps(node.layers, rows)))
@@ -178,5 +192,7 @@ def leaves(step: Step) -> Iterator[Leaf]:
     elif isinstance(step, ConcatStep):
         for branch in step.branches:
             yield from leaves(branch)
+    elif isinstance(step, GateStep):
+        yield from leaves(step.body)
     elif isinstance(step, AuxStep):
         yield from leaves(step.head)

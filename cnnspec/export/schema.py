@@ -20,7 +20,7 @@ from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.tree import Claims, Network
 
 CONTAINER_FIELDS = {"layers", "body", "shortcut", "branches"}
-BLOCK_KINDS = ("sequence", "residual", "concat", "aux")
+BLOCK_KINDS = ("sequence", "residual", "concat", "aux", "gate")
 SIZE_TEXT = r"^\s*\d+(\s*[xX×]\s*\d+){0,2}\s*$"
 
 
@@ -106,6 +106,10 @@ def _layer_item(fields: dict[str, dict[str, Any]],
                  "properties": {"branches": {"type": "array", "items": branch},
                                 "label": {"type": "string"}}},
                 {"type": "array", "items": branch}]}
+        elif kind == "gate":
+            value = {"anyOf": [arch, {"type": "object", "additionalProperties": False,
+                                      "properties": {"body": arch,
+                                                     "label": {"type": "string"}}}]}
         elif kind in ("aux", "sequence"):
             value = {"anyOf": [arch, {"type": "object", "additionalProperties": False,
                                       "properties": {"layers": arch, "label": {"type": "string"},

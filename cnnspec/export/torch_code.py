@@ -29,6 +29,7 @@ from cnnspec.export.plan import (
     Chain,
     ConcatStep,
     DualPathStep,
+    GateStep,
     Leaf,
     ResidualStep,
     Step,
@@ -150,6 +151,13 @@ class _Generator:
         if isinstance(step, DualPathStep):
             return self.two_path_expr("DualPath", step, [f"out={step.out},"],
                                       ("body", "projection"), path, level)
+        if isinstance(step, GateStep):
+            self.helpers.add("Gate")
+            lines = [f"Gate(  # {block_comment(step.row)}"]
+            add_argument(lines, INDENT * (level + 1),
+                         self.chain_expr(step.body, f"{path}.body", level + 1))
+            lines.append(f"{INDENT * level})")
+            return lines
         if isinstance(step, ConcatStep):
             self.helpers.add("Concat")
             pad = INDENT * (level + 1)
@@ -271,8 +279,8 @@ def generate_torch(network: Network, report: Report) -> str:
     parts += ["from collections.abc import Mapping", "from typing import Any", "",
               "import torch", "from torch import nn", "", f"INPUT_SHAPE = {input_shape}"
               "  # (C, H, W) of one example", ""]
-    for helper in ("seq", "Residual", "Concat", "DualPath", "TableConv", "Subsample",
-                   "StochasticPool2d"):
+    for helper in ("seq", "Residual", "Concat", "Gate", "ChannelSlice", "DualPath", "TableConv",
+                   "Subsample", "StochasticPool2d"):
         if helper in gen.helpers:
             parts.append(HELPERS[helper].rstrip() + "\n")
     parts.append(_class_source(cls, network, gen))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import ExportError, Location
+from cnnspec.export.activation_bridges import torch_text
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
 from cnnspec.export.notation_text import (
     adaptive_text,
@@ -194,6 +195,12 @@ class _Reader:
             if len(sources) == 2:
                 return self.emit(node, sources, merge="add")
             raise self.fail(node, "adds a constant", "cnnspec adds only two branches")
+        if node.target in (operator.mul, operator.imul, self.torch.mul) or name in ("mul",
+                                                                                   "mul_"):
+            if len(sources) == 2:
+                return self.emit(node, sources, merge="mul")
+            raise self.fail(node, "multiplies by a constant",
+                            "cnnspec multiplies only in gates: x * g(x)")
         if node.target is self.torch.cat or name == "cat":
             dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
             if dim not in (1, -3):
@@ -220,6 +227,9 @@ class _Reader:
                   nn.Flatten: "Flatten", nn.Identity: None}
         if type(m) in simple:
             return self.emit(node, sources, simple[type(m)])
+        activation = torch_text(m)
+        if activation is not None:
+            return self.emit(node, sources, activation[0], params=activation[1])
         if isinstance(m, nn.Conv2d):
             return self.conv(node, m, sources)
         if isinstance(m, (nn.ZeroPad2d, nn.ConstantPad2d)):
@@ -260,6 +270,10 @@ class _Reader:
             return self.emit(node, sources, lrn_text(m.size, m.alpha / m.size, m.beta, m.k))
         if kind == "table_conv":
             return self.emit(node, sources, table_conv_item(m), params=trainable)
+        if kind == "split":
+            return self.emit(node, sources, f"Split(start={m.start}, stop={m.stop})")
+        if isinstance(m, nn.ChannelShuffle):
+            return self.emit(node, sources, f"Shuffle({m.groups})")
         if kind == "dual_path":
             return self.emit(node, sources, dual_path_text(m), params=trainable,
                              buffers=sum(b.numel() for n, b in m.named_buffers()

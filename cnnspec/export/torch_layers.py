@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from cnnspec.analysis.records import shape_text
 from cnnspec.conventions import Rounding
 from cnnspec.errors import ExportError
+from cnnspec.export.activation_bridges import TORCH_MODULES, torch_module
 from cnnspec.export.padding import conv_window, pool_window
 from cnnspec.export.plan import Leaf
 
@@ -62,6 +63,8 @@ def leaf_entries(leaf: Leaf, conventions) -> list[Entry]:
     kind = row.kind
     if kind in ACTIVATIONS:
         return [Entry("", ACTIVATIONS[kind])]
+    if kind in TORCH_MODULES:
+        return [Entry("", torch_module(node))]
     if kind == "conv":
         return _conv(node, row)
     if kind == "pool":
@@ -85,6 +88,11 @@ def leaf_entries(leaf: Leaf, conventions) -> list[Entry]:
         extra = "" if node.eps == 1e-5 else f", eps={node.eps:g}"
         extra += "" if node.momentum == 0.1 else f", momentum={node.momentum:g}"
         return [Entry("", f"nn.BatchNorm{dims}({row.output[-1]}{extra})")]
+    if kind == "split":
+        start, stop = node.channel_range(row.input[-1])
+        return [Entry("", f"ChannelSlice({start}, {stop})", "ChannelSlice")]
+    if kind == "shuffle":
+        return [Entry("", f"nn.ChannelShuffle({node.groups})")]
     if kind == "table_conv":
         win = pool_window(node)
         args = [str(row.input[-1]), pair_text(win.kernel), repr(node.connections)]
@@ -183,6 +191,30 @@ class Concat(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([branch(x) for branch in self.branches], dim=1)
+''',
+    "Gate": '''
+class Gate(nn.Module):
+    """``y = x * body(x)``: the body's output (1x1 per channel, or a map) scales the input."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.body(x)
+''',
+    "ChannelSlice": '''
+class ChannelSlice(nn.Module):
+    """The channels ``start`` to ``stop - 1`` of the input (a channel split)."""
+
+    cnnspec_kind = "split"
+
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start:self.stop]
 ''',
     "Subsample": '''
 class Subsample(nn.Module):

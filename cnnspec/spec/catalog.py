@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnspec.spec import vocabulary as vocab
+from cnnspec.spec.activation_table import ACTIVATIONS
 
-CONTAINERS = ("residual", "concat", "aux")  # words that hold layers: written in YAML
+CONTAINERS = ("residual", "concat", "gate", "aux")  # words that hold layers: written in YAML
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ _LAYERS: dict[str, tuple[str, str]] = {
                    "Transition(0.5)"),
     "DualPath": ("DPN's dual-path block: width, out, inc, groups; s, proj",
                  "DualPath(96, 256, 16, 32, s=1, proj=true)"),
+    "Split": ("a part of the channels: part i of n equal parts, or start=, stop=", "Split(1, 2)"),
+    "Shuffle": ("channel shuffle across g groups (ShuffleNet)", "Shuffle(2)"),
+    # the element-wise activations: their formula from the one table, their name as example
+    **{a.display: (a.formula, a.display) for a in ACTIVATIONS},
 }
 
 # YAML-only layers: (what it is, one ``architecture:`` item)
@@ -78,6 +83,8 @@ _BLOCKS: tuple[tuple[str, str, str, str], ...] = (
      '- residual: {body: "Conv(3x3,64,p=1)-BN-ReLU-Conv(3x3,64,p=1)-BN"}', "yaml"),
     ("Concat", "branches on one input, concatenated on channels (Incept is the same)",
      '- concat: {branches: ["Conv(1x1,64)", "Conv(1x1,96)-Conv(3x3,128,p=1)"]}', "yaml"),
+    ("Gate", "y = x * g(x): the input times what the body computes (squeeze-and-excitation)",
+     "- gate: GAP-Conv(1x1, 16)-ReLU-Conv(1x1, 64)-Sigmoid", "yaml"),
     ("Aux", "an auxiliary classifier head: trained beside the main output, skipped at inference",
      "- aux: AdaptiveAvgPool(4x4)-Conv(1x1,128)-Flatten-FC(1024)-ReLU-FC(10)", "yaml"),
     ("(F x F x C)@K", "K filters of F x F x C, the lecture's notation for a conv",

@@ -227,7 +227,10 @@ class _Parser:
             size = 1
             self.budget.add(1, self.span(opening))
         repeat, repeat_ref = self.repeat_count()
-        self.budget.repeated(size, repeat, repeat_ref or self.span(opening))
+        if repeat == 0:  # only arithmetic gives 0 (x (n-1) with n = 1): the group vanishes
+            layers, repeat = [], 1
+        else:
+            self.budget.repeated(size, repeat, repeat_ref or self.span(opening))
         node: dict[str, Any] = {
             "kind": "sequence",
             "layers": layers,
@@ -276,7 +279,8 @@ class _Parser:
             raise SpecError(
                 f"repeat count {shown} is not allowed: a group runs at least once",
                 where,
-                "use x 1 or more, or delete the group",
+                "use x 1 or more, or delete the group (a count of 0 is accepted only when a "
+                "block's arithmetic computes it, e.g. x (n-1) with n = 1)",
             )
         count = whole_number(count_token.text, where)
         return count, where
@@ -308,10 +312,10 @@ class _Parser:
                 last = token
         value = self.arithmetic(first, last)
         where = self.where.loc(sign.start, last.end)
-        if not isinstance(value, int) or value < 1:
+        if not isinstance(value, int) or value < 0:
             raise SpecError(
                 f"repeat count {self.text[first.start:last.end]} = {value} is not allowed: "
-                "a group runs a whole number of times, at least once",
+                "a group runs a whole number of times (0 when the arithmetic leaves none)",
                 where, "change the block's arguments, or remove the group")
         return value, where
 

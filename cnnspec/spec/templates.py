@@ -50,7 +50,8 @@ _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: operator.mul,
     ast.FloorDiv: operator.floordiv,
 }
-_WORD_VALUES = {"true", "false", "same", "valid", "max", "avg", "stochastic", "identity"}
+_WORD_VALUES = {"true", "false", "same", "valid", "max", "avg", "stochastic", "identity",
+                "none", "tanh"}
 
 
 # -- arithmetic ---------------------------------------------------------------------------

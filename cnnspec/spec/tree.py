@@ -12,11 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from cnnspec.conventions import Conventions
+from cnnspec.spec import activations as _activations
 from cnnspec.spec import blocks as _blocks
+from cnnspec.spec import channel_blocks as _channel_blocks
 from cnnspec.spec import layers as _layers
 from cnnspec.spec.layers import PositiveInt
 
-NODE_MODELS: tuple[type[_layers.Node], ...] = (*_layers.LAYER_MODELS, *_blocks.BLOCK_MODELS)
+NODE_MODELS: tuple[type[_layers.Node], ...] = (
+    *_layers.LAYER_MODELS, *_activations.ACTIVATION_MODELS, *_blocks.BLOCK_MODELS,
+    *_channel_blocks.CHANNEL_MODELS)
 
 # every layer and block model, told apart by its ``kind`` tag
 AnyNode = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
@@ -55,3 +59,4 @@ class Network(BaseModel):
 # (building them all at import took most of ``import cnnspec``); pydantic builds the
 # whole tree's schema once, on the first validation, and looks the name up here.
 _blocks.AnyNode = AnyNode  # type: ignore[attr-defined]
+_channel_blocks.AnyNode = AnyNode  # type: ignore[attr-defined]

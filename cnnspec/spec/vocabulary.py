@@ -1,6 +1,6 @@
 """The words of the notation: layer names, their aliases, and argument names.
 
-Room: spec; imports nothing from cnnspec but errors.
+Room: spec; imports nothing from cnnspec but errors and the activation table.
 
 Names are case-insensitive. Each spelling maps to a canonical ``kind`` plus
 fixed arguments (``MPool`` is ``pool`` with ``mode: max``).
@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from typing import Any
+
+from cnnspec.spec.activation_table import ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ def _words() -> dict[str, Word]:
     add("Transition", "transition", "Trans")
     add("DualPath", "dual_path", "DualPathBlock", "DPNBlock")
     add("TableConv", "table_conv", "ConnectionTableConv")
+    add("Gate", "gate", "Multiply", "Scale")
+    add("Split", "split", "ChannelSplit", "Chunk")
+    add("Shuffle", "shuffle", "ChannelShuffle")
+    for entry in ACTIVATIONS:
+        add(entry.display, entry.kind, *entry.aliases)
     return table
 
 
@@ -105,7 +112,11 @@ ARG_NAMES: dict[str, dict[str, str]] = {
                    "connections": "connections", "table": "connections",
                    "s": "stride", "stride": "stride", "p": "padding", "pad": "padding",
                    "padding": "padding", "bias": "bias"},
+    "split": {"part": "part", "of": "of", "start": "start", "stop": "stop", "end": "stop"},
+    "shuffle": {"groups": "groups", "g": "groups"},
 }
+for _entry in ACTIVATIONS:
+    ARG_NAMES[_entry.kind] = {s: k.name for k in _entry.knobs for s in (k.name, *k.spellings)}
 for _names in ARG_NAMES.values():
     _names.update(_COMMON)
 
@@ -122,6 +133,9 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "transition": ("compression",),
     "dual_path": ("width", "out", "inc", "groups"),
     "table_conv": ("kernel",),
+    "split": ("part", "of"),
+    "shuffle": ("groups",),
+    **{entry.kind: tuple(k.name for k in entry.knobs) for entry in ACTIVATIONS if entry.knobs},
 }
 
 

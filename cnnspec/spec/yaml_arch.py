@@ -143,11 +143,15 @@ def list_item(item: Any, where: Location, source: str,
             layers = architecture(item.get("layers", []), getattr(item, "value_locs", {}).get(
                 "layers", where), source, templates)
         repeat_loc = getattr(item, "value_locs", {}).get("repeat", where)
-        repeat = resolve(item.get("repeat", 1), templates, repeat_loc)
+        raw_repeat = item.get("repeat", 1)
+        repeat = resolve(raw_repeat, templates, repeat_loc)
         size = budget.layers - before
         if not size:
             budget.add(1, where)
-        budget.repeated(max(size, 1), repeat, repeat_loc)
+        if repeat == 0 and isinstance(raw_repeat, str):  # arithmetic made it 0: no layers
+            layers, repeat = [], 1
+        else:
+            budget.repeated(max(size, 1), repeat, repeat_loc)
         node = {"kind": "sequence", "layers": layers, "repeat": repeat,
                 "written": "Group", "source": SourceRef(where, dict(key_locs))}
         if "label" in item:
@@ -212,6 +216,9 @@ def _node_fields(word: vocab.Word, name: str, fields: dict[str, Any], where: Loc
             if word.kind in ("sequence", "aux"):
                 node["layers"] = architecture(value, where, source, templates)
                 continue
+            if word.kind == "gate":
+                node["body"] = architecture(value, where, source, templates)
+                continue
             if word.kind == "concat" and isinstance(value, list):
                 node["branches"] = [[] if b in (None, "identity", []) else
                                     architecture(b, where, source, templates) for b in value]
@@ -223,7 +230,7 @@ def _node_fields(word: vocab.Word, name: str, fields: dict[str, Any], where: Loc
             arg_locs[positional[0]] = where
             continue
         loc = value_locs.get(key, key_locs.get(key, where))
-        if word.kind in ("residual", "sequence", "aux") and key in CONTAINERS:
+        if word.kind in ("residual", "sequence", "aux", "gate") and key in CONTAINERS:
             node[key] = architecture(value, loc, source, templates)
             arg_locs[key] = loc
             continue
@@ -236,7 +243,7 @@ def _node_fields(word: vocab.Word, name: str, fields: dict[str, Any], where: Loc
                                 architecture(b, bl, source, templates)
                                 for b, bl in zip(value, item_locs, strict=True)]
             continue
-        if word.kind in ("residual", "sequence", "concat", "aux"):
+        if word.kind in ("residual", "sequence", "concat", "aux", "gate"):
             field_name = key if key in ("label", "repeat") else None
         else:
             field_name = vocab.arg_field(word.kind, str(key))

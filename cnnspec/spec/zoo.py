@@ -29,6 +29,6 @@ def find(name: str) -> Path | None:
     wanted = name.lower().replace("_", "-").removesuffix(".yaml")
     for folder in zoo_dirs():
         for path in folder.glob("*.yaml"):
-            if path.stem.lower() == wanted:
+            if path.stem.lower().replace("_", "-") == wanted:
                 return path
     return None

@@ -13,7 +13,8 @@ from cnnspec.export.torch_code import generate_torch
 from cnnspec.export.weights import initial_arrays
 
 DATA = Path(__file__).parent / "data"
-FIXTURES = [str(DATA / "blocks.yaml"), str(DATA / "rare_layers.yaml")]
+FIXTURES = [str(DATA / "blocks.yaml"), str(DATA / "rare_layers.yaml"),
+            str(DATA / "activations.yaml"), str(DATA / "gates.yaml")]
 
 
 def module_namespace(spec: cnnspec.Spec, report: Any = None) -> SimpleNamespace:

@@ -80,9 +80,9 @@ def test_import_errors_are_one_line(tmp_path) -> None:
     code, _, err = run("import", str(tmp_path / "none.onnx"))
     assert code == 1 and err.count("\n") == 1 and "no such file" in err
     pytest.importorskip("torch")
-    code, _, err = run("import", "--from-torch", f"{DATA / 'handwritten_net.py'}:WithGelu",
+    code, _, err = run("import", "--from-torch", f"{DATA / 'handwritten_net.py'}:WithSelu",
                        "-i", "8x8x3")
-    assert code == 1 and err.count("\n") == 1 and "no layer for GELU" in err
+    assert code == 1 and err.count("\n") == 1 and "no layer for SELU" in err
     assert "Traceback" not in err
 
 

@@ -94,14 +94,14 @@ def test_unknown_operations_are_named(tmp_path) -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Elu", ["input"], ["y"])], "elu",
+        [helper.make_node("Selu", ["input"], ["y"])], "selu",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 8, 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 8, 8])])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
-              str(tmp_path / "elu.onnx"))
-    with pytest.raises(ExportError, match="no layer for ONNX Elu") as info:
-        read_onnx(tmp_path / "elu.onnx")
-    assert info.value.loc is not None and str(info.value.loc).endswith("elu.onnx")
+              str(tmp_path / "selu.onnx"))
+    with pytest.raises(ExportError, match="no layer for ONNX Selu") as info:
+        read_onnx(tmp_path / "selu.onnx")
+    assert info.value.loc is not None and str(info.value.loc).endswith("selu.onnx")
     assert "cnnspec reads Conv" in (info.value.hint or "")
 
 

@@ -59,6 +59,9 @@ def test_every_layer_kind_has_arguments() -> None:
     {"architecture": "Conv", "conventions": {"rounding": "nearest"}},
     {"architecture": "Conv", "input": "224 by 224"},
     {"input": "32x32x1"},
+    {"architecture": [{"LeakyReLU": {"slop": 0.1}}]},
+    {"architecture": [{"GELU": {"approximate": "sigmoid"}}]},
+    {"architecture": [{"ELU": {"alpha": -1}}]},
 ])
 def test_mistakes_are_rejected(validator, doc) -> None:
     assert errors(validator, doc)
@@ -71,6 +74,9 @@ def test_mistakes_are_rejected(validator, doc) -> None:
                       {"repeat": 2, "layers": ["ReLU"]}, {"bottleneck": {"planes": 64}}]},
     {"architecture": "Conv-FC", "layers": {"Conv:1": {"k": 3, "n": 8}},
      "defaults": {"conv": {"padding": 1}}, "conventions": {"preset": "lecture", "fc_bias": True}},
+    {"architecture": [{"LeakyReLU": {"slope": 0.1}}, {"prelu": {"num_parameters": 8}},
+                      {"GELU": {"approximate": "tanh"}}, "Hardswish", "swish",
+                      {"Softplus": {"beta": 2, "threshold": 10}}]},
 ])
 def test_accepted_forms(validator, doc) -> None:
     assert errors(validator, doc) == []

@@ -48,8 +48,8 @@ def test_a_factory_function_is_called() -> None:
 
 
 def test_unknown_layers_and_targets_are_errors() -> None:
-    with pytest.raises(ExportError, match="no layer for GELU"):
-        read_torch(f"{HANDWRITTEN}:WithGelu", (8, 8, 3))
+    with pytest.raises(ExportError, match="no layer for SELU"):
+        read_torch(f"{HANDWRITTEN}:WithSelu", (8, 8, 3))
     with pytest.raises(ExportError, match="has no attribute 'Nope'"):
         read_torch(f"{HANDWRITTEN}:Nope", (8, 8, 3))
     with pytest.raises(ExportError, match="does not name a module attribute"):

@@ -287,9 +287,9 @@ def test_arithmetic_errors() -> None:
     fails(block_spec('cb(c): "Conv(3x3, c//0)"\n', "cb(2)"), r"'c//0' divides by zero")
     fails(block_spec('cb(k): "Conv(3x3, k*2)"\n', "cb(3x3)"),
           r"parameter 'k' is 3x3, not a number")
-    err = fails(block_spec('cb(n): "[ReLU] x (n-2)"\n', "cb(2)"),
-                r"repeat count \(n-2\) = 0 is not allowed")
-    assert "(in cb(2), called at t.yaml:4:15)" in err.message
+    err = fails(block_spec('cb(n): "[ReLU] x (n-2)"\n', "cb(1)"),
+                r"repeat count \(n-2\) = -1 is not allowed")
+    assert "(in cb(1), called at t.yaml:4:15)" in err.message
     with pytest.raises(SpecError, match=r"'width' is not a number: names can only be used "
                                         r"inside a block") as info:
         from_string("Conv(3x3, width*2)")

@@ -46,13 +46,13 @@ class SmallNet(nn.Module):
         return self.fc(self.drop(x))
 
 
-class WithGelu(nn.Module):
+class WithSelu(nn.Module):
     """A layer cnnspec has no word for."""
 
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.act = nn.GELU()
+        self.act = nn.SELU()
 
     def forward(self, x):
         return self.act(self.conv(x))
