@@ -9,10 +9,18 @@ import json
 
 import click
 
-from cnnspec.cli.options import format_option, load_spec, make_console, spec_argument, spec_options
+from cnnspec.cli.options import (
+    format_option,
+    load_spec,
+    make_console,
+    spec_argument,
+    spec_options,
+    threads_option,
+)
 
 
 @click.command()
+@threads_option
 @spec_argument
 @spec_options
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=8, show_default=True,

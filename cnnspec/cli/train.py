@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import load_spec, make_console, quiet_option, spec_argument, spec_options
+from cnnspec.cli.options import (
+    load_spec,
+    make_console,
+    quiet_option,
+    spec_argument,
+    spec_options,
+    threads_option,
+)
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
     DEFAULT_AUGMENT,
@@ -52,6 +59,7 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 
 @click.command()
+@threads_option
 @spec_argument
 @spec_options
 @data_options

@@ -1,7 +1,8 @@
 """2-D convolution (cross-correlation, as in every framework), NCHW.
 
-Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
-:mod:`cnnspec.engine.im2col` only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors`,
+:mod:`cnnspec.engine.im2col` and :mod:`cnnspec.engine.blas` (whose ``matmul``
+picks the BLAS threads of each product) only.
 
 Named dims: N (batch), C (input channels), H, W (input size), F (filters =
 output channels), HH, WW (kernel size), G (groups), ``out_h``, ``out_w``.
@@ -27,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnspec.engine.blas import matmul
 from cnnspec.engine.im2col import (
     IntPair,
     Padding4,
@@ -181,11 +183,11 @@ def conv2d_forward(
                   out=workspace)  # (C*HH*WW, P)
     p = cols.shape[1]  # P = N*out_h*out_w
     if groups == 1:
-        out2d = w.reshape(f, cg * kh * kw) @ cols  # (F, P)
+        out2d = matmul(w.reshape(f, cg * kh * kw), cols)  # (F, P)
     else:
         w3 = w.reshape(groups, f // groups, cg * kh * kw)  # (G, F/G, C/G*HH*WW)
         cols3 = cols.reshape(groups, cg * kh * kw, p)  # (G, C/G*HH*WW, P)
-        out2d = np.matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
+        out2d = matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
     out_t = out4.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w) view
     out = np.empty(out_t.shape, dtype=out_t.dtype)
@@ -235,35 +237,35 @@ def conv2d_backward(
     same_dtype = np.result_type(w, dout2d) == cols.dtype
     if not need_dx:
         if groups == 1:
-            dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+            dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
         else:
             cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
             dout3 = dout2d.reshape(groups, f // groups, p)  # (G, F/G, P)
-            dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+            dw = matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
         cols.flags.writeable = False  # one backward per cache, as with need_dx
         return None, dw, db
     if groups == 1 and _transposed_conv_fits(w.shape, stride, padding, dilation):
-        dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
         dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
         cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
         return dx, dw, db
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
-        dw = (dout2d @ cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
-        dcols = np.matmul(w2d.T, dout2d, out=cols if same_dtype else None)  # (C*HH*WW, P)
+        dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dcols = matmul(w2d.T, dout2d, out=cols if same_dtype else None)  # (C*HH*WW, P)
     else:
         fg = f // groups
         w3 = w.reshape(groups, fg, kg)  # (G, F/G, C/G*HH*WW)
         cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
         dout3 = dout2d.reshape(groups, fg, p)  # (G, F/G, P)
-        dw = np.matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+        dw = matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
         target = cols3 if same_dtype else None
         if fg == 1:
             # Depthwise: the GEMM degenerates to an outer product, which
             # np.matmul handles slowly; a broadcast multiply is the same sum.
             dcols = np.multiply(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
         else:
-            dcols = np.matmul(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
+            dcols = matmul(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
         dcols = dcols.reshape(groups * kg, p)  # (C*HH*WW, P)
     cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
     dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
@@ -311,7 +313,7 @@ def _dx_by_transposed_conv(
     pad_t = (ext_h - top, ext_h - bottom, ext_w - left, ext_w - right)
     dcols = im2col(dout, (kh, kw), (1, 1), pad_t, dilation, out=scratch)  # (F*HH*WW, N*H*W)
     w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, f * kh * kw)  # (C, F*HH*WW)
-    dx2d = w_t @ dcols  # (C, N*H*W)
+    dx2d = matmul(w_t, dcols)  # (C, N*H*W)
     dx = np.empty((n, c, h, wd), dtype=dx2d.dtype)
     np.copyto(dx, dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3))  # (C, N, H, W) -> NCHW
     return dx
