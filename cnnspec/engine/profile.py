@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnspec.analysis.memory import inference_memory
 from cnnspec.engine.model import Model
 
 
@@ -69,18 +70,21 @@ def _timed(method: Callable, slot: list[float], index: int) -> Callable:
 
 
 def memory_estimate(model: Model, batch: int, backward: bool) -> dict[str, int]:
-    """The analysis' bytes for this run: parameters, input + activations, gradients.
+    """The analysis' bytes for this run.
 
-    ``activations = batch * (input + every layer output) * b``; ``gradients = P * b``
-    when backward runs (the estimate's training figure without optimiser state).
+    With backward: parameters, ``activations = batch * (input + every layer output) * b``
+    (all kept for the backward pass) and ``gradients = P * b`` (the training figure
+    without optimiser state). Inference:
+    :func:`~cnnspec.analysis.memory.inference_memory`, parameters plus the largest set
+    of activations alive at once.
     """
     totals = model.report.totals
     b = model.dtype.itemsize
+    if not backward:
+        return inference_memory(model.report.layers, totals.params, batch, b)
     per_image = totals.input_nodes + sum(r.nodes for r in model.report.leaves())
-    parts = {"parameters": (totals.params) * b, "activations": batch * per_image * b}
-    if backward:
-        parts["gradients"] = totals.trainable_params * b
-    return parts
+    return {"parameters": totals.params * b, "activations": batch * per_image * b,
+            "gradients": totals.trainable_params * b}
 
 
 def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,

@@ -1,0 +1,67 @@
+"""Inference keeps no caches, and its traced peak stays near the analysis' inference estimate."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+import cnnspec
+from cnnspec.analysis.memory import inference_memory
+from cnnspec.engine import layers as L
+from cnnspec.engine.profile import memory_estimate
+
+HERE = Path(__file__).parent
+# 1x1 convolutions: their scratch columns are one activation in size, so a pass that
+# kept its activations would hold all 21 of them, one that frees them about 4
+DEEP = "-".join(["Conv(1x1,16)-ReLU"] * 10) + "-GAP-FC(4)"
+
+
+def test_inference_estimate_lenet5() -> None:
+    report = cnnspec.load("lenet5").report()
+    # the largest live set is ReLU:1's input and output, 2 * 28*28*6 values
+    assert inference_memory(report.layers, report.totals.params, 1, 4) == {
+        "parameters": 61_706 * 4, "activations": 2 * 4704 * 4}
+
+
+def test_inference_estimate_counts_what_residual_blocks_hold() -> None:
+    report = cnnspec.load(str(HERE / "residual_block.yaml")).report()
+    # Conv:2 inside Residual:1: in 6*6*4 + out 3*3*6 + the block input 6*6*4 held for
+    # the shortcut = 342 values per example
+    assert inference_memory(report.layers, report.totals.params, 2, 4) == {
+        "parameters": report.totals.params * 4, "activations": 2 * 342 * 4}
+
+
+def test_inference_keeps_no_cache() -> None:
+    model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0)
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    model.forward(x, training=True)
+    assert any(layer.cache is not None for layer in model.layers)  # training keeps them
+    model.backward(np.ones((2, 3), dtype=np.float32))
+    model.predict(x)
+    model.forward(x)
+    for layer in model.layers:
+        assert layer.cache is None, layer.name
+        if isinstance(layer, L.Conv):
+            assert layer.workspace is None, layer.name
+    residual = [c for c in model.root.children if c.cache is not None]
+    assert residual == []
+
+
+def test_predict_peak_is_near_the_inference_estimate() -> None:
+    model = cnnspec.load(DEEP, input_shape="32x32x16").build(seed=0)
+    x = np.random.default_rng(1).standard_normal((64, 16, 32, 32)).astype(np.float32)
+    model.predict(x[:2])  # warm-up
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    model.predict(x, batch_size=64)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    estimate = memory_estimate(model, 64, backward=False)["activations"]
+    one_activation = 64 * 16 * 32 * 32 * 4
+    assert estimate == 2 * one_activation
+    kept_all = 21 * one_activation
+    # in, columns, GEMM output and NCHW output at most: about twice the estimate
+    assert peak - before <= 2.2 * estimate < kept_all / 4
