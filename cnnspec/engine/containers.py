@@ -7,11 +7,39 @@ the paths split.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
-from cnnspec.engine.layers import Layer, RunContext
+from cnnspec.engine.layers import BatchNorm, Conv, Layer, RunContext
+
+
+def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext) -> BatchNorm | None:
+    """``following`` when it is a batch norm that folds into the conv ``layer`` (inference).
+
+    In inference a convolution followed by batch norm runs as one convolution with
+    folded weights (:meth:`Conv.forward_folded`): one pass over the output fewer.
+    """
+    if ctx.training or type(layer) is not Conv or type(following) is not BatchNorm:
+        return None
+    return following
+
+
+def steps(children: list[Layer], ctx: RunContext) -> Iterator[tuple[Layer, BatchNorm | None]]:
+    """``(layer, folded batch norm or None)`` in forward order; a folded one is skipped."""
+    i = 0
+    while i < len(children):
+        layer = children[i]
+        bn = folded_batchnorm(layer, children[i + 1], ctx) if i + 1 < len(children) else None
+        yield layer, bn
+        i += 2 if bn is not None else 1
+
+
+def run_step(layer: Layer, bn: BatchNorm | None, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """One step of :func:`steps`: the layer's forward, or the conv with ``bn`` folded in."""
+    return layer.forward_folded(x, bn) if bn is not None else layer.forward(x, ctx)  # type: ignore[attr-defined]
 
 
 class Sequential(Layer):
@@ -24,8 +52,8 @@ class Sequential(Layer):
         self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        for child in self.children:
-            x = child.forward(x, ctx)
+        for child, bn in steps(self.children, ctx):
+            x = run_step(child, bn, x, ctx)
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -78,18 +78,34 @@ class Conv(Layer):
         # pages. Inference passes do not hold one (their columns are freed at once).
         self.workspace: np.ndarray | None = None
 
-    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext) -> np.ndarray:
-        """``conv2d_forward`` with this layer's settings and workspace; keeps the cache."""
+    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext,
+             b: np.ndarray | None = None) -> np.ndarray:
+        """``conv2d_forward`` with this layer's settings and workspace; keeps the cache.
+
+        ``b`` replaces the layer's bias when given (the folded batch norm's).
+        """
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
             workspace.flags.writeable = True  # the spent cache that marked it is gone
-        out, cache = F.conv2d_forward(x, w, self.params.get("bias"), **self.options,
-                                      workspace=workspace)
+        out, cache = F.conv2d_forward(x, w, self.params.get("bias") if b is None else b,
+                                      **self.options, workspace=workspace)
         self.keep(cache, ctx)
         return out
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)
+
+    def forward_folded(self, x: np.ndarray, bn: BatchNorm) -> np.ndarray:
+        """Inference: this conv and the batch norm ``bn`` after it, as one convolution.
+
+        ``w' = s * w``, ``b' = s * (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``
+        (:func:`~cnnspec.engine.functional.fold_batchnorm`); keeps no cache.
+        """
+        w, b = F.fold_batchnorm(self.params["weight"], self.params.get("bias"),
+                                bn.params["weight"], bn.params["bias"],
+                                bn.buffers["running_mean"], bn.buffers["running_var"], bn.eps)
+        bn.cache = None
+        return self.conv(x, w, RunContext(training=False), b)
 
     def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.
