@@ -131,7 +131,7 @@ class MaxPool(Layer):
         self.options = options
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        out, cache = F.max_pool2d_forward(x, **self.options)
+        out, cache = F.max_pool2d_forward(x, **self.options, need_index=ctx.training)
         self.keep(cache, ctx)
         return out
 

@@ -65,3 +65,18 @@ def test_predict_peak_is_near_the_inference_estimate() -> None:
     kept_all = 21 * one_activation
     # in, columns, GEMM output and NCHW output at most: about twice the estimate
     assert peak - before <= 2.2 * estimate < kept_all / 4
+
+
+def test_max_pool_without_index_gives_the_same_output() -> None:
+    import pytest
+
+    from cnnspec.engine import functional as F
+    from cnnspec.errors import EngineError
+
+    x = np.random.default_rng(3).standard_normal((2, 3, 9, 9))
+    tracked, cache = F.max_pool2d_forward(x, 3, stride=2, padding=1)
+    fast, light = F.max_pool2d_forward(x, 3, stride=2, padding=1, need_index=False)
+    np.testing.assert_array_equal(fast, tracked)
+    assert cache.idx is not None and light.idx is None
+    with pytest.raises(EngineError, match="inference pass"):
+        F.max_pool2d_backward(np.ones_like(fast), light)

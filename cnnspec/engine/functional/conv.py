@@ -190,12 +190,17 @@ def conv2d_forward(
         out2d = matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
     out_t = out4.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w) view
-    out = np.empty(out_t.shape, dtype=out_t.dtype)
-    if b is None:
-        np.copyto(out, out_t)
+    if n == 1:
+        out = out_t  # (1, F, out_h, out_w) is already C-contiguous: no copy
+        if b is not None:
+            out += b.astype(out.dtype, copy=False)[None, :, None, None]
     else:
-        # the bias add and the NCHW copy in one pass over the output
-        np.add(out_t, b.astype(out.dtype, copy=False)[None, :, None, None], out=out)
+        out = np.empty(out_t.shape, dtype=out_t.dtype)
+        if b is None:
+            np.copyto(out, out_t)
+        else:
+            # the bias add and the NCHW copy in one pass over the output
+            np.add(out_t, b.astype(out.dtype, copy=False)[None, :, None, None], out=out)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out, cache
 
