@@ -21,6 +21,9 @@ import numpy as np
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
 
+# Inference splits a convolution's batch so that its im2col columns stay under this size.
+INFERENCE_COLUMNS_BYTES = 8 * 2**20
+
 
 @dataclass
 class RunContext:
@@ -87,9 +90,26 @@ class Conv(Layer):
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
             workspace.flags.writeable = True  # the spent cache that marked it is gone
-        out, cache = F.conv2d_forward(x, w, self.params.get("bias") if b is None else b,
-                                      **self.options, workspace=workspace)
-        self.keep(cache, ctx)
+        bias = self.params.get("bias") if b is None else b
+        _, c, _, _ = x.shape
+        f, _, kh, kw = w.shape
+        out_h, out_w = self.record.output[0], self.record.output[1]
+        per_image = c * kh * kw * out_h * out_w * x.itemsize  # im2col bytes of one image
+        chunk = max(1, INFERENCE_COLUMNS_BYTES // per_image)
+        if ctx.training or chunk >= len(x):
+            out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace)
+            self.keep(cache, ctx)
+            return out
+        # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
+        # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
+        # columns are the next one's workspace.
+        self.cache = None
+        out = np.empty((len(x), f, out_h, out_w), dtype=np.result_type(x, w))
+        for start in range(0, len(x), chunk):
+            part, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
+                                           workspace=workspace)
+            out[start:start + chunk] = part
+            workspace = cache.cols
         return out
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:

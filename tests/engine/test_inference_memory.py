@@ -80,3 +80,14 @@ def test_max_pool_without_index_gives_the_same_output() -> None:
     assert cache.idx is not None and light.idx is None
     with pytest.raises(EngineError, match="inference pass"):
         F.max_pool2d_backward(np.ones_like(fast), light)
+
+
+def test_inference_conv_in_chunks_matches_one_pass(monkeypatch) -> None:
+    model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0, dtype=np.float64)
+    x = np.random.default_rng(4).standard_normal((7, 3, 6, 6))
+    whole = model.forward(x)
+    # one image's columns of Conv:1 are 27*36*8 bytes: a budget of 2 images' worth
+    monkeypatch.setattr(L, "INFERENCE_COLUMNS_BYTES", 2 * 27 * 36 * 8)
+    chunked = model.forward(x)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-14)
+    assert all(layer.cache is None for layer in model.layers)
