@@ -13,7 +13,8 @@ The products of a layer, for batch N (P = N * out_h * out_w, G groups,
 Kg = C/G * HH * WW):
 
 * conv forward: G x (F/G, Kg) @ (Kg, P)
-* conv backward: dw, G x (F/G, P) @ (P, Kg); dx, G x (Kg, F/G) @ (F/G, P)
+* conv backward: dw, G x (Kg, P) @ (P, F/G) (its transpose, the faster way round);
+  dx, G x (Kg, F/G) @ (F/G, P)
   (stride-1 layers with F <= C take dx as a transposed convolution,
   (C, F*HH*WW) @ (F*HH*WW, N*H*W), the engine's own choice)
 * FC forward: (N, D) @ (D, M); backward: dx (N, M) @ (M, D), dw (D, N) @ (N, M)
@@ -66,7 +67,7 @@ def _conv_gemms(layer: L.Conv, batch: int, need_dx: bool
     p = batch * out_h * out_w
     kg = cg * kh * kw
     forward = [GemmShape(f // g, kg, p, g)]
-    backward = [GemmShape(f // g, p, kg, g)]
+    backward = [GemmShape(kg, p, f // g, g)]
     if need_dx:
         if g == 1 and _transposed_conv_fits((f, cg, kh, kw), layer.options["stride"],
                                             layer.options["padding"], layer.options["dilation"]):

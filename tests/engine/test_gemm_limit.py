@@ -24,10 +24,10 @@ def test_lenet_products_at_batch_64() -> None:
     by_name = {layer.name: layer for layer in model.layers}
     # conv 1: F=6, C*HH*WW=25, P=64*28*28; no input gradient for the network input
     assert layer_gemms(by_name["Conv:1"], 64, need_dx=False) == (
-        [GemmShape(6, 25, 50176)], [GemmShape(6, 50176, 25)])
+        [GemmShape(6, 25, 50176)], [GemmShape(25, 50176, 6)])
     # conv 2: stride 1 but F=16 > C=6, so dx goes through col2im: (150, 16) @ (16, 6400)
     assert layer_gemms(by_name["Conv:2"], 64) == (
-        [GemmShape(16, 150, 6400)], [GemmShape(16, 6400, 150), GemmShape(150, 16, 6400)])
+        [GemmShape(16, 150, 6400)], [GemmShape(150, 6400, 16), GemmShape(150, 16, 6400)])
     assert layer_gemms(by_name["FC:1"], 64) == (
         [GemmShape(64, 400, 120)], [GemmShape(400, 64, 120), GemmShape(64, 120, 400)])
     assert layer_gemms(by_name["ReLU:1"], 64) == ([], [])
@@ -39,9 +39,9 @@ def test_grouped_and_transposed_products() -> None:
     grouped, narrowing = model.layers[0], model.layers[1]
     # G=2 products of (F/G=4, C/G*9=18) @ (18, P=2*36)
     assert layer_gemms(grouped, 2) == (
-        [GemmShape(4, 18, 72, 2)], [GemmShape(4, 72, 18, 2), GemmShape(18, 4, 72, 2)])
+        [GemmShape(4, 18, 72, 2)], [GemmShape(18, 72, 4, 2), GemmShape(18, 4, 72, 2)])
     # stride 1, F=4 <= C=8: dx as a transposed convolution (C, F*9) @ (F*9, N*H*W)
-    assert layer_gemms(narrowing, 2)[1] == [GemmShape(4, 72, 72), GemmShape(8, 36, 72)]
+    assert layer_gemms(narrowing, 2)[1] == [GemmShape(72, 72, 4), GemmShape(8, 36, 72)]
 
 
 def test_timing_counts_repeated_products() -> None:
@@ -49,7 +49,7 @@ def test_timing_counts_repeated_products() -> None:
     assert one > 0
     limits = network_limits(lenet(), 8, input_grad=False)
     assert [lim.name for lim in limits] == ["Conv:1", "Conv:2", "FC:1", "FC:2", "FC:3"]
-    assert limits[0].backward == [GemmShape(6, 8 * 784, 25)]
+    assert limits[0].backward == [GemmShape(25, 8 * 784, 6)]
     assert all(lim.forward_seconds > 0 and lim.backward_seconds > 0 for lim in limits)
     forward_only = network_limits(lenet(), 8, backward=False)
     assert all(lim.backward == [] and lim.backward_seconds == 0 for lim in forward_only)

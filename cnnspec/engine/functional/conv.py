@@ -242,28 +242,28 @@ def conv2d_backward(
     same_dtype = np.result_type(w, dout2d) == cols.dtype
     if not need_dx:
         if groups == 1:
-            dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+            dw = _weight_grad(dout2d, cols, w.shape)
         else:
             cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
             dout3 = dout2d.reshape(groups, f // groups, p)  # (G, F/G, P)
-            dw = matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+            dw = _weight_grad(dout3, cols3, w.shape)
         cols.flags.writeable = False  # one backward per cache, as with need_dx
         return None, dw, db
     if groups == 1 and _transposed_conv_fits(w.shape, stride, padding, dilation):
-        dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dw = _weight_grad(dout2d, cols, w.shape)
         dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
         cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
         return dx, dw, db
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
-        dw = matmul(dout2d, cols.T).reshape(w.shape)  # (F, C*HH*WW) -> (F, C, HH, WW)
+        dw = _weight_grad(dout2d, cols, w.shape)
         dcols = matmul(w2d.T, dout2d, out=cols if same_dtype else None)  # (C*HH*WW, P)
     else:
         fg = f // groups
         w3 = w.reshape(groups, fg, kg)  # (G, F/G, C/G*HH*WW)
         cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
         dout3 = dout2d.reshape(groups, fg, p)  # (G, F/G, P)
-        dw = matmul(dout3, cols3.transpose(0, 2, 1)).reshape(w.shape)  # (G, F/G, Kg)
+        dw = _weight_grad(dout3, cols3, w.shape)
         target = cols3 if same_dtype else None
         if fg == 1:
             # Depthwise: the GEMM degenerates to an outer product, which
@@ -275,6 +275,18 @@ def conv2d_backward(
     cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
     dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
     return dx, dw, db
+
+
+def _weight_grad(dout2d: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
+    """``dw = dout cols^T`` per group, computed as ``(cols dout^T)^T``.
+
+    dout2d : (F, P) or (G, F/G, P); cols : (Kg, P) or (G, Kg, P), Kg = C/G*HH*WW.
+    Returns dw of ``w_shape`` (F, C/G, HH, WW), a new C-contiguous array. OpenBLAS runs
+    the product with the long P axis as the shared one about twice as fast when the
+    C-contiguous columns are the left operand (measured on the LeNet and VGG shapes).
+    """
+    dw_t = matmul(cols, dout2d.swapaxes(-1, -2))  # (Kg, F) or (G, Kg, F/G)
+    return np.ascontiguousarray(dw_t.swapaxes(-1, -2)).reshape(w_shape)  # (F, C/G, HH, WW)
 
 
 def _transposed_conv_fits(
