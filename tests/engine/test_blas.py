@@ -75,3 +75,24 @@ def test_cli_threads_option() -> None:
         helped = runner.invoke(cli, [command, "--help"])
         assert "--threads" in helped.output, command
 
+
+
+def test_python_api_sets_the_limit() -> None:
+    import cnnspec
+
+    before = BLAS.limit
+    with cnnspec.threads(1):
+        assert BLAS.limit == 1
+    assert BLAS.limit == before
+    cnnspec.set_threads(1)
+    try:
+        assert BLAS.limit == 1
+    finally:
+        cnnspec.set_threads(None)
+    assert BLAS.limit == before_default()
+
+
+def before_default() -> int:
+    from cnnspec.engine.blas import available_cores
+
+    return available_cores()
