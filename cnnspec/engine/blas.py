@@ -14,9 +14,12 @@ product it runs, with one documented rule (:func:`gemm_threads`):
                        limit      otherwise
 
 for an (M, K) @ (K, N) product, where ``limit`` is the ``--threads`` setting
-(default: the cores this process may run on). Below 2**27 multiply-adds (about
+(default: the cores this process may run on) further capped by the cores that are
+free: ``cores + 1 - load``, with ``load`` the 1-minute load average (this process
+counts 1 in it), read at most once a second. Below 2**27 multiply-adds (about
 2 ms on one core) a second thread saves less than one stall costs; a side
-under 64 leaves each thread a strip too thin to keep the vector units busy.
+under 64 leaves each thread a strip too thin to keep the vector units busy; and
+a thread on a core that another process holds waits for it.
 
 The thread count is process state of the BLAS library, so one
 :class:`BlasThreads` per process (:data:`BLAS`) mirrors it; changing it costs one
@@ -26,6 +29,7 @@ C call and happens only when the count differs from the current one.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,6 +74,24 @@ class BlasThreads:
         self.limit = available_cores()
         self.current: int | None = None
         self._libraries: list[Any] | None = None
+        self._free = self.limit
+        self._free_checked = -1.0
+
+    def free_cores(self) -> int:
+        """``cores + 1 - load`` rounded, within ``[1, cores]`` (refreshed once a second).
+
+        ``load`` is the 1-minute load average, in which this process counts 1.
+        """
+        now = time.monotonic()
+        if now - self._free_checked >= 1.0:
+            self._free_checked = now
+            cores = available_cores()
+            try:
+                load = os.getloadavg()[0]
+            except OSError:  # not available on this system: assume an idle machine
+                load = 1.0
+            self._free = min(cores, max(1, int(cores + 1 - load + 0.5)))
+        return self._free
 
     def libraries(self) -> list[Any]:
         """threadpoolctl's controllers of the BLAS libraries loaded (found once)."""
@@ -99,7 +121,10 @@ class BlasThreads:
 
     def for_product(self, m: int, n: int, k: int) -> None:
         """Set the threads :func:`gemm_threads` picks for an (M, K) @ (K, N) product."""
-        self.use(gemm_threads(m, n, k, self.limit))
+        threads = gemm_threads(m, n, k, self.limit)
+        if threads > 1:
+            threads = min(threads, self.free_cores())
+        self.use(threads)
 
     def library_threads(self) -> int | None:
         """The thread count the BLAS library reports now (``None`` without one)."""

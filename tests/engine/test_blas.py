@@ -32,7 +32,8 @@ def test_rule_keeps_small_and_skinny_products_on_one_thread() -> None:
 
 
 @needs_blas_control
-def test_matmul_sets_the_threads_of_each_product() -> None:
+def test_matmul_sets_the_threads_of_each_product(monkeypatch) -> None:
+    monkeypatch.setattr(BLAS, "free_cores", lambda: 2)  # as on an idle 2-core machine
     rng = np.random.default_rng(0)
     small = rng.standard_normal((16, 32)).astype(np.float32)
     big = rng.standard_normal((512, 512)).astype(np.float32)
@@ -96,3 +97,22 @@ def before_default() -> int:
     from cnnspec.engine.blas import available_cores
 
     return available_cores()
+
+
+@needs_blas_control
+def test_busy_machine_gets_one_thread(monkeypatch) -> None:
+    monkeypatch.setattr(BLAS, "free_cores", lambda: 1)
+    big = np.ones((512, 512), dtype=np.float32)
+    with threads_limit(2):
+        matmul(big, big)
+        assert BLAS.library_threads() == 1
+
+
+def test_free_cores_from_the_load_average(monkeypatch) -> None:
+    from cnnspec.engine import blas
+
+    monkeypatch.setattr(blas, "available_cores", lambda: 2)
+    for load, free in ((0.1, 2), (1.0, 2), (1.4, 2), (1.6, 1), (2.0, 1), (9.0, 1)):
+        monkeypatch.setattr(blas.os, "getloadavg", lambda load=load: (load, load, load))
+        threads = blas.BlasThreads()
+        assert threads.free_cores() == free, load
