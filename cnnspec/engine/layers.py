@@ -115,7 +115,7 @@ class Conv(Layer):
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)
 
-    def forward_folded(self, x: np.ndarray, bn: BatchNorm) -> np.ndarray:
+    def forward_folded(self, x: np.ndarray, bn: BatchNorm, ctx: RunContext) -> np.ndarray:
         """Inference: this conv and the batch norm ``bn`` after it, as one convolution.
 
         ``w' = s * w``, ``b' = s * (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``
@@ -125,7 +125,7 @@ class Conv(Layer):
                                 bn.params["weight"], bn.params["bias"],
                                 bn.buffers["running_mean"], bn.buffers["running_var"], bn.eps)
         bn.cache = None
-        return self.conv(x, w, RunContext(training=False), b)
+        return self.conv(x, w, ctx, b)
 
     def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.

@@ -328,7 +328,7 @@ class Model:
         return out
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
-        for layer, bn in C.steps(net.children, ctx):
+        for layer, bn in C.steps(net.children, ctx, len(x)):
             start = time.perf_counter() if self.timings is not None else 0.0
             x = C.run_step(layer, bn, x, ctx)
             if self.timings is not None:

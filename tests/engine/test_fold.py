@@ -44,9 +44,9 @@ def test_model_folds_in_inference_only() -> None:
             _unfolded(layer, unfolded, ctx)
     np.testing.assert_allclose(folded, unfolded, rtol=1e-10, atol=1e-12)
     pairs = [(type(a).__name__, type(b).__name__) for a, b in
-             steps(model.root.children, ctx) if b is not None]
+             steps(model.root.children, ctx, 3) if b is not None]
     assert pairs == [("Conv", "BatchNorm")]  # Conv:1 + BN:1 at the top level
-    assert list(steps(model.root.children, RunContext(training=True))) == [
+    assert list(steps(model.root.children, RunContext(training=True), 3)) == [
         (layer, None) for layer in model.root.children]
 
 
@@ -75,3 +75,13 @@ def test_folding_keeps_the_layers_unchanged() -> None:
         np.testing.assert_array_equal(value, before[key])
     assert all(layer.cache is None for layer in model.layers
                if isinstance(layer, (Conv, BatchNorm)))
+
+
+def test_fold_only_where_weights_are_no_larger_than_the_output() -> None:
+    model = cnnspec.load("Conv(3x3,64,p=1)-BN-ReLU-GAP-FC(2)", input_shape="2x2x64").build()
+    ctx = RunContext(training=False)
+    conv, bn = model.root.children[0], model.root.children[1]
+    # weights 64*64*9 = 36,864; output per image 64*2*2 = 256: folds from batch 144 on
+    assert [b for _, b in steps(model.root.children, ctx, 143)] == [None] * 5
+    assert [b for _, b in steps(model.root.children, ctx, 144)] == [bn, None, None, None]
+    assert isinstance(conv, Conv)
