@@ -172,11 +172,12 @@ def main() -> None:
     print(f"BLAS: {blas_kernel(env)}; torch {torch_version or 'not installed'}; "
           f"{os.cpu_count()} CPUs; median of {args.processes} alternating processes per cell")
     print(f"{'workload':32s} {'thr':>3s} {'cnnspec ms':>10s} {'torch ms':>9s} {'ratio':>6s} "
-          f"{'limit ms':>9s} {'% of limit':>10s}  per-process ratios")
+          f"{'limit ms':>9s} {'% of limit':>10s} {'load':>9s}  per-process ratios")
     for index in args.only if args.only is not None else range(len(WORKLOADS)):
         name = WORKLOADS[index][0]
         for threads in args.threads:
             ours, limits, ref = [], [], []
+            load_before = os.getloadavg()[0]
             for _ in range(args.processes):
                 seconds, limit = measure("numpy", index, threads, env)
                 ours.append(seconds)
@@ -192,7 +193,8 @@ def main() -> None:
             else:
                 line += f"{'-':>9s} {'-':>6s} "
                 pairs = ""
-            line += f"{limit * 1e3:9.1f} {100 * mine / limit:9.0f}%  {pairs}"
+            load = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
+            line += f"{limit * 1e3:9.1f} {100 * mine / limit:9.0f}% {load:>9s}  {pairs}"
             print(line, flush=True)
 
 
