@@ -10,7 +10,9 @@ alone, then with two CPU-bound processes (``while True: pass``) started beside i
 alternating, so both see the same background load from anything else on the machine.
 On 2 cores three busy processes share them, so 1.5x is the fair share. Medians over
 rounds. ``--inherit`` also times the old behaviour, every product on all cores (the
-thread rule of :mod:`cnnspec.engine.blas` switched off), for comparison.
+thread rule of :mod:`cnnspec.engine.blas` switched off), for comparison. A control row
+times a single-threaded pure-Python loop the same way: the ratio the machine's own load
+gives any one-thread program (on an otherwise idle 2-core machine, 1.5).
 """
 
 from __future__ import annotations
@@ -46,13 +48,15 @@ def inherited_threads(enabled: bool):
     """With ``enabled``, every product runs on all cores (the rule off), as NumPy's default."""
     from cnnspec.engine import blas
 
-    rule = blas.gemm_threads
+    rule, free = blas.gemm_threads, blas.BLAS.free_cores
     if enabled:
         blas.gemm_threads = lambda m, n, k, limit: limit
+        blas.BLAS.free_cores = lambda: blas.BLAS.limit  # type: ignore[method-assign]
     try:
         yield
     finally:
         blas.gemm_threads = rule
+        blas.BLAS.free_cores = free  # type: ignore[method-assign]
 
 
 EPOCHS = 3  # per measurement: one digits epoch is ~0.15 s, too short to time alone
@@ -66,15 +70,29 @@ def epoch_seconds(network, tmp: Path, tag: str) -> float:
     return outcome.result.seconds / EPOCHS
 
 
-def measure(network, rounds: int, inherit: bool) -> tuple[float, float, list[float]]:
-    """Median idle and loaded epoch seconds, and the per-round ratios."""
+def control_seconds() -> float:
+    """Seconds of a fixed single-threaded pure-Python loop: what the machine's load alone does."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return time.perf_counter() - start
+
+
+def measure(network, rounds: int, inherit: bool | None) -> tuple[float, float, list[float]]:
+    """Median idle and loaded seconds, and the per-round ratios (``None``: the control)."""
     idle, loaded = [], []
-    with tempfile.TemporaryDirectory() as tmp, inherited_threads(inherit):
-        epoch_seconds(network, Path(tmp), "warm-up")  # data preparation, caches, page faults
+    with tempfile.TemporaryDirectory() as tmp, inherited_threads(bool(inherit)):
+        def once(tag: str) -> float:
+            if inherit is None:
+                return control_seconds()
+            return epoch_seconds(network, Path(tmp), tag)
+
+        once("warm-up")  # data preparation, caches, page faults
         for r in range(rounds):
-            idle.append(epoch_seconds(network, Path(tmp), f"idle{r}"))
+            idle.append(once(f"idle{r}"))
             with busy_processes(2):
-                loaded.append(epoch_seconds(network, Path(tmp), f"loaded{r}"))
+                loaded.append(once(f"loaded{r}"))
     ratios = [b / a for a, b in zip(idle, loaded, strict=True)]
     return statistics.median(idle), statistics.median(loaded), ratios
 
@@ -94,6 +112,7 @@ def main() -> None:
           f"{BLAS.limit}; median of {args.rounds} alternating rounds")
     cases = [("threads per product", False)] + ([("all cores, every product", True)]
                                                if args.inherit else [])
+    cases.append(("control: pure-Python loop", None))
     for label, inherit in cases:
         idle, loaded, ratios = measure(network, args.rounds, inherit)
         verdict = "meets" if idle and loaded / idle <= TARGET_RATIO else "MISSES"
