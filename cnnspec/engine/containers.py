@@ -8,12 +8,13 @@ the paths split.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import numpy as np
 
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
-from cnnspec.engine.layers import BatchNorm, Conv, Layer, RunContext
+from cnnspec.engine.layers import Activation, BatchNorm, Conv, Layer, RunContext
 
 
 def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext,
@@ -50,6 +51,19 @@ def run_step(layer: Layer, bn: BatchNorm | None, x: np.ndarray, ctx: RunContext)
     return layer.forward_folded(x, bn, ctx) if bn is not None else layer.forward(x, ctx)  # type: ignore[attr-defined]
 
 
+def mark_in_place(children: list[Layer]) -> None:
+    """Let a ReLU run in place when the layer before it in ``children`` is a conv or BN.
+
+    Their outputs are fresh arrays that only the next layer reads: neither keeps its
+    output for the backward pass (conv keeps its columns, batch norm ``xhat``), so
+    ReLU may overwrite it, one activation less to allocate.
+    """
+    for before, layer in pairwise(children):
+        if isinstance(layer, Activation) and layer.kind == "relu" and \
+                isinstance(before, (Conv, BatchNorm)):
+            layer.in_place = True
+
+
 class Sequential(Layer):
     """Children in order; the backward pass runs them in reverse."""
 
@@ -58,6 +72,7 @@ class Sequential(Layer):
         self.name = record.name if record else "network"
         self.children = children
         self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
+        mark_in_place(children)
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         for child, bn in steps(self.children, ctx, len(x)):

@@ -261,10 +261,17 @@ class Activation(Layer):
     def __init__(self, record: LayerRecord, kind: str):
         super().__init__(record)
         self.kind = kind
+        # True when the input is a fresh array that nothing else reads (set by the
+        # container for a ReLU right after a conv or batch norm): ReLU then runs in place.
+        self.in_place = False
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         if self.kind == "softmax":
             out, cache = F.softmax_forward(x, axis=1)
+            self.keep(cache, ctx)
+            return out
+        if self.kind == "relu" and self.in_place:
+            out, cache = F.relu_forward(x, out=x)
             self.keep(cache, ctx)
             return out
         out, cache = self.PAIRS[self.kind][0](x)

@@ -91,3 +91,32 @@ def test_inference_conv_in_chunks_matches_one_pass(monkeypatch) -> None:
     chunked = model.forward(x)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-14)
     assert all(layer.cache is None for layer in model.layers)
+
+
+def test_relu_after_conv_runs_in_place_with_the_same_results() -> None:
+    spec = "Conv(3x3,4,p=1)-ReLU-MPool(2)-ReLU-Conv(3x3,4,p=1)-BN-ReLU-FC(3)"
+    model = cnnspec.load(spec, input_shape="6x6x2").build(seed=0, dtype=np.float64)
+    relus = [layer for layer in model.layers if isinstance(layer, L.Activation)]
+    # after a conv and after a batch norm: in place; after the pooling: not
+    assert [r.in_place for r in relus] == [True, False, True]
+    x = np.random.default_rng(5).standard_normal((3, 2, 6, 6))
+    y = np.random.default_rng(6).integers(0, 3, 3)
+    loss, grads = model.loss_and_grads(x, y)
+    grads = {k: v.copy() for k, v in grads.items()}
+    kept = {}
+    conv = model.layers[0]
+    original = conv.forward
+
+    def watched(x, ctx):
+        kept["out"] = out = original(x, ctx)
+        return out
+
+    conv.forward = watched
+    model.forward(x)
+    assert kept["out"].min() >= 0  # the ReLU wrote into the conv's output
+    for relu in relus:
+        relu.in_place = False
+    again, grads_copy = model.loss_and_grads(x, y)
+    assert again == loss
+    for key, value in grads.items():
+        np.testing.assert_array_equal(grads_copy[key], value)
