@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cnnspec.api import Spec
 
 __version__ = "0.1.0"
-__all__ = ["Spec", "__version__", "load"]
+__all__ = ["Spec", "__version__", "load", "set_threads", "threads"]
 
 
 def load(spec: Any, *, input_shape: Any = None, conventions: str | None = None) -> Spec:
@@ -30,6 +30,28 @@ def load(spec: Any, *, input_shape: Any = None, conventions: str | None = None) 
     from cnnspec.api import load as _load
 
     return _load(spec, input_shape=input_shape, conventions=conventions)
+
+
+def set_threads(threads: int | None) -> None:
+    """Cap the BLAS threads of every matrix product the engine runs (``None``: all cores).
+
+    Products too small or skinny to gain from a second thread run on one whatever
+    the cap (the rule is in :mod:`cnnspec.engine.blas`).
+    """
+    from cnnspec.engine.blas import BLAS
+
+    BLAS.set_limit(threads)
+
+
+def threads(count: int | None) -> Any:
+    """Context manager: within it, no product uses more than ``count`` BLAS threads.
+
+    >>> with cnnspec.threads(1):  # doctest: +SKIP
+    ...     model.predict(images)
+    """
+    from cnnspec.engine.blas import threads_limit
+
+    return threads_limit(count)
 
 
 def __getattr__(name: str) -> Any:

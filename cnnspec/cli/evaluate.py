@@ -9,11 +9,19 @@ from typing import Any
 
 import click
 
-from cnnspec.cli.options import emit, format_option, make_console, memory_option, quiet_option
+from cnnspec.cli.options import (
+    emit,
+    format_option,
+    make_console,
+    memory_option,
+    quiet_option,
+    threads_option,
+)
 from cnnspec.cli.train import data_options
 
 
 @click.command()
+@threads_option
 @click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
 @data_options
 @click.option("--part", type=click.Choice(["test", "train"]), default="test",

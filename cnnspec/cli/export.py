@@ -42,17 +42,23 @@ def _say(quiet: bool, message: str) -> None:
               help="Where --weights goes for pytorch (default: beside -o, with .pt).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random He-init weights of an onnx export without --weights.")
+@click.option("--train-script", "train_script", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE", help="pytorch: also write a DistributedDataParallel training "
+              "script for the network (run it with torchrun).")
 @quiet_option
 @memory_option
 def export(spec: str, input_shape: str | None, conventions: str | None, target: str,
            output: str | None, weights: str | None, state_dict: str | None, seed: int,
-           quiet: bool) -> None:
+           train_script: str | None, quiet: bool) -> None:
     """Write SPEC as a PyTorch module or an ONNX model.
 
     PyTorch: readable code, one nn.Module class with blocks as sub-modules and each
     layer's output shape in a comment; `load_cnnspec_state(model, np.load("best.npz"))`
     in the file loads a training checkpoint (auxiliary heads included). ONNX (needs `pip install 'cnnspec[onnx]'`): the inference
     graph, checked with onnx.checker, weights from --weights or seeded random ones.
+    --train-script writes one self-contained file (module, spec, training loop) for
+    torchrun: cnnspec's data sets, DistributedSampler, cnnspec's optimisers and schedules
+    by name, a checkpoint per epoch, --init-from a cnnspec checkpoint.
 
     \b
     Examples:
@@ -60,6 +66,7 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
       cnnspec export lenet5 --to pytorch -o lenet5.py --weights runs/lenet5/best.npz
       cnnspec export lenet5 --to onnx -o lenet5.onnx --weights runs/lenet5/best.npz
       cnnspec export "Conv(3x3,16,p=1)-ReLU-GAP-FC(10)" -i 32x32x3 --to onnx -o tiny.onnx
+      cnnspec export lenet5 --to pytorch --train-script train.py   # then: torchrun --nproc_per_node=2 train.py
     """
     loaded = load_spec(spec, input_shape, conventions)
     network = loaded.network
@@ -69,6 +76,16 @@ def export(spec: str, input_shape: str | None, conventions: str | None, target: 
         from cnnspec.export.weights import checkpoint_arrays
 
         arrays = checkpoint_arrays(weights, network, report)
+    if train_script and target != "pytorch":
+        raise click.UsageError("--train-script goes with --to pytorch")
+    if train_script:
+        from cnnspec.export.train_script import generate_train_script
+
+        emit(generate_train_script(network, report), train_script)
+        _say(quiet, f"wrote {train_script}; run it with: torchrun --nproc_per_node=2 "
+                    f"{train_script} --data digits")
+        if output is None and arrays is None:
+            return
     if target == "pytorch":
         from cnnspec.export.torch_code import generate_torch
 

@@ -87,6 +87,26 @@ def memory_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "available (and lift the image pixel cap).")(wrapper)
 
 
+def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--threads N``: the most BLAS threads one matrix product may use.
+
+    The command body runs inside :func:`cnnspec.engine.blas.threads_limit`; the
+    option's value is not passed on to the command function.
+    """
+
+    @functools.wraps(func)
+    def limited(*args: Any, threads: int | None, **kwargs: Any) -> Any:
+        from cnnspec.engine.blas import threads_limit
+
+        with threads_limit(threads):
+            return func(*args, **kwargs)
+
+    return click.option("--threads", "threads", type=click.IntRange(min=1), default=None,
+                        metavar="N",
+                        help="Most BLAS threads a matrix product may use [default: the cores "
+                             "available]. Small or skinny products always run on one.")(limited)
+
+
 def load_spec(spec: str, input_shape: str | None = None, conventions: str | None = None):
     """The :class:`cnnspec.api.Spec` for the SPEC argument."""
     from cnnspec.api import load

@@ -19,10 +19,12 @@ from cnnspec.cli.options import (
     quiet_option,
     spec_argument,
     spec_options,
+    threads_option,
 )
 
 
 @click.command()
+@threads_option
 @spec_argument
 @spec_options
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=8, show_default=True,
@@ -31,7 +33,9 @@ from cnnspec.cli.options import (
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Average the timings over this many runs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and input.")
-@click.option("--profile", "show_layers", is_flag=True, help="Show the time of every layer.")
+@click.option("--profile", "show_layers", is_flag=True,
+              help="Show the time of every layer, and the time its matrix products alone "
+                   "take in NumPy (the limit; 100% = no overhead).")
 @format_option
 @output_option
 @quiet_option
@@ -42,7 +46,9 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     """Build SPEC in NumPy and run a forward (and backward) pass on random input.
 
     Prints the measured time beside the analysis' MACs, and the peak memory traced
-    (tracemalloc) beside the analysis' estimate.
+    (tracemalloc) beside the analysis' estimate. --profile adds each layer's time, the
+    time its conv/FC matrix products alone take at NumPy's measured speed on the same
+    shapes (the GEMM limit), and the layer's time as a percentage of that limit.
 
     \b
     Examples:
@@ -60,14 +66,15 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
                    f"running {loaded.name} on a batch of {batch}",
                    "use a smaller --batch or a smaller --input")
     model = loaded.build(seed=seed, report=report)
-    result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats)
+    result = profile(model, batch, backward=not forward_only, seed=seed, repeats=repeats,
+                     limit=show_layers)
     macs = model.report.totals.macs * batch
     if fmt == "json":
         _write(json.dumps({
             "name": loaded.name, "batch": batch, "backward": not forward_only,
             "forward_seconds": result.forward_seconds, "backward_seconds": result.backward_seconds,
             "macs": macs, "peak_bytes": result.peak_bytes, "estimate_bytes": result.estimate_bytes,
-            "estimate_parts": result.estimate_parts,
+            "estimate_parts": result.estimate_parts, "gemm_seconds": result.gemm_seconds,
             "layers": [vars(t) for t in result.layers],
         }, indent=2), output, quiet)
         return
@@ -87,20 +94,30 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     if show_layers:
         table = Table(header_style="bold")
         for title in ("Layer", "Type", "Forward ms", "Backward ms", "Share", "MACs",
-                      "GMAC/s", "Output memory"):
+                      "GMAC/s", "GEMM limit ms", "vs limit", "Output memory"):
             table.add_column(title, justify="left" if title in ("Layer", "Type") else "right")
         for t in result.layers:
             spent = t.forward + t.backward
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
+            percent = t.percent_of_limit()
+            gemm = t.gemm_forward + t.gemm_backward
             table.add_row(styled(t.name), t.type, f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
-                          f"{t.macs:,}" if t.macs else "-", rate, human_bytes(t.activation_bytes))
+                          f"{t.macs:,}" if t.macs else "-", rate,
+                          f"{gemm * 1e3:.2f}" if gemm else "-",
+                          f"{percent:.0f}%" if percent is not None else "-",
+                          human_bytes(t.activation_bytes))
         console.print(table)
     console.print(f"forward {result.forward_seconds * 1e3:.1f} ms"
                   + ("" if forward_only else f", backward {result.backward_seconds * 1e3:.1f} ms")
                   + f"; {exact_count(macs)} MACs forward "
                   f"({macs / max(result.forward_seconds, 1e-12) / 1e9:.2f} GMAC/s)")
+    whole = result.percent_of_limit()
+    if whole is not None:
+        console.print(f"GEMM limit: the conv and FC products alone take "
+                      f"{result.gemm_seconds * 1e3:.1f} ms in NumPy; this run is "
+                      f"{whole:.0f}% of that")
     ratio = result.peak_bytes / result.estimate_bytes if result.estimate_bytes else 0.0
     parts = " + ".join(f"{k} {human_bytes(v)}" for k, v in result.estimate_parts.items())
     console.print(f"peak memory traced {human_bytes(result.peak_bytes)}; analysis estimate "

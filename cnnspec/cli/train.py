@@ -20,6 +20,7 @@ from cnnspec.cli.options import (
     quiet_option,
     spec_argument,
     spec_options,
+    threads_option,
 )
 from cnnspec.engine.optim import OPTIMIZERS
 from cnnspec.engine.train.config import (
@@ -62,6 +63,7 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 
 @click.command()
+@threads_option
 @spec_argument
 @spec_options
 @data_options

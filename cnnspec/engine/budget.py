@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cnnspec.analysis.memory import training_memory
+from cnnspec.analysis.memory import inference_memory, training_memory
 from cnnspec.analysis.records import Report
 from cnnspec.errors import EngineError, Location
 from cnnspec.units import human_bytes
@@ -164,10 +164,14 @@ def estimate(report: Report, *, batch: int, optimizer: str | None, backward: boo
     """The analysis' memory of one step on ``batch`` images, at ``bytes_per_value``.
 
     The formula is the analysis' :func:`cnnspec.analysis.memory.training_memory`
-    (parameters, gradients, optimiser state, activations of the batch); without
-    ``backward`` only parameters and activations remain, without ``optimizer`` no state.
+    (parameters, gradients, optimiser state, activations of the batch), without
+    ``optimizer`` no state; without ``backward`` it is the inference peak of
+    :func:`cnnspec.analysis.memory.inference_memory` (parameters and the largest set of
+    activations alive at once).
     """
     totals = report.totals
+    if not backward:  # inference frees each output after its use
+        return inference_memory(report.layers, totals.params, batch, bytes_per_value)
     per_image = totals.training_breakdown["activations"] // (
         max(totals.batch, 1) * report.bytes_per_value)  # values of one image, input included
     parts = training_memory(totals.params, totals.trainable_params, per_image, batch,

@@ -7,11 +7,61 @@ the paths split.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import pairwise
+
 import numpy as np
 
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
-from cnnspec.engine.layers import Layer, RunContext
+from cnnspec.engine.layers import Activation, BatchNorm, Conv, Layer, RunContext
+
+
+def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext,
+                     batch: int) -> BatchNorm | None:
+    """``following`` when it is a batch norm worth folding into the conv ``layer``.
+
+    In inference a convolution followed by batch norm can run as one convolution with
+    folded weights (:meth:`Conv.forward_folded`): one pass over the output fewer, for
+    one pass over the weights more. Folded when the weights are no larger than the
+    output, ``F*C/G*HH*WW <= batch * F * out_h * out_w``; at batch 1 the deep layers of
+    a ResNet have far more weights than outputs and keep their batch norm.
+    """
+    if ctx.training or type(layer) is not Conv or type(following) is not BatchNorm:
+        return None
+    w = layer.params["weight"]
+    out_h, out_w = layer.record.output[0], layer.record.output[1]
+    return following if w.size <= batch * w.shape[0] * out_h * out_w else None
+
+
+def steps(children: list[Layer], ctx: RunContext,
+          batch: int) -> Iterator[tuple[Layer, BatchNorm | None]]:
+    """``(layer, folded batch norm or None)`` in forward order; a folded one is skipped."""
+    i = 0
+    while i < len(children):
+        layer = children[i]
+        bn = folded_batchnorm(layer, children[i + 1], ctx, batch) \
+            if i + 1 < len(children) else None
+        yield layer, bn
+        i += 2 if bn is not None else 1
+
+
+def run_step(layer: Layer, bn: BatchNorm | None, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """One step of :func:`steps`: the layer's forward, or the conv with ``bn`` folded in."""
+    return layer.forward_folded(x, bn, ctx) if bn is not None else layer.forward(x, ctx)  # type: ignore[attr-defined]
+
+
+def mark_in_place(children: list[Layer]) -> None:
+    """Let a ReLU run in place when the layer before it in ``children`` is a conv or BN.
+
+    Their outputs are fresh arrays that only the next layer reads: neither keeps its
+    output for the backward pass (conv keeps its columns, batch norm ``xhat``), so
+    ReLU may overwrite it, one activation less to allocate.
+    """
+    for before, layer in pairwise(children):
+        if isinstance(layer, Activation) and layer.kind == "relu" and \
+                isinstance(before, (Conv, BatchNorm)):
+            layer.in_place = True
 
 
 class Sequential(Layer):
@@ -22,10 +72,11 @@ class Sequential(Layer):
         self.name = record.name if record else "network"
         self.children = children
         self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
+        mark_in_place(children)
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        for child in self.children:
-            x = child.forward(x, ctx)
+        for child, bn in steps(self.children, ctx, len(x)):
+            x = run_step(child, bn, x, ctx)
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

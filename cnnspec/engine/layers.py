@@ -21,6 +21,9 @@ import numpy as np
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
 
+# Inference splits a convolution's batch so that its im2col columns stay under this size.
+INFERENCE_COLUMNS_BYTES = 8 * 2**20
+
 
 @dataclass
 class RunContext:
@@ -78,18 +81,51 @@ class Conv(Layer):
         # pages. Inference passes do not hold one (their columns are freed at once).
         self.workspace: np.ndarray | None = None
 
-    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext) -> np.ndarray:
-        """``conv2d_forward`` with this layer's settings and workspace; keeps the cache."""
+    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext,
+             b: np.ndarray | None = None) -> np.ndarray:
+        """``conv2d_forward`` with this layer's settings and workspace; keeps the cache.
+
+        ``b`` replaces the layer's bias when given (the folded batch norm's).
+        """
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
             workspace.flags.writeable = True  # the spent cache that marked it is gone
-        out, cache = F.conv2d_forward(x, w, self.params.get("bias"), **self.options,
-                                      workspace=workspace)
-        self.keep(cache, ctx)
+        bias = self.params.get("bias") if b is None else b
+        _, c, _, _ = x.shape
+        f, _, kh, kw = w.shape
+        out_h, out_w = self.record.output[0], self.record.output[1]
+        per_image = c * kh * kw * out_h * out_w * x.itemsize  # im2col bytes of one image
+        chunk = max(1, INFERENCE_COLUMNS_BYTES // per_image)
+        if ctx.training or chunk >= len(x):
+            out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace)
+            self.keep(cache, ctx)
+            return out
+        # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
+        # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
+        # columns are the next one's workspace.
+        self.cache = None
+        out = np.empty((len(x), f, out_h, out_w), dtype=np.result_type(x, w))
+        for start in range(0, len(x), chunk):
+            part, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
+                                           workspace=workspace)
+            out[start:start + chunk] = part
+            workspace = cache.cols
         return out
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)
+
+    def forward_folded(self, x: np.ndarray, bn: BatchNorm, ctx: RunContext) -> np.ndarray:
+        """Inference: this conv and the batch norm ``bn`` after it, as one convolution.
+
+        ``w' = s * w``, ``b' = s * (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``
+        (:func:`~cnnspec.engine.functional.fold_batchnorm`); keeps no cache.
+        """
+        w, b = F.fold_batchnorm(self.params["weight"], self.params.get("bias"),
+                                bn.params["weight"], bn.params["bias"],
+                                bn.buffers["running_mean"], bn.buffers["running_var"], bn.eps)
+        bn.cache = None
+        return self.conv(x, w, ctx, b)
 
     def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.
@@ -115,7 +151,7 @@ class MaxPool(Layer):
         self.options = options
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        out, cache = F.max_pool2d_forward(x, **self.options)
+        out, cache = F.max_pool2d_forward(x, **self.options, need_index=ctx.training)
         self.keep(cache, ctx)
         return out
 
@@ -225,10 +261,17 @@ class Activation(Layer):
     def __init__(self, record: LayerRecord, kind: str):
         super().__init__(record)
         self.kind = kind
+        # True when the input is a fresh array that nothing else reads (set by the
+        # container for a ReLU right after a conv or batch norm): ReLU then runs in place.
+        self.in_place = False
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         if self.kind == "softmax":
             out, cache = F.softmax_forward(x, axis=1)
+            self.keep(cache, ctx)
+            return out
+        if self.kind == "relu" and self.in_place:
+            out, cache = F.relu_forward(x, out=x)
             self.keep(cache, ctx)
             return out
         out, cache = self.PAIRS[self.kind][0](x)

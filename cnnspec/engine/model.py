@@ -360,9 +360,9 @@ class Model:
         return out
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
-        for layer in net.children:
+        for layer, bn in C.steps(net.children, ctx, len(x)):
             start = time.perf_counter() if self.timings is not None else 0.0
-            x = layer.forward(x, ctx)
+            x = C.run_step(layer, bn, x, ctx)
             if self.timings is not None:
                 self.timings.setdefault(layer.name, [0.0, 0.0])[0] += time.perf_counter() - start
             row = layer.record

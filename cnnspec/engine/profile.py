@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnspec.engine.budget import estimate
+from cnnspec.engine.layers import Conv
 from cnnspec.engine.model import Model
 
 
@@ -26,6 +27,16 @@ class LayerTiming:
     backward: float = 0.0
     macs: int = 0
     activation_bytes: int = 0
+    gemm_forward: float = 0.0
+    gemm_backward: float = 0.0
+
+    def percent_of_limit(self) -> float | None:
+        """``100 * (forward + backward) / (gemm_forward + gemm_backward)``; None without GEMMs.
+
+        100% is the limit: the layer's matrix products alone, timed in NumPy.
+        """
+        limit = self.gemm_forward + self.gemm_backward
+        return 100 * (self.forward + self.backward) / limit if limit > 0 else None
 
 
 @dataclass
@@ -40,6 +51,12 @@ class Profile:
     peak_bytes: int = 0
     estimate_bytes: int = 0
     estimate_parts: dict[str, int] = field(default_factory=dict)
+    gemm_seconds: float = 0.0
+
+    def percent_of_limit(self) -> float | None:
+        """The whole run's time as a percentage of its conv and FC products' time."""
+        spent = self.forward_seconds + self.backward_seconds
+        return 100 * spent / self.gemm_seconds if self.gemm_seconds > 0 else None
 
 
 def _timed(method: Callable, slot: list[float], index: int) -> Callable:
@@ -54,20 +71,25 @@ def _timed(method: Callable, slot: list[float], index: int) -> Callable:
 
 
 def memory_estimate(model: Model, batch: int, backward: bool) -> dict[str, int]:
-    """The analysis' bytes for this run: parameters, gradients (when backward runs), and
-    ``activations = batch * (input + every layer output) * b`` -- the estimate the memory
-    check compares with the memory available (:func:`cnnspec.engine.budget.estimate`).
+    """The analysis' bytes for this run (:func:`cnnspec.engine.budget.estimate`, the figure
+    the memory check compares with the memory available).
+
+    With backward: parameters, gradients and ``activations = batch * (input + every layer
+    output) * b`` (all kept for the backward pass). Inference: parameters plus the largest
+    set of activations alive at once (:func:`~cnnspec.analysis.memory.inference_memory`).
     """
     return estimate(model.report, batch=batch, optimizer=None, backward=backward,
                     bytes_per_value=model.dtype.itemsize)
 
 
 def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
-            repeats: int = 1) -> Profile:
+            repeats: int = 1, limit: bool = False) -> Profile:
     """Run forward (and backward) on random input; time each layer; trace peak memory.
 
     Timings are summed over ``repeats`` runs and divided by it. Peak memory is the
-    largest traced allocation during the last run, parameters included.
+    largest traced allocation during the last run, parameters included. ``limit``
+    also times each conv and FC layer's matrix products alone
+    (:mod:`cnnspec.engine.gemm_limit`).
     """
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, *model.input_shape)).astype(model.dtype)
@@ -78,6 +100,8 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
         originals.append((layer, layer.forward, layer.backward))
         layer.forward = _timed(layer.forward, slot, 0)  # type: ignore[method-assign]
         layer.backward = _timed(layer.backward, slot, 1)  # type: ignore[method-assign]
+        if isinstance(layer, Conv):  # inference: the conv with its batch norm folded in
+            layer.forward_folded = _timed(layer.forward_folded, slot, 0)  # type: ignore[method-assign]
     result = Profile(batch=batch, backward=backward)
     try:
         for run in range(repeats):
@@ -104,6 +128,7 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
         for layer, forward, back in originals:
             layer.forward = forward  # type: ignore[method-assign]
             layer.backward = back  # type: ignore[method-assign]
+            layer.__dict__.pop("forward_folded", None)  # the class's method again
     result.forward_seconds /= repeats
     result.backward_seconds /= repeats
     for row in model.report.leaves():
@@ -111,6 +136,15 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
             fwd, bwd = slots[row.name]
             result.layers.append(LayerTiming(row.name, row.type, fwd / repeats, bwd / repeats,
                                              row.macs * batch, row.activation_bytes * batch))
+    if limit:
+        from cnnspec.engine.gemm_limit import network_limits
+
+        by_name = {lim.name: lim for lim in network_limits(model, batch, backward=backward)}
+        for timing in result.layers:
+            if timing.name in by_name:
+                timing.gemm_forward = by_name[timing.name].forward_seconds
+                timing.gemm_backward = by_name[timing.name].backward_seconds
+        result.gemm_seconds = sum(t.gemm_forward + t.gemm_backward for t in result.layers)
     result.estimate_parts = memory_estimate(model, batch, backward)
     result.estimate_bytes = sum(result.estimate_parts.values())
     return result

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import cnnspec
-from cnnspec.analysis.memory import training_memory
+from cnnspec.analysis.memory import inference_memory, training_memory
 from cnnspec.engine import budget
 from cnnspec.engine.budget import (
     ENV_LIMIT,
@@ -108,8 +108,11 @@ def test_estimate_is_the_analysis_training_memory() -> None:
     assert parts == training_memory(t.params, t.trainable_params, per_image, 64, "adam", 4)
     assert parts == {"parameters": 246_824, "gradients": 246_824,
                      "optimizer_state": 493_648, "activations": 64 * per_image * 4}
+    # inference frees each output after its use: the peak is the largest input + output
+    # pair, 28x28x6 into the ReLU and 28x28x6 out of it
     forward = estimate(report, batch=8, optimizer=None, backward=False)
-    assert forward == {"parameters": 246_824, "activations": 8 * per_image * 4}
+    assert forward == {"parameters": 246_824, "activations": 8 * (4704 + 4704) * 4}
+    assert forward == inference_memory(report.layers, t.params, 8, 4)
 
 
 def test_build_refuses_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:

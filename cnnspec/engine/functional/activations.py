@@ -52,13 +52,14 @@ class OutCache(NamedTuple):
     axis: int = -1
 
 
-def relu_forward(x: np.ndarray) -> tuple[np.ndarray, ReluCache]:
+def relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, ReluCache]:
     """``out = max(0, x)`` (NaN stays NaN, as in PyTorch).
 
     The cache keeps ``out`` itself rather than a separate mask: one array
-    less to allocate, and ``out > 0`` is the mask ``x > 0``.
+    less to allocate, and ``out > 0`` is the mask ``x > 0``. ``out=x``
+    computes in place, for an ``x`` that nothing else reads afterwards.
     """
-    out = np.maximum(x, x.dtype.type(0))
+    out = np.maximum(x, x.dtype.type(0), out=out)
     return out, ReluCache(out)
 
 

@@ -1,6 +1,7 @@
 """Fully connected (affine) layer and flatten.
 
-Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
+:mod:`cnnspec.engine.blas` (threads per product) only.
 
 Named dims: N (batch), D (input features), M (output features).
 The weight is stored (D, M) so the forward is ``x @ w``; PyTorch's
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnspec.engine.blas import matmul
 from cnnspec.errors import EngineError
 
 __all__ = [
@@ -67,7 +69,7 @@ def fc_forward(
         raise EngineError(f"fc weight must be ({x.shape[1]}, M), got {w.shape}")
     if b is not None and b.shape != (w.shape[1],):
         raise EngineError(f"fc bias must have shape ({w.shape[1]},), got {b.shape}")
-    out = x @ w  # (N, M)
+    out = matmul(x, w)  # (N, M)
     if b is not None:
         out += b
     return out, FcCache(x, w, b is not None)
@@ -84,8 +86,8 @@ def fc_backward(
     db : (M,) = sum over N of dout, or ``None`` without bias.
     """
     x, w, has_bias = cache
-    dx = dout @ w.T  # (N, M) @ (M, D) -> (N, D)
-    dw = x.T @ dout  # (D, N) @ (N, M) -> (D, M)
+    dx = matmul(dout, w.T)  # (N, M) @ (M, D) -> (N, D)
+    dw = matmul(x.T, dout)  # (D, N) @ (N, M) -> (D, M)
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db
 

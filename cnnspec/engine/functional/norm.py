@@ -33,6 +33,7 @@ __all__ = [
     "batchnorm_backward",
     "dropout_backward",
     "dropout_forward",
+    "fold_batchnorm",
     "lrn_backward",
     "lrn_forward",
     "lrn_forward_naive",
@@ -49,6 +50,31 @@ class BatchNormCache(NamedTuple):
     gamma: np.ndarray
     axes: tuple[int, ...]
     training: bool
+
+
+def fold_batchnorm(
+    w: np.ndarray,
+    b: np.ndarray | None,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A convolution followed by inference batch norm, as one convolution.
+
+    With ``s = gamma / sqrt(running_var + eps)`` (F,), batch norm of the conv output
+    ``y[n, f] = s[f] * (conv(x, w)[n, f] + b[f] - mean[f]) + beta[f]`` is the conv
+    with ``w'[f] = s[f] * w[f]`` and ``b'[f] = s[f] * (b[f] - mean[f]) + beta[f]``
+    (``b = 0`` when the conv has no bias). Only for inference: training normalises
+    with the batch's statistics.
+
+    Returns (w', b') in w's dtype: (F, C/G, HH, WW) and (F,).
+    """
+    scale = gamma / np.sqrt(running_var + eps)  # (F,)
+    bias = -running_mean if b is None else b - running_mean
+    w_folded = (w * scale[:, None, None, None]).astype(w.dtype, copy=False)
+    return w_folded, (bias * scale + beta).astype(w.dtype, copy=False)
 
 
 def _batchnorm_forward(

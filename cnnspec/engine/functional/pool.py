@@ -162,9 +162,10 @@ def pool_geometry(
 
 
 class MaxPool2dCache(NamedTuple):
-    """idx : (N, C, out_h, out_w) row-major kernel offset of each maximum; geom."""
+    """idx : (N, C, out_h, out_w) row-major kernel offset of each maximum (``None``
+    from an inference pass, which does not track it); geom."""
 
-    idx: np.ndarray
+    idx: np.ndarray | None
     geom: PoolGeometry
 
 
@@ -176,6 +177,7 @@ def max_pool2d_forward(
     padding: int | Sequence[int] = 0,
     dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
+    need_index: bool = True,
 ) -> tuple[np.ndarray, MaxPool2dCache]:
     """Max pooling: ``out[n, c, oh, ow] = max_{i,j} xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``.
 
@@ -185,6 +187,8 @@ def max_pool2d_forward(
     kernel : HH or (HH, WW); stride defaults to the kernel.
     padding : int, (ph, pw) or (top, bottom, left, right); dilation : int or pair.
     ceil_mode : round the output size up (see the module docstring).
+    need_index : False (inference) skips tracking where each maximum was: the
+        cache then cannot serve a backward pass.
 
     Returns
     -------
@@ -196,6 +200,10 @@ def max_pool2d_forward(
     xp = pad_nchw(x, g.full_padding, -np.inf)
     win = sliding_windows(xp, g.kernel, g.stride, g.dilation, g.out_h, g.out_w)
     out = win[:, :, 0, 0].copy()  # (N, C, out_h, out_w)
+    if not need_index:
+        for i, j in g.offsets()[1:]:
+            np.maximum(out, win[:, :, i, j], out=out)
+        return out, MaxPool2dCache(None, g)
     n_offsets = g.kernel[0] * g.kernel[1]
     idx = np.zeros(out.shape, dtype=np.min_scalar_type(n_offsets))
     mask = np.empty(out.shape, dtype=bool)
@@ -218,6 +226,9 @@ def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
     Returns dx : (N, C, H, W); overlapping windows add up.
     """
     idx, g = cache
+    if idx is None:
+        raise EngineError("this max-pool cache comes from an inference pass",
+                          hint="run max_pool2d_forward with need_index=True before backward")
     # A tiling writes every cell below exactly once: no zero fill needed.
     make = np.empty if g.tiles else np.zeros
     dxp = make(g.padded_shape(), dtype=dout.dtype)

@@ -1,0 +1,158 @@
+"""BLAS threads chosen per matrix product, not inherited from the environment.
+
+Room: engine; imports NumPy and threadpoolctl only.
+
+NumPy's BLAS (OpenBLAS in the wheels) starts as many threads as there are cores
+and keeps them for every product, however small. Two threads split a GEMM in
+halves that must meet at a barrier; on a busy machine one half waits for a core
+and the whole product stalls for a scheduler tick (several milliseconds) or
+more, which for the small and skinny products of a training step is many times
+the product's own time. The engine therefore picks the thread count of every
+product it runs, with one documented rule (:func:`gemm_threads`):
+
+    threads(M, N, K) = 1          if M*N*K < PARALLEL_MACS or min(M, N, K) < PARALLEL_MIN_DIM
+                       limit      otherwise
+
+for an (M, K) @ (K, N) product, where ``limit`` is the ``--threads`` setting
+(default: the cores this process may run on) further capped by the cores that are
+free: ``cores + 1 - load``, with ``load`` the 1-minute load average (this process
+counts 1 in it), read at most once a second. Below 2**27 multiply-adds (about
+2 ms on one core) a second thread saves less than one stall costs; a side
+under 64 leaves each thread a strip too thin to keep the vector units busy; and
+a thread on a core that another process holds waits for it.
+
+The thread count is process state of the BLAS library, so one
+:class:`BlasThreads` per process (:data:`BLAS`) mirrors it; changing it costs one
+C call and happens only when the count differs from the current one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+PARALLEL_MACS = 2**27
+PARALLEL_MIN_DIM = 64
+
+__all__ = ["BLAS", "PARALLEL_MACS", "PARALLEL_MIN_DIM", "BlasThreads", "gemm_threads",
+           "matmul", "threads_limit"]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def gemm_threads(m: int, n: int, k: int, limit: int) -> int:
+    """Threads for an (M, K) @ (K, N) product under a cap of ``limit`` threads.
+
+    ``1`` when ``M*N*K < PARALLEL_MACS`` or ``min(M, N, K) < PARALLEL_MIN_DIM``,
+    else ``limit`` (the module docstring gives the reasons for both bounds).
+    """
+    if limit <= 1 or m * n * k < PARALLEL_MACS or min(m, n, k) < PARALLEL_MIN_DIM:
+        return 1
+    return limit
+
+
+class BlasThreads:
+    """The BLAS library's thread count, set through threadpoolctl.
+
+    ``limit`` is the most threads any product may use (``--threads``); ``current``
+    the count last set in the library. Without threadpoolctl, or without a BLAS it
+    knows, nothing is set and NumPy keeps its own threads.
+    """
+
+    def __init__(self) -> None:
+        self.limit = available_cores()
+        self.current: int | None = None
+        self._libraries: list[Any] | None = None
+        self._free = self.limit
+        self._free_checked = -1.0
+
+    def free_cores(self) -> int:
+        """``cores + 1 - load`` rounded, within ``[1, cores]`` (refreshed once a second).
+
+        ``load`` is the 1-minute load average, in which this process counts 1.
+        """
+        now = time.monotonic()
+        if now - self._free_checked >= 1.0:
+            self._free_checked = now
+            cores = available_cores()
+            try:
+                load = os.getloadavg()[0]
+            except OSError:  # not available on this system: assume an idle machine
+                load = 1.0
+            self._free = min(cores, max(1, int(cores + 1 - load + 0.5)))
+        return self._free
+
+    def libraries(self) -> list[Any]:
+        """threadpoolctl's controllers of the BLAS libraries loaded (found once)."""
+        if self._libraries is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._libraries = []
+            else:
+                found = ThreadpoolController().select(user_api="blas")
+                self._libraries = list(found.lib_controllers)
+        return self._libraries
+
+    def set_limit(self, threads: int | None) -> None:
+        """Cap every product at ``threads`` (``None``: the cores available)."""
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        self.limit = available_cores() if threads is None else threads
+
+    def use(self, threads: int) -> None:
+        """Set the library to ``threads`` threads (a no-op when it already is)."""
+        if threads == self.current:
+            return
+        for library in self.libraries():
+            library.set_num_threads(threads)
+        self.current = threads
+
+    def for_product(self, m: int, n: int, k: int) -> None:
+        """Set the threads :func:`gemm_threads` picks for an (M, K) @ (K, N) product."""
+        threads = gemm_threads(m, n, k, self.limit)
+        if threads > 1:
+            threads = min(threads, self.free_cores())
+        self.use(threads)
+
+    def library_threads(self) -> int | None:
+        """The thread count the BLAS library reports now (``None`` without one)."""
+        counts = [library.num_threads for library in self.libraries()]
+        return max(counts) if counts else None
+
+
+BLAS = BlasThreads()
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` (``np.matmul``, stacks included) with the threads :func:`gemm_threads` picks.
+
+    For a stack (G, M, K) @ (G, K, N) the rule sees one (M, K) @ (K, N) product:
+    NumPy runs the stack as G separate BLAS calls.
+    """
+    m, k = (a.shape[-2], a.shape[-1]) if a.ndim >= 2 else (1, a.shape[-1])
+    n = b.shape[-1] if b.ndim >= 2 else 1
+    BLAS.for_product(m, n, k)
+    return np.matmul(a, b, out=out)
+
+
+@contextmanager
+def threads_limit(threads: int | None) -> Iterator[None]:
+    """Within the block, no product uses more than ``threads`` threads (``None``: all cores)."""
+    before = BLAS.limit
+    BLAS.set_limit(threads)
+    try:
+        yield
+    finally:
+        BLAS.limit = before

@@ -1,0 +1,87 @@
+"""Batch norm folded into the convolution before it, for inference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import cnnspec
+from cnnspec.engine import functional as F
+from cnnspec.engine.containers import steps
+from cnnspec.engine.layers import BatchNorm, Conv, RunContext
+
+HERE = Path(__file__).parent
+
+
+def test_folded_conv_equals_conv_then_batchnorm(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 7, 7))
+    w = rng.standard_normal((5, 3, 3, 3))
+    gamma, beta = rng.uniform(0.5, 2, 5), rng.standard_normal(5)
+    mean, var = rng.standard_normal(5), rng.uniform(0.5, 2, 5)
+    for b in (None, rng.standard_normal(5)):
+        y, _ = F.conv2d_forward(x, w, b, stride=2, padding=1)
+        want, _ = F.batchnorm2d_forward(y, gamma, beta, mean.copy(), var.copy(),
+                                        training=False, eps=1e-5)
+        w2, b2 = F.fold_batchnorm(w, b, gamma, beta, mean, var, 1e-5)
+        got, _ = F.conv2d_forward(x, w2, b2, stride=2, padding=1)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_model_folds_in_inference_only() -> None:
+    model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0, dtype=np.float64)
+    rng = np.random.default_rng(2)
+    for name, value in model.buffers.items():  # statistics that are not the identity
+        value[...] = rng.uniform(0.5, 1.5, value.shape) if name.endswith("var") else \
+            rng.standard_normal(value.shape)
+    x = rng.standard_normal((3, 3, 6, 6))
+    folded = model.forward(x)
+    # the same layers one by one, nothing folded
+    ctx = RunContext(training=False)
+    unfolded = x
+    for layer in model.root.children:
+        unfolded = layer.forward(unfolded, ctx) if not hasattr(layer, "children") else \
+            _unfolded(layer, unfolded, ctx)
+    np.testing.assert_allclose(folded, unfolded, rtol=1e-10, atol=1e-12)
+    pairs = [(type(a).__name__, type(b).__name__) for a, b in
+             steps(model.root.children, ctx, 3) if b is not None]
+    assert pairs == [("Conv", "BatchNorm")]  # Conv:1 + BN:1 at the top level
+    assert list(steps(model.root.children, RunContext(training=True), 3)) == [
+        (layer, None) for layer in model.root.children]
+
+
+def _unfolded(block, x, ctx):
+    from cnnspec.engine import containers as C
+
+    if isinstance(block, C.Residual):
+        main = x
+        for layer in block.body.children:
+            main = layer.forward(main, ctx)
+        skip = x
+        if block.shortcut:
+            for layer in block.shortcut.children:
+                skip = layer.forward(skip, ctx)
+        return main + skip
+    for layer in block.children:
+        x = layer.forward(x, ctx)
+    return x
+
+
+def test_folding_keeps_the_layers_unchanged() -> None:
+    model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0)
+    before = model.state_dict()
+    model.forward(np.ones((1, 3, 6, 6), dtype=np.float32))
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert all(layer.cache is None for layer in model.layers
+               if isinstance(layer, (Conv, BatchNorm)))
+
+
+def test_fold_only_where_weights_are_no_larger_than_the_output() -> None:
+    model = cnnspec.load("Conv(3x3,64,p=1)-BN-ReLU-GAP-FC(2)", input_shape="2x2x64").build()
+    ctx = RunContext(training=False)
+    conv, bn = model.root.children[0], model.root.children[1]
+    # weights 64*64*9 = 36,864; output per image 64*2*2 = 256: folds from batch 144 on
+    assert [b for _, b in steps(model.root.children, ctx, 143)] == [None] * 5
+    assert [b for _, b in steps(model.root.children, ctx, 144)] == [bn, None, None, None]
+    assert isinstance(conv, Conv)

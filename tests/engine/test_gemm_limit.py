@@ -1,0 +1,80 @@
+"""The GEMM limit: each layer's products, their timing, and the profile's percentages."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+import cnnspec
+from cnnspec.cli.main import cli
+from cnnspec.engine.gemm_limit import GemmShape, layer_gemms, network_limits, time_gemm
+from cnnspec.engine.profile import profile
+
+LENET = "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(120)-ReLU-FC(84)-ReLU-FC(10)"
+
+
+def lenet():
+    return cnnspec.load(LENET, input_shape="32x32x1").build(seed=0)
+
+
+def test_lenet_products_at_batch_64() -> None:
+    model = lenet()
+    by_name = {layer.name: layer for layer in model.layers}
+    # conv 1: F=6, C*HH*WW=25, P=64*28*28; no input gradient for the network input
+    assert layer_gemms(by_name["Conv:1"], 64, need_dx=False) == (
+        [GemmShape(6, 25, 50176)], [GemmShape(25, 50176, 6)])
+    # conv 2: stride 1 but F=16 > C=6, so dx goes through col2im: (150, 16) @ (16, 6400)
+    assert layer_gemms(by_name["Conv:2"], 64) == (
+        [GemmShape(16, 150, 6400)], [GemmShape(150, 6400, 16), GemmShape(150, 16, 6400)])
+    assert layer_gemms(by_name["FC:1"], 64) == (
+        [GemmShape(64, 400, 120)], [GemmShape(400, 64, 120), GemmShape(64, 120, 400)])
+    assert layer_gemms(by_name["ReLU:1"], 64) == ([], [])
+
+
+def test_grouped_and_transposed_products() -> None:
+    model = cnnspec.load("Conv(3x3,8,p=1,g=2)-Conv(3x3,4,p=1)-FC(2)",
+                         input_shape="6x6x4").build(seed=0)
+    grouped, narrowing = model.layers[0], model.layers[1]
+    # G=2 products of (F/G=4, C/G*9=18) @ (18, P=2*36)
+    assert layer_gemms(grouped, 2) == (
+        [GemmShape(4, 18, 72, 2)], [GemmShape(18, 72, 4, 2), GemmShape(18, 4, 72, 2)])
+    # stride 1, F=4 <= C=8: dx as a transposed convolution (C, F*9) @ (F*9, N*H*W)
+    assert layer_gemms(narrowing, 2)[1] == [GemmShape(72, 72, 4), GemmShape(8, 36, 72)]
+
+
+def test_timing_counts_repeated_products() -> None:
+    one = time_gemm(GemmShape(32, 64, 128), np.dtype(np.float32), repeats=3)
+    assert one > 0
+    limits = network_limits(lenet(), 8, input_grad=False)
+    assert [lim.name for lim in limits] == ["Conv:1", "Conv:2", "FC:1", "FC:2", "FC:3"]
+    assert limits[0].backward == [GemmShape(25, 8 * 784, 6)]
+    assert all(lim.forward_seconds > 0 and lim.backward_seconds > 0 for lim in limits)
+    forward_only = network_limits(lenet(), 8, backward=False)
+    assert all(lim.backward == [] and lim.backward_seconds == 0 for lim in forward_only)
+
+
+def test_profile_reports_percent_of_limit() -> None:
+    result = profile(lenet(), 4, limit=True)
+    conv = next(t for t in result.layers if t.name == "Conv:1")
+    relu = next(t for t in result.layers if t.name == "ReLU:1")
+    assert conv.gemm_forward > 0 and conv.percent_of_limit() is not None
+    assert relu.percent_of_limit() is None
+    assert np.isclose(result.gemm_seconds,
+                      sum(t.gemm_forward + t.gemm_backward for t in result.layers))
+    expected = 100 * (result.forward_seconds + result.backward_seconds) / result.gemm_seconds
+    assert np.isclose(result.percent_of_limit(), expected)
+    assert profile(lenet(), 4).gemm_seconds == 0  # not measured unless asked
+
+
+def test_run_profile_shows_the_limit() -> None:
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["run", LENET, "--input", "32x32x1", "-b", "4", "--profile"])
+    assert shown.exit_code == 0, shown.output
+    assert "GEMM limit ms" in shown.output and "vs limit" in shown.output
+    assert "GEMM limit: the conv and FC products alone take" in shown.output
+    data = json.loads(runner.invoke(cli, ["run", LENET, "--input", "32x32x1", "-b", "4",
+                                          "--profile", "-f", "json"]).output)
+    assert data["gemm_seconds"] > 0
+    assert data["layers"][0]["gemm_forward"] > 0
