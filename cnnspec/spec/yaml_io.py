@@ -219,9 +219,27 @@ def read_text(path: Path) -> str:
     return text
 
 
-def load_yaml(text: str, source: str) -> LocDict:
+class _PythonParsingLoader(_BoundedComposer, yaml.reader.Reader, yaml.scanner.Scanner,
+                           yaml.parser.Parser, _LocatingConstructor, yaml.resolver.Resolver):
+    """:class:`_LocatingSafeLoader` with PyYAML's own parser, which reads event by event.
+
+    libyaml (0.2.6 on) refuses nesting past 1,000 while it parses ahead, before the
+    composer's own bound of :data:`MAX_YAML_DEPTH` is reached; a document refused that way
+    is read again with this parser, so the error names the place the bound is crossed.
+    """
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+def load_yaml(text: str, source: str, loader_base: type = _LocatingSafeLoader) -> LocDict:
     """Parse YAML text into a :class:`LocDict`, or raise a located :class:`SpecError`."""
-    loader_class = type("_Loader", (_LocatingSafeLoader,), {"source_name": source})
+    loader_class = type("_Loader", (loader_base,), {"source_name": source})
     loader = loader_class(text)
     try:
         data = loader.get_single_data()
@@ -229,6 +247,9 @@ def load_yaml(text: str, source: str) -> LocDict:
         raise SpecError("the YAML nests too deeply to be read", Location(source),
                         f"nest lists and mappings at most {MAX_YAML_DEPTH} deep") from None
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and loader_base is not _PythonParsingLoader:
+            loader.dispose()
+            return load_yaml(text, source, _PythonParsingLoader)
         mark = exc.problem_mark or exc.context_mark
         loc = _mark_loc(source, mark) if mark is not None else Location(source)
         problem = exc.problem or exc.context or "malformed YAML"
