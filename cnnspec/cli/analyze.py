@@ -61,7 +61,8 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True,
-              help="Print only the data: no notes under a table, no 'wrote FILE' message.")
+              help="Print only the data: the table and totals without the conventions "
+                   "header, layout lines and notes; no 'wrote FILE' message.")
 def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: str,
             depth: int | None, columns, wide: bool, units: str, batch: int, optimizer: str,
             include_aux: bool, macs: str | None, output: str | None, quiet: bool) -> None:
@@ -99,7 +100,7 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
         console = make_console()
         fit = None if wide or not console.is_terminal else console.width
         print_report(report, console, TableOptions(AUTO if depth is None else depth,
-                                                   columns, fit, units))
+                                                   columns, fit, units, quiet))
         return
     if kind == "table":
         import io
@@ -109,7 +110,7 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
 
         buffer = io.StringIO()
         print_report(report, safe_console(file=buffer, width=200, highlight=False),
-                     TableOptions(AUTO if depth is None else depth, columns, None, units))
+                     TableOptions(AUTO if depth is None else depth, columns, None, units, quiet))
         text = buffer.getvalue()
     elif kind == "json":
         from cnnspec.render.text_formats import to_json

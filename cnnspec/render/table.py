@@ -43,12 +43,15 @@ class TableOptions:
     at most 60 rows remain). ``columns``: the columns asked for (``None``: all, as space
     allows). ``width``: the terminal's width to fit, or ``None`` to print every column at
     its natural width (piped output, ``--wide``). ``units``: ``binary`` or ``si`` bytes.
+    ``quiet``: the numbers only -- the title, the table and the totals, without the
+    conventions header, the lines about hidden columns and collapsed blocks, and the notes.
     """
 
     depth: int | str | None = AUTO
     columns: list[Column] | None = None
     width: int | None = None
     units: str = BINARY
+    quiet: bool = False
 
 
 def resolve_depth(report: Report, depth: int | str | None) -> int | None:
@@ -140,12 +143,12 @@ def print_report(report: Report, console: Console, options: TableOptions | None 
         console.print(text, soft_wrap=not wrap, crop=False)
 
     say(Text(f"{report.name} — input {shape_text(report.input)}", style="bold"))
-    for line in header_lines(report):
+    for line in [] if options.quiet else header_lines(report):
         say(Text(line, style="dim"))
     lines = draw(layout, layout.project(cells))
     styles = ["", "bold", ""] + [""] + [_row_style(r) for r in rows] + [""]
     console.print(StyledLines(lines, styles), soft_wrap=True, crop=False)
-    for message in fit_messages(report, layout, rows, depth, options):
+    for message in [] if options.quiet else fit_messages(report, layout, rows, depth, options):
         say(Text(message, style="dim"))
     for label, value in total_lines(report, options.units):
         say(Text.assemble((f"{label}: ", "bold"), value))

@@ -137,6 +137,10 @@ def test_analyze_quiet_leaves_out_the_notes() -> None:
     assert code == 0 and err == ""
     assert "Notes" not in quiet and "not a whole number" not in quiet
     assert "3x3x1, 4, s=2" in quiet  # the data stays
+    # the conventions header goes too; the totals stay
+    assert "conventions: lecture" in loud and "conventions:" not in quiet
+    assert "MACs count the" in loud and "MACs count the" not in quiet
+    assert "Parameters: 40 trainable" in quiet.replace("  ", " ")
 
 
 def test_calc_takes_f_for_format() -> None:
