@@ -91,13 +91,14 @@ def summary(specs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _value_text(metric: Metric, value: int, units: str = "binary") -> str:
-    from cnnspec.units import exact_bytes, exact_count
+def _value_text(metric: Metric, value: int, units: str = "binary", exact: bool = True) -> str:
+    """The figure as ``exact (human)``, or (``exact=False``) its human form alone."""
+    from cnnspec.units import exact_bytes, exact_count, human_bytes, human_count
 
     if metric.kind == "bytes":
-        return exact_bytes(value, units)
+        return exact_bytes(value, units) if exact else human_bytes(value, units)
     if metric.kind == "count":
-        return exact_count(value)
+        return exact_count(value) if exact else human_count(value)
     return f"{value:,}"
 
 
@@ -105,8 +106,10 @@ def _ratio_text(r: float | None) -> str:
     return "-" if r is None else f"x{r:.3f}"
 
 
-def rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and text rows: one row per metric; a ratio column after each spec but the first."""
+def rows(data: dict[str, Any], exact: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Header and text rows: one row per metric; a ratio column after each spec but the first.
+
+    ``exact=False`` writes each figure in its human form only (``61.10 M``)."""
     specs = data["specs"]
     header = ["Metric", specs[0]["name"]]
     for s in specs[1:]:
@@ -116,9 +119,9 @@ def rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         inputs += [_shape(s), ""]
     body = [inputs]
     for metric in METRICS:
-        cells = [metric.title, _value_text(metric, specs[0][metric.key])]
+        cells = [metric.title, _value_text(metric, specs[0][metric.key], exact=exact)]
         for s, r in zip(specs[1:], data["ratios"], strict=True):
-            cells += [_value_text(metric, s[metric.key]), _ratio_text(r[metric.key])]
+            cells += [_value_text(metric, s[metric.key], exact=exact), _ratio_text(r[metric.key])]
         body.append(cells)
     return header, body
 
@@ -154,21 +157,33 @@ def render(data: dict[str, Any], kind: str) -> str:
 
 
 def print_table(data: dict[str, Any]) -> None:
-    """The comparison as a rich table on stdout, then the summary sentences."""
-    from rich.table import Table
+    """The comparison on stdout, fitted to the terminal, then the summary sentences.
 
-    header, body = rows(data)
-    from rich.text import Text
+    When the exact figures do not fit, the table shows their human forms (``61.10 M``)
+    and says so; when even those do not, the ratio columns give way first (a line names
+    them; the sentences under the table give the main ratio).
+    """
+    from cnnspec.render.layout import PlainColumn, choose
+    from cnnspec.render.table import print_fitted
 
-    # names come from spec files: Text cells, never parsed as markup
-    table = Table(header_style="bold", pad_edge=False)
-    table.add_column(Text(header[0]))
-    for title in header[1:]:
-        table.add_column(Text(title), justify="right")
-    for cells in body:
-        table.add_row(*(Text(str(cell)) for cell in cells))
+    count = len(data["specs"])
+    # priorities: metric 0, the specs' figures 1..n, then the ratios
+    priority = [0, 1] + [p for i in range(1, count) for p in (1 + i, count + i)]
     console = make_console()
-    console.print(table)
+    width = console.width if console.is_terminal else None
+    header, body = rows(data)
+    columns = [PlainColumn(str(i), title, priority[i], numeric=i > 0)
+               for i, title in enumerate(header)]
+    rounded = width is not None and bool(choose(columns, [header, *body], width).hidden)
+    if rounded:
+        header, body = rows(data, exact=False)
+    hidden = print_fitted(console, columns, body, width)
+    if rounded:
+        console.print(f"Figures rounded to fit {width} columns; `-f markdown` or a wider "
+                      "terminal shows them exactly.", style="dim", markup=False)
+    if hidden:
+        console.print(f"Hidden to fit {width} columns: {', '.join(c.title for c in hidden)}.",
+                      style="dim", markup=False)
     for line in data["summary"]:
         console.print(line, markup=False)
 

@@ -116,19 +116,27 @@ def render(entries: list[ZooEntry], kind: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_table(entries: list[ZooEntry]) -> None:
-    """The entries as a rich table on stdout."""
-    from rich.table import Table
+# the table's columns in priority order when the terminal is narrow: the name, then
+# what PyTorch counts and the MACs, then the rest
+TABLE_PRIORITY = {"name": 0, "trainable_params": 1, "macs": 2, "params": 3, "input": 4,
+                  "depth": 5, "description": 6}
 
-    table = Table(header_style="bold", pad_edge=False)
-    for key, title in COLUMNS:
-        numeric = key in ("params", "trainable_params", "macs", "depth")
-        table.add_column(title, justify="right" if numeric else "left",
-                         no_wrap=key != "description")
-    for e in entries:
-        table.add_row(*[_cell(e, k) for k, _ in COLUMNS], style="red" if e.error else None)
+
+def print_table(entries: list[ZooEntry]) -> None:
+    """The entries as a table on stdout, fitted to the terminal (no number is cut)."""
+    from cnnspec.render.layout import PlainColumn
+    from cnnspec.render.table import print_fitted
+
+    columns = [PlainColumn(key, title, TABLE_PRIORITY[key],
+                           numeric=key in ("params", "trainable_params", "macs", "depth"))
+               for key, title in COLUMNS]
     console = make_console()
-    console.print(table)
+    width = console.width if console.is_terminal else None
+    hidden = print_fitted(console, columns, [[_cell(e, k) for k, _ in COLUMNS] for e in entries],
+                          width, ["red" if e.error else "" for e in entries])
+    if hidden:
+        console.print(f"Hidden to fit {width} columns: {', '.join(c.title for c in hidden)}; "
+                      "`-f markdown` or a wider terminal shows them.", style="dim")
     console.print("Params include batch-norm running statistics (non-trainable); Trainable is "
                   "the count PyTorch reports (weights + biases). MACs: conv and FC "
                   "multiply-accumulates per image. "

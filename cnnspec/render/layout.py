@@ -11,8 +11,30 @@ left out from the lowest priority up, and the caller says which.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from cnnspec.render.columns import Column
+
+class Heading(Protocol):
+    """What laying out a column needs: its title, its priority (0 is kept longest) and
+    whether it holds numbers (right-aligned). :class:`~cnnspec.render.columns.Column` and
+    :class:`PlainColumn` are headings."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def numeric(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PlainColumn:
+    """A column of a table whose cells are given as text (the zoo, a comparison)."""
+
+    key: str
+    title: str
+    priority: int
+    numeric: bool = True
 
 
 def table_width(widths: list[int]) -> int:
@@ -24,9 +46,9 @@ def table_width(widths: list[int]) -> int:
 class Layout:
     """The columns chosen (table order), their widths, and the columns left out."""
 
-    columns: list[Column]
+    columns: list[Heading]
     widths: list[int]
-    hidden: list[Column]
+    hidden: list[Heading]
     kept: list[int]  # positions of the chosen columns in the list given to :func:`choose`
 
     @property
@@ -41,7 +63,7 @@ class Layout:
         return [[row[i] for i in self.kept] for row in cells]
 
 
-def natural_widths(columns: list[Column], cells: list[list[str]]) -> list[int]:
+def natural_widths(columns: list[Heading], cells: list[list[str]]) -> list[int]:
     """Each column's width: its longest cell or its title, in terminal cells."""
     from rich.cells import cell_len  # only for the table: the JSON path imports no rich
 
@@ -52,7 +74,7 @@ def natural_widths(columns: list[Column], cells: list[list[str]]) -> list[int]:
     return widths
 
 
-def choose(columns: list[Column], cells: list[list[str]], width: int | None) -> Layout:
+def choose(columns: list[Heading], cells: list[list[str]], width: int | None) -> Layout:
     """The columns that fit in ``width`` characters, taken in priority order.
 
     ``cells`` holds one text per column for every row. ``width=None`` keeps them all.

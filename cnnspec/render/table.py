@@ -24,7 +24,7 @@ from cnnspec.render.columns import (
     total_lines,
     visible_rows,
 )
-from cnnspec.render.layout import Layout, choose
+from cnnspec.render.layout import Heading, Layout, choose
 from cnnspec.render.safe_text import one_line
 from cnnspec.units import BINARY
 
@@ -99,6 +99,22 @@ def draw(layout: Layout, cells: list[list[str]]) -> list[str]:
     lines.extend(cells_line(row, "│") for row in cells)
     lines.append(line("└", "─", "┴", "┘"))
     return lines
+
+
+def print_fitted(console: Console, columns: list[Heading], cells: list[list[str]],
+                 width: int | None, styles: list[str] | None = None) -> list[Heading]:
+    """Print a table of given cells laid out by :func:`~cnnspec.render.layout.choose` (whole
+    cells, columns dropped by priority to fit ``width``); returns the hidden columns.
+
+    ``styles``: one rich style per row of ``cells`` (``""`` for none).
+    """
+    cells = [[c if c.isprintable() else one_line(c) for c in row] for row in cells]
+    layout = choose(columns, cells, width)
+    lines = draw(layout, layout.project(cells))
+    row_styles = styles or [""] * len(cells)
+    console.print(StyledLines(lines, ["", "bold", "", *row_styles, ""]), soft_wrap=True,
+                  crop=False)
+    return layout.hidden
 
 
 def layout_for(report: Report, options: TableOptions) -> tuple[Layout, list[list[str]],
