@@ -80,7 +80,6 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         return
     import io
 
-    from rich.table import Table
     from rich.text import Text
 
     from cnnspec.render.safe_text import styled
@@ -92,23 +91,35 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
                                 f"{'forward' if forward_only else 'forward + backward'}, "
                                 f"NumPy {model.dtype.name}, NCHW"))
     if show_layers:
-        table = Table(header_style="bold")
-        for title in ("Layer", "Type", "Forward ms", "Backward ms", "Share", "MACs",
-                      "GMAC/s", "GEMM limit ms", "vs limit", "Output memory"):
-            table.add_column(title, justify="left" if title in ("Layer", "Type") else "right")
+        from cnnspec.render.layout import PlainColumn
+        from cnnspec.render.table import print_fitted
+
+        # (title, priority when the terminal is narrow, numeric)
+        titles = (("Layer", 0, False), ("Type", 9, False), ("Forward ms", 1, True),
+                  ("Backward ms", 2, True), ("Share", 4, True), ("MACs", 5, True),
+                  ("GMAC/s", 6, True), ("GEMM limit ms", 7, True), ("vs limit", 3, True),
+                  ("Output memory", 8, True))
+        columns = [PlainColumn(title, title, priority, numeric)
+                   for title, priority, numeric in titles]
+        cells = []
         for t in result.layers:
             spent = t.forward + t.backward
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
             percent = t.percent_of_limit()
             gemm = t.gemm_forward + t.gemm_backward
-            table.add_row(styled(t.name), t.type, f"{t.forward * 1e3:.2f}",
+            cells.append([t.name, t.type, f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate,
                           f"{gemm * 1e3:.2f}" if gemm else "-",
                           f"{percent:.0f}%" if percent is not None else "-",
-                          human_bytes(t.activation_bytes))
-        console.print(table)
+                          human_bytes(t.activation_bytes)])
+        width = console.width if console.is_terminal else None
+        hidden = print_fitted(console, columns, cells, width)
+        if hidden:
+            console.print(f"Hidden to fit {width} columns: "
+                          f"{', '.join(c.title for c in hidden)}; `-f json` has every figure.",
+                          style="dim", markup=False)
     console.print(f"forward {result.forward_seconds * 1e3:.1f} ms"
                   + ("" if forward_only else f", backward {result.backward_seconds * 1e3:.1f} ms")
                   + f"; {exact_count(macs)} MACs forward "

@@ -86,6 +86,8 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
             repeats: int = 1, limit: bool = False) -> Profile:
     """Run forward (and backward) on random input; time each layer; trace peak memory.
 
+    One untimed warm-up run comes first (the first pass allocates the engine's reused
+    buffers and starts BLAS threads; timing it would charge that to the first layer).
     Timings are summed over ``repeats`` runs and divided by it. Peak memory is the
     largest traced allocation during the last run, parameters included. ``limit``
     also times each conv and FC layer's matrix products alone
@@ -93,6 +95,9 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
     """
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, *model.input_shape)).astype(model.dtype)
+    out = model.forward(x, training=backward, rng=rng)  # the warm-up run
+    if backward:
+        model.backward(rng.standard_normal(out.shape).astype(out.dtype))
     slots: dict[str, list[float]] = {}
     originals = []
     for layer in model.layers:
