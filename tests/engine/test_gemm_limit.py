@@ -78,3 +78,23 @@ def test_run_profile_shows_the_limit() -> None:
                                           "--profile", "-f", "json"]).output)
     assert data["gemm_seconds"] > 0
     assert data["layers"][0]["gemm_forward"] > 0
+
+
+def test_profile_warms_up_before_timing() -> None:
+    """One untimed pass first, then ``repeats`` timed ones: the first layer's one-time
+    set-up is not charged to it."""
+    import cnnspec
+    from cnnspec.engine.profile import profile
+
+    model = cnnspec.load("Conv(3x3,4)-ReLU-FC(3)", input_shape="8x8x1").build(seed=0)
+    calls = []
+    original = model.forward
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    model.forward = counting  # type: ignore[method-assign]
+    result = profile(model, 2, repeats=3)
+    assert len(calls) == 1 + 3
+    assert [t.name for t in result.layers][:2] == ["Conv:1", "ReLU:1"]
