@@ -37,6 +37,23 @@ from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
 from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
 
+# A layer whose meaning is its text alone: a name, arguments without brackets, then a
+# separator or the end (not a label, not "(SM)" after a space, which the parser decides).
+_PLAIN_LAYER = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\([^()\[\]:@]*\))?(?!\s*\()(?=[\s\-\]→=]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How a plain layer's text was read once: the node without its places, and the
+    places (offsets from the layer's start) to rebuild them at each copy of the text."""
+
+    node: dict[str, Any]
+    end: int  # offset of the layer's end
+    args: tuple[tuple[str, int, int], ...]  # (field, start, end) of each written argument
+    tokens: int  # how many tokens the layer is
+    last: Token  # its last token, with offsets from the layer's start
+
 
 @dataclass
 class ParsedString:
@@ -58,6 +75,9 @@ class _Parser:
         self.last_group: list[dict[str, Any]] | None = None
         self.last_group_size = 0
         self.budget = scope.expansions if scope is not None else Budget()
+        # plain layers already read, by their text: a long string repeats a few layers
+        # many times, and each copy is rebuilt from the first reading without re-tokenising
+        self.readings: dict[str, _Reading | None] = {}
 
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
@@ -175,7 +195,7 @@ class _Parser:
             return {"kind": "expect", "shape": shape_of(token.text, self.span(token)),
                     "written": "=>", "source": SourceRef(self.loc(token))}
         if token.kind == "name":
-            return self.layer()
+            return self.plain_layer(token) or self.layer()
         if token.text in ("+", "/"):
             raise SpecError(
                 f"unexpected character {token.text!r} in the network string",
@@ -416,6 +436,54 @@ class _Parser:
         if label_token is not None:
             label = f"{name.text}:{label_token.text}"
         return self.make_layer(name, label, args, Span(self.where, name.start, end))
+
+    def plain_layer(self, name: Token) -> dict[str, Any] | None:
+        """The layer starting at ``name`` when its text alone decides it, else ``None``.
+
+        The first time a text is met it is parsed as usual and remembered; each later
+        copy is the remembered node with its own places (error locations stay exact).
+        Inside a block, names may be parameters, so every layer is parsed there.
+        """
+        if self.env or vocab.lookup(name.text) is None:  # a block call, or a typo to report
+            return None
+        plain = _PLAIN_LAYER.match(self.text, name.start)
+        if plain is None:
+            return None
+        text = plain.group()
+        reading = self.readings.get(text, False)
+        if reading is False:
+            before = self.pos
+            node = self.layer()
+            self.readings[text] = self.remember(node, name.start, plain.end(), self.pos - before)
+            return node
+        if reading is None:  # read before but not rebuildable (e.g. a block call)
+            return None
+        start = name.start
+        self.budget.leaf(reading.node["kind"], Span(self.where, start, start + reading.end))
+        node = dict(reading.node)
+        node["source"] = SourceRef(
+            Span(self.where, start, start + reading.end),
+            {field: Span(self.where, start + a, start + b) for field, a, b in reading.args})
+        last = reading.last
+        self.pos += reading.tokens
+        self.tokens.jump(self.pos, Token(last.kind, last.text, start + last.start,
+                                         start + last.end))
+        return node
+
+    def remember(self, node: dict[str, Any], start: int, end: int,
+                 tokens: int) -> _Reading | None:
+        """How to rebuild ``node`` (read from ``text[start:end]``) at another copy of the text."""
+        ref = node.get("source")
+        last = self.previous()
+        if (not isinstance(ref, SourceRef) or not isinstance(ref.place, Span)
+                or ref.place.start != start or ref.place.end != end or last.end != end
+                or not all(isinstance(p, Span) for p in ref.args.values())):
+            return None
+        args = tuple((field, p.start - start, p.end - start)
+                     for field, p in ref.args.items())  # type: ignore[union-attr]
+        plain = {key: value for key, value in node.items() if key != "source"}
+        return _Reading(plain, end - start, args, tokens,
+                        Token(last.kind, last.text, last.start - start, last.end - start))
 
     def glued_label(self, first: Token) -> Token:
         """A label of several tokens written without spaces, such as ``3a`` (``4`` + ``e``)."""
