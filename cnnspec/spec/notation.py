@@ -33,7 +33,7 @@ from typing import Any
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget, whole_number
-from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
+from cnnspec.spec.source import ShiftedRef, SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
 from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
 
@@ -49,10 +49,9 @@ class _Reading:
     places (offsets from the layer's start) to rebuild them at each copy of the text."""
 
     node: dict[str, Any]
-    end: int  # offset of the layer's end
-    args: tuple[tuple[str, int, int], ...]  # (field, start, end) of each written argument
+    first: SourceRef  # the places of the first copy, which the later ones are moved from
     tokens: int  # how many tokens the layer is
-    last: Token  # its last token, with offsets from the layer's start
+    last: Token  # its last token
 
 
 @dataclass
@@ -458,16 +457,14 @@ class _Parser:
             return node
         if reading is None:  # read before but not rebuildable (e.g. a block call)
             return None
-        start = name.start
-        self.budget.leaf(reading.node["kind"], Span(self.where, start, start + reading.end))
+        ref = ShiftedRef(reading.first, name.start - reading.first.place.start)  # type: ignore
+        self.budget.leaf(reading.node["kind"], ref.place)  # type: ignore[arg-type]
         node = dict(reading.node)
-        node["source"] = SourceRef(
-            Span(self.where, start, start + reading.end),
-            {field: Span(self.where, start + a, start + b) for field, a, b in reading.args})
+        node["source"] = ref
         last = reading.last
         self.pos += reading.tokens
-        self.tokens.jump(self.pos, Token(last.kind, last.text, start + last.start,
-                                         start + last.end))
+        self.tokens.jump(self.pos, Token(last.kind, last.text, last.start + ref.shift,
+                                         last.end + ref.shift))
         return node
 
     def remember(self, node: dict[str, Any], start: int, end: int,
@@ -479,11 +476,8 @@ class _Parser:
                 or ref.place.start != start or ref.place.end != end or last.end != end
                 or not all(isinstance(p, Span) for p in ref.args.values())):
             return None
-        args = tuple((field, p.start - start, p.end - start)
-                     for field, p in ref.args.items())  # type: ignore[union-attr]
         plain = {key: value for key, value in node.items() if key != "source"}
-        return _Reading(plain, end - start, args, tokens,
-                        Token(last.kind, last.text, last.start - start, last.end - start))
+        return _Reading(plain, SourceRef(ref.place, dict(ref.args)), tokens, last)
 
     def glued_label(self, first: Token) -> Token:
         """A label of several tokens written without spaces, such as ``3a`` (``4`` + ``e``)."""

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec.budget import MAX_SIZE, shown
-from cnnspec.spec.source import SourceRef
+from cnnspec.spec.source import AnyRef, SourceRef
 from cnnspec.spec.tree import Network
 from cnnspec.spec.yaml_io import LocDict
 
@@ -47,7 +47,7 @@ def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None,
                                                                  dict[str, Any] | None]:
     """The place, field name and node dict a pydantic error ``loc`` points at."""
     node: Any = raw
-    ref: SourceRef | None = raw.get("source") if isinstance(raw.get("source"), SourceRef) else None
+    ref: SourceRef | None = raw.get("source") if isinstance(raw.get("source"), AnyRef) else None
     owner: dict[str, Any] | None = None
     field_name: str | None = None
     for part in path:
@@ -62,7 +62,7 @@ def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None,
             break
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if isinstance(node, dict) and isinstance(node.get("source"), SourceRef):
+            if isinstance(node, dict) and isinstance(node.get("source"), AnyRef):
                 ref = node["source"]
                 owner = node
             continue
