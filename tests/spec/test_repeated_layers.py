@@ -64,3 +64,14 @@ def test_yaml_defaults_reach_every_copy_with_their_place(tmp_path: Path) -> None
     assert [c.padding for c in convs] == [(1, 1)] * 3
     assert {c.source.arg("padding").line for c in convs} == {3}
     assert [c.source.loc.column for c in convs] == [16, 34, 52]
+
+
+def test_copies_are_validated_models_sharing_their_reading() -> None:
+    net = from_string("8x8x3-" + "-".join(["Conv(3x3, 4, p=1)", "ReLU"] * 3))
+    convs = [n for n in net.layers if n.kind == "conv"]
+    assert [c.model_dump() for c in convs] == [convs[0].model_dump()] * 3
+    assert convs[0].padding == (1, 1) and convs[2].filters == 4
+    assert convs[1].model_fields_set is convs[2].model_fields_set
+    assert [c.source.loc.column for c in convs] == [7, 30, 53]
+    changed = convs[2].model_copy(update={"label": "Conv:9"})
+    assert changed.label == "Conv:9" and "label" not in convs[1].model_fields_set
