@@ -33,25 +33,10 @@ from typing import Any
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget, whole_number
-from cnnspec.spec.source import ShiftedRef, SourceRef, Span, TextMap, resolve
+from cnnspec.spec.readings import PLAIN_LAYER, Reading, copy_at, remember
+from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
 from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
-
-# A layer whose meaning is its text alone: a name, arguments without brackets, then a
-# separator or the end (not a label, not "(SM)" after a space, which the parser decides).
-_PLAIN_LAYER = re.compile(
-    r"[A-Za-z_][A-Za-z0-9_]*(?:\([^()\[\]:@]*\))?(?!\s*\()(?=[\s\-\]→=]|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """How a plain layer's text was read once: the node without its places, and the
-    places (offsets from the layer's start) to rebuild them at each copy of the text."""
-
-    node: dict[str, Any]
-    first: SourceRef  # the places of the first copy, which the later ones are moved from
-    tokens: int  # how many tokens the layer is
-    last: Token  # its last token
 
 
 @dataclass
@@ -76,7 +61,7 @@ class _Parser:
         self.budget = scope.expansions if scope is not None else Budget()
         # plain layers already read, by their text: a long string repeats a few layers
         # many times, and each copy is rebuilt from the first reading without re-tokenising
-        self.readings: dict[str, _Reading | None] = {}
+        self.readings: dict[str, Reading | None] = {}
 
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
@@ -440,44 +425,28 @@ class _Parser:
         """The layer starting at ``name`` when its text alone decides it, else ``None``.
 
         The first time a text is met it is parsed as usual and remembered; each later
-        copy is the remembered node with its own places (error locations stay exact).
-        Inside a block, names may be parameters, so every layer is parsed there.
+        copy is the remembered node with its own places (see ``readings.py``). Inside
+        a block, names may be parameters, so every layer is parsed there.
         """
         if self.env or vocab.lookup(name.text) is None:  # a block call, or a typo to report
             return None
-        plain = _PLAIN_LAYER.match(self.text, name.start)
+        plain = PLAIN_LAYER.match(self.text, name.start)
         if plain is None:
             return None
-        text = plain.group()
-        reading = self.readings.get(text, False)
+        reading = self.readings.get(plain.group(), False)
         if reading is False:
             before = self.pos
             node = self.layer()
-            self.readings[text] = self.remember(node, name.start, plain.end(), self.pos - before)
+            self.readings[plain.group()] = remember(node, name.start, plain.end(),
+                                                    self.pos - before, self.previous())
             return node
-        if reading is None:  # read before but not rebuildable (e.g. a block call)
+        if reading is None:  # read before, but its places are not all in this text
             return None
-        ref = ShiftedRef(reading.first, name.start - reading.first.place.start)  # type: ignore
-        self.budget.leaf(reading.node["kind"], ref.place)  # type: ignore[arg-type]
-        node = dict(reading.node)
-        node["source"] = ref
-        last = reading.last
+        node, last = copy_at(reading, name.start)
+        self.budget.leaf(node["kind"], node["source"])
         self.pos += reading.tokens
-        self.tokens.jump(self.pos, Token(last.kind, last.text, last.start + ref.shift,
-                                         last.end + ref.shift))
+        self.tokens.jump(self.pos, last)
         return node
-
-    def remember(self, node: dict[str, Any], start: int, end: int,
-                 tokens: int) -> _Reading | None:
-        """How to rebuild ``node`` (read from ``text[start:end]``) at another copy of the text."""
-        ref = node.get("source")
-        last = self.previous()
-        if (not isinstance(ref, SourceRef) or not isinstance(ref.place, Span)
-                or ref.place.start != start or ref.place.end != end or last.end != end
-                or not all(isinstance(p, Span) for p in ref.args.values())):
-            return None
-        plain = {key: value for key, value in node.items() if key != "source"}
-        return _Reading(plain, SourceRef(ref.place, dict(ref.args)), tokens, last)
 
     def glued_label(self, first: Token) -> Token:
         """A label of several tokens written without spaces, such as ``3a`` (``4`` + ``e``)."""

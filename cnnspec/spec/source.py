@@ -78,9 +78,9 @@ class Span(NamedTuple):
         return self.where.loc(self.start, self.end)
 
 
-def resolve(place: Location | Span) -> Location:
-    """A :class:`Location` from either kind of place."""
-    return place.location() if isinstance(place, Span) else place
+def resolve(place: Location | Span | ShiftedRef) -> Location:
+    """A :class:`Location` from any kind of place."""
+    return place.location() if isinstance(place, (Span, ShiftedRef)) else place
 
 
 @dataclass(eq=False, slots=True)
@@ -133,6 +133,10 @@ class ShiftedRef:
     def loc(self) -> Location:
         """Where the copy was written."""
         return resolve(self.place)
+
+    def location(self) -> Location:
+        """Where the copy was written (as :meth:`Span.location`)."""
+        return self.loc
 
     def arg(self, name: str) -> Location:
         """The location of argument ``name``, or the copy's own when it was not written."""
