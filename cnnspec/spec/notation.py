@@ -38,6 +38,8 @@ from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
 from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
 
+_SEEN_ONCE = object()  # a plain layer text met once so far
+
 
 @dataclass
 class ParsedString:
@@ -61,7 +63,7 @@ class _Parser:
         self.budget = scope.expansions if scope is not None else Budget()
         # plain layers already read, by their text: a long string repeats a few layers
         # many times, and each copy is rebuilt from the first reading without re-tokenising
-        self.readings: dict[str, Reading | None] = {}
+        self.readings: dict[str, Reading | object | None] = {}
 
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
@@ -434,11 +436,12 @@ class _Parser:
         if plain is None:
             return None
         reading = self.readings.get(plain.group(), False)
-        if reading is False:
+        if reading is False or reading is _SEEN_ONCE:
+            # remembered from its second copy on: a text written once costs nothing more
             before = self.pos
             node = self.layer()
-            self.readings[plain.group()] = remember(node, name.start, plain.end(),
-                                                    self.pos - before, self.previous())
+            self.readings[plain.group()] = _SEEN_ONCE if reading is False else remember(
+                node, name.start, plain.end(), self.pos - before, self.previous())
             return node
         if reading is None:  # read before, but its places are not all in this text
             return None

@@ -48,6 +48,8 @@ class TokenStream:
 
     KEEP = 64
     """Tokens kept behind the position (the parser looks back one, backtracks a few)."""
+    BATCH = 64
+    """The most tokens read at once."""
 
     def __init__(self, text: str, where: TextMap):
         self.text = text
@@ -56,6 +58,7 @@ class TokenStream:
         self.base = 0  # index of window[0]
         self.offset = 0  # where in the text the next token starts
         self.match = _TOKEN.match
+        self.batch = 1
 
     def at(self, i: int) -> Token | None:
         """Token ``i`` (0-based), or ``None`` past the end."""
@@ -67,19 +70,32 @@ class TokenStream:
         return window[j]
 
     def _read(self) -> bool:
-        """Append the next token to the window; ``False`` at the end of the text."""
-        offset = self.offset
-        match = self.match(self.text, offset)
-        if match is None:
-            if offset < len(self.text):  # a character no token matches
+        """Append the next tokens to the window; ``False`` at the end of the text.
+
+        Reads :attr:`batch` tokens at once, doubling up to :attr:`BATCH` while the parser
+        reads on (a :meth:`jump` starts small again: the tokens after it are often not
+        needed). A character no token matches ends the batch; it is refused only when
+        it is the next token asked for.
+        """
+        text, match, offset = self.text, self.match, self.offset
+        append, new = self.window.append, tuple.__new__
+        for _ in range(self.batch):
+            found = match(text, offset)
+            if found is None:
+                break
+            end = found.end()
+            append(new(Token, (found.lastgroup or "", found.group(), offset, end)))
+            offset = end
+        if offset == self.offset:
+            if offset < len(text):  # a character no token matches
                 raise SpecError(
-                    f"unexpected character {self.text[offset]!r} in the network string",
+                    f"unexpected character {text[offset]!r} in the network string",
                     self.where.loc(offset),
                     "layers are names like Conv, Pool, FC joined by '-'",
                 )
             return False
-        end = self.offset = match.end()
-        self.window.append(Token(match.lastgroup or "", match.group(), offset, end))
+        self.offset = offset
+        self.batch = min(2 * self.batch, self.BATCH)
         return True
 
     def jump(self, index: int, last: Token) -> None:
@@ -87,6 +103,7 @@ class TokenStream:
         self.window = [last]
         self.base = index - 1
         self.offset = last.end
+        self.batch = 2  # a separator and the next layer's name
 
     def release(self, pos: int) -> None:
         """Forget the tokens more than :attr:`KEEP` before ``pos``."""

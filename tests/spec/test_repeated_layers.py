@@ -12,6 +12,7 @@ from cnnspec.spec import from_string, load
 from cnnspec.spec.notation import parse_string
 from cnnspec.spec.source import ShiftedRef, SourceRef
 
+# a text is remembered at its second copy: the third is rebuilt from the reading
 TEXT = "Conv(3x3, 4, p=1)-ReLU-Conv(3x3, 4, p=1)-ReLU-Conv(3x3, 4, p=1)"
 
 
@@ -67,11 +68,21 @@ def test_yaml_defaults_reach_every_copy_with_their_place(tmp_path: Path) -> None
 
 
 def test_copies_are_validated_models_sharing_their_reading() -> None:
-    net = from_string("8x8x3-" + "-".join(["Conv(3x3, 4, p=1)", "ReLU"] * 3))
+    # the first two copies are read in full; from the third on, copies share one model's
+    net = from_string("8x8x3-" + "-".join(["Conv(3x3, 4, p=1)", "ReLU"] * 4))
     convs = [n for n in net.layers if n.kind == "conv"]
-    assert [c.model_dump() for c in convs] == [convs[0].model_dump()] * 3
-    assert convs[0].padding == (1, 1) and convs[2].filters == 4
-    assert convs[1].model_fields_set is convs[2].model_fields_set
-    assert [c.source.loc.column for c in convs] == [7, 30, 53]
-    changed = convs[2].model_copy(update={"label": "Conv:9"})
-    assert changed.label == "Conv:9" and "label" not in convs[1].model_fields_set
+    assert [c.model_dump() for c in convs] == [convs[0].model_dump()] * 4
+    assert convs[0].padding == (1, 1) and convs[3].filters == 4
+    assert convs[2].model_fields_set is convs[3].model_fields_set
+    assert [c.source.loc.column for c in convs] == [7, 30, 53, 76]
+    changed = convs[3].model_copy(update={"label": "Conv:9"})
+    assert changed.label == "Conv:9" and "label" not in convs[2].model_fields_set
+
+
+@pytest.mark.parametrize("before", ["Conv(3x3, 4)-ReLU-" * 40, "ReLU-" * 3, ""])
+def test_a_stray_character_after_copies_is_named_at_its_column(before: str) -> None:
+    text = before + "ReLU-$-ReLU"
+    with pytest.raises(SpecError, match="unexpected character '\\$'") as info:
+        from_string(text)
+    assert info.value.loc is not None
+    assert info.value.loc.column == len(before) + len("ReLU-") + 1
