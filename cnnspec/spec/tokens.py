@@ -78,6 +78,8 @@ class TokenStream:
         it is the next token asked for.
         """
         text, match, offset = self.text, self.match, self.offset
+        # tuple.__new__ makes the Token directly: its own __new__ is one more Python
+        # call per token, and a 1 MB string has hundreds of thousands of them
         append, new = self.window.append, tuple.__new__
         for _ in range(self.batch):
             found = match(text, offset)
