@@ -57,7 +57,7 @@ class Walker(BlockVisitors, ChannelVisitors):
     notes: list[Note] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     main: bool = True
-    sizes: dict[tuple[Any, ...], OutputSize] = field(default_factory=dict)
+    sizes: dict[tuple[Any, ...], tuple[OutputSize, str]] = field(default_factory=dict)
     rounded: list[str] = field(default_factory=list)  # rows rounded under a flooring preset
 
     # -- helpers -----------------------------------------------------------------------------
@@ -136,16 +136,21 @@ class Walker(BlockVisitors, ChannelVisitors):
     def size(self, node: layers.Node, name: str, axis: str, n: int, f: int, s: int,
              p: int | tuple[int, int], d: int, rounding: Rounding, arg: str) -> tuple[int, str]:
         key = (n, f, s, p, d, rounding)
-        try:  # repeated blocks ask the same sizes again: compute each once per walk
-            result = self.sizes.get(key) or self.sizes.setdefault(
-                key, conv_output_size(n, f, s, p, d, rounding))
-        except SizeError as exc:
-            where = self.where(node, arg)
-            hint = exc.hint_for(from_file=where is not None and not where.source.startswith("<"))
-            raise AnalysisError(f"{name}: {axis}: {exc.message}", where, hint) from None
-        text = f"{result.arithmetic} = {result.exact_text}"
+        known = self.sizes.get(key)
+        if known is None:  # repeated layers ask the same sizes again: each once per walk
+            try:
+                result = conv_output_size(n, f, s, p, d, rounding)
+            except SizeError as exc:
+                where = self.where(node, arg)
+                hint = exc.hint_for(from_file=where is not None
+                                    and not where.source.startswith("<"))
+                raise AnalysisError(f"{name}: {axis}: {exc.message}", where, hint) from None
+            text = f"{result.arithmetic} = {result.exact_text}"
+            if result.rounded:
+                text += f" -> {result.size} ({rounding.value})"
+            known = self.sizes[key] = (result, text)
+        result, text = known
         if result.rounded:
-            text += f" -> {result.size} ({rounding.value})"
             if floors_by_design(self.conventions):  # said once for the network, not per row
                 if not self.rounded or self.rounded[-1] != name:
                     self.rounded.append(name)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnspec.errors import Location, SpecError
-from cnnspec.spec.source import Span, resolve
+from cnnspec.spec.source import ShiftedRef, Span, resolve
 
 MAX_LAYERS = 100_000
 """Layers one spec may expand to, repeats counted: ``[[ReLU] x 1000] x 100`` is the most."""
@@ -40,7 +40,7 @@ MAX_NUMBER = 10**18
 EXPANDED_ROWS = {"transition": 4, "dual_path": 13}
 """Layers a fixed composition stands for (DenseNet's transition, DPN's dual-path block)."""
 
-Place = Location | Span | None
+Place = Location | Span | ShiftedRef | None
 
 
 def place(where: Place) -> Location | None:

@@ -33,9 +33,12 @@ from typing import Any
 from cnnspec.errors import SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget, whole_number
+from cnnspec.spec.readings import PLAIN_LAYER, Reading, copy_at, remember
 from cnnspec.spec.source import SourceRef, Span, TextMap, resolve
 from cnnspec.spec.templates import Scope, evaluate
 from cnnspec.spec.tokens import Token, TokenStream, check_brackets, shape_of
+
+_SEEN_ONCE = object()  # a plain layer text met once so far
 
 
 @dataclass
@@ -58,6 +61,9 @@ class _Parser:
         self.last_group: list[dict[str, Any]] | None = None
         self.last_group_size = 0
         self.budget = scope.expansions if scope is not None else Budget()
+        # plain layers already read, by their text: a long string repeats a few layers
+        # many times, and each copy is rebuilt from the first reading without re-tokenising
+        self.readings: dict[str, Reading | object | None] = {}
 
     # -- token helpers -------------------------------------------------------
     def peek(self, skip_ws: bool = True) -> Token | None:
@@ -175,7 +181,7 @@ class _Parser:
             return {"kind": "expect", "shape": shape_of(token.text, self.span(token)),
                     "written": "=>", "source": SourceRef(self.loc(token))}
         if token.kind == "name":
-            return self.layer()
+            return self.plain_layer(token) or self.layer()
         if token.text in ("+", "/"):
             raise SpecError(
                 f"unexpected character {token.text!r} in the network string",
@@ -416,6 +422,34 @@ class _Parser:
         if label_token is not None:
             label = f"{name.text}:{label_token.text}"
         return self.make_layer(name, label, args, Span(self.where, name.start, end))
+
+    def plain_layer(self, name: Token) -> dict[str, Any] | None:
+        """The layer starting at ``name`` when its text alone decides it, else ``None``.
+
+        The first time a text is met it is parsed as usual and remembered; each later
+        copy is the remembered node with its own places (see ``readings.py``). Inside
+        a block, names may be parameters, so every layer is parsed there.
+        """
+        if self.env or vocab.lookup(name.text) is None:  # a block call, or a typo to report
+            return None
+        plain = PLAIN_LAYER.match(self.text, name.start)
+        if plain is None:
+            return None
+        reading = self.readings.get(plain.group(), False)
+        if reading is False or reading is _SEEN_ONCE:
+            # remembered from its second copy on: a text written once costs nothing more
+            before = self.pos
+            node = self.layer()
+            self.readings[plain.group()] = _SEEN_ONCE if reading is False else remember(
+                node, name.start, plain.end(), self.pos - before, self.previous())
+            return node
+        if reading is None:  # read before, but its places are not all in this text
+            return None
+        node, last = copy_at(reading, name.start)
+        self.budget.leaf(node["kind"], node["source"])
+        self.pos += reading.tokens
+        self.tokens.jump(self.pos, last)
+        return node
 
     def glued_label(self, first: Token) -> Token:
         """A label of several tokens written without spaces, such as ``3a`` (``4`` + ``e``)."""

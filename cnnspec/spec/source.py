@@ -78,9 +78,9 @@ class Span(NamedTuple):
         return self.where.loc(self.start, self.end)
 
 
-def resolve(place: Location | Span) -> Location:
-    """A :class:`Location` from either kind of place."""
-    return place.location() if isinstance(place, Span) else place
+def resolve(place: Location | Span | ShiftedRef) -> Location:
+    """A :class:`Location` from any kind of place."""
+    return place.location() if isinstance(place, (Span, ShiftedRef)) else place
 
 
 @dataclass(eq=False, slots=True)
@@ -98,3 +98,58 @@ class SourceRef:
     def arg(self, name: str) -> Location:
         """The location of argument ``name``, or the node's own when it was not written."""
         return resolve(self.args.get(name, self.place))
+
+
+class ShiftedRef:
+    """The places of another copy of a text already read: ``first``'s places moved by
+    ``shift`` characters.
+
+    A long string repeats a few layers many times; one of these (two fields) per copy
+    instead of a :class:`SourceRef` with a dictionary of spans keeps such a spec small.
+    """
+
+    __slots__ = ("first", "shift")
+
+    def __init__(self, first: SourceRef, shift: int):
+        self.first = first
+        self.shift = shift
+
+    def _moved(self, place: Location | Span) -> Location | Span:
+        if isinstance(place, Span):
+            return Span(place.where, place.start + self.shift, place.end + self.shift)
+        return place
+
+    @property
+    def place(self) -> Location | Span:
+        """Where the copy was written (unresolved)."""
+        return self._moved(self.first.place)
+
+    @property
+    def args(self) -> dict[str, Location | Span]:
+        """The places of the copy's arguments, by field name (unresolved)."""
+        return {name: self._moved(place) for name, place in self.first.args.items()}
+
+    @property
+    def loc(self) -> Location:
+        """Where the copy was written."""
+        return resolve(self.place)
+
+    def location(self) -> Location:
+        """Where the copy was written (as :meth:`Span.location`)."""
+        return self.loc
+
+    def arg(self, name: str) -> Location:
+        """The location of argument ``name``, or the copy's own when it was not written."""
+        return resolve(self._moved(self.first.args.get(name, self.first.place)))
+
+
+AnyRef = (SourceRef, ShiftedRef)
+"""The node place types, for ``isinstance``."""
+
+
+def owned(node: dict) -> SourceRef:
+    """``node``'s :class:`SourceRef`, made its own first when it is a moved copy (to add to)."""
+    ref = node["source"]
+    if isinstance(ref, ShiftedRef):
+        ref = node["source"] = SourceRef(ref.place, ref.args)
+    return ref

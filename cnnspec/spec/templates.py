@@ -37,7 +37,7 @@ from typing import Any
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget
-from cnnspec.spec.source import SourceRef
+from cnnspec.spec.source import AnyRef, SourceRef
 
 Value = Any  # int | float | bool | str | tuple[int, ...]: what an argument can hold
 MAX_ARITHMETIC = 200
@@ -312,7 +312,7 @@ def copy_node(node: dict[str, Any]) -> dict[str, Any]:
     if "branches" in out:
         out["branches"] = [[copy_node(n) for n in b] for b in out["branches"]]
     ref = out.get("source")
-    if isinstance(ref, SourceRef):
+    if isinstance(ref, AnyRef):
         out["source"] = SourceRef(ref.place, dict(ref.args))
     return out
 

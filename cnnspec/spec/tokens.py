@@ -40,12 +40,16 @@ class TokenStream:
 
     Only a window around the parser's position is kept (``at(i)`` for the
     tokens from ``pos - KEEP`` on): a 1 MB string is 750,000 tokens, which as a
-    list took more memory than everything else a load makes. A character no
-    token matches is refused when the reading reaches it.
+    list took more memory than everything else a load makes. Each token is one
+    anchored match at the offset where the previous one ended, so the parser can
+    also :meth:`jump` over text it has already read once. A character no token
+    matches is refused when the reading reaches it.
     """
 
     KEEP = 64
     """Tokens kept behind the position (the parser looks back one, backtracks a few)."""
+    BATCH = 64
+    """The most tokens read at once."""
 
     def __init__(self, text: str, where: TextMap):
         self.text = text
@@ -53,34 +57,55 @@ class TokenStream:
         self.window: list[Token] = []
         self.base = 0  # index of window[0]
         self.offset = 0  # where in the text the next token starts
-        self.matches = _TOKEN.finditer(text)
-        self.done = not text
+        self.match = _TOKEN.match
+        self.batch = 1
 
     def at(self, i: int) -> Token | None:
         """Token ``i`` (0-based), or ``None`` past the end."""
         j = i - self.base
         window = self.window
-        if j < len(window):
-            return window[j]
-        while j >= len(window) and not self.done:
-            self._read()
-        return window[j] if j < len(window) else None
+        while j >= len(window):
+            if not self._read():
+                return None
+        return window[j]
 
-    def _read(self) -> None:
-        match = next(self.matches, None)
-        if match is None or match.start() != self.offset:  # a character no token matches
-            self.done = True
-            if self.offset < len(self.text):
+    def _read(self) -> bool:
+        """Append the next tokens to the window; ``False`` at the end of the text.
+
+        Reads :attr:`batch` tokens at once, doubling up to :attr:`BATCH` while the parser
+        reads on (a :meth:`jump` starts small again: the tokens after it are often not
+        needed). A character no token matches ends the batch; it is refused only when
+        it is the next token asked for.
+        """
+        text, match, offset = self.text, self.match, self.offset
+        # tuple.__new__ makes the Token directly: its own __new__ is one more Python
+        # call per token, and a 1 MB string has hundreds of thousands of them
+        append, new = self.window.append, tuple.__new__
+        for _ in range(self.batch):
+            found = match(text, offset)
+            if found is None:
+                break
+            end = found.end()
+            append(new(Token, (found.lastgroup or "", found.group(), offset, end)))
+            offset = end
+        if offset == self.offset:
+            if offset < len(text):  # a character no token matches
                 raise SpecError(
-                    f"unexpected character {self.text[self.offset]!r} in the network string",
-                    self.where.loc(self.offset),
+                    f"unexpected character {text[offset]!r} in the network string",
+                    self.where.loc(offset),
                     "layers are names like Conv, Pool, FC joined by '-'",
                 )
-            return
-        self.offset = match.end()
-        self.window.append(Token(match.lastgroup or "", match.group(), match.start(),
-                                 self.offset))
-        self.done = self.offset >= len(self.text)
+            return False
+        self.offset = offset
+        self.batch = min(2 * self.batch, self.BATCH)
+        return True
+
+    def jump(self, index: int, last: Token) -> None:
+        """Continue at token ``index``, the one after ``last`` (read before, at another place)."""
+        self.window = [last]
+        self.base = index - 1
+        self.offset = last.end
+        self.batch = 2  # a separator and the next layer's name
 
     def release(self, pos: int) -> None:
         """Forget the tokens more than :attr:`KEEP` before ``pos``."""
@@ -96,13 +121,32 @@ _FIX = {"[": "add ']' after the group's last layer, e.g. [Conv-ReLU] x 2",
         "(": "add ')' after the last argument, e.g. Conv(3x3, 16, p=1)"}
 
 
+_BRACKET = re.compile(r"[\[\]()]")
+
+
 def check_brackets(text: str, where: TextMap) -> None:
     """Raise :class:`SpecError` at the bracket that is never closed, or the stray closer.
 
     Run before parsing, so that a missing ``]`` or ``)`` is named at its opening
-    bracket rather than at whatever token the parser meets next. One pass over the
-    text's tokens, none of them kept but the open brackets.
+    bracket rather than at whatever token the parser meets next. Brackets are
+    tokens of their own, so the balance is checked on the bracket characters
+    alone; only an unbalanced string is read token by token, to word the error.
     """
+    stack: list[str] = []
+    push, pop = stack.append, stack.pop
+    for bracket in _BRACKET.findall(text):
+        if bracket in _CLOSER:
+            push(bracket)
+        elif not stack or pop() != _OPENER[bracket]:
+            break
+    else:
+        if not stack:
+            return
+    _locate_unbalanced(text, where)
+
+
+def _locate_unbalanced(text: str, where: TextMap) -> None:
+    """The located error for a string whose brackets do not balance (one pass over tokens)."""
     stack: list[Token] = []
     owner: dict[int, str] = {}  # opening offset -> the layer name written before it
     previous: Token | None = None

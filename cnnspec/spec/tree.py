@@ -22,6 +22,9 @@ NODE_MODELS: tuple[type[_layers.Node], ...] = (
     *_layers.LAYER_MODELS, *_activations.ACTIVATION_MODELS, *_blocks.BLOCK_MODELS,
     *_channel_blocks.CHANNEL_MODELS)
 
+MODEL_OF_KIND: dict[str, type[_layers.Node]] = {
+    model.model_fields["kind"].default: model for model in NODE_MODELS}
+
 # every layer and block model, told apart by its ``kind`` tag
 AnyNode = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from cnnspec.errors import Location, SpecError
 from cnnspec.spec.budget import MAX_SIZE, shown
-from cnnspec.spec.source import SourceRef
-from cnnspec.spec.tree import Network
+from cnnspec.spec.layers import Node
+from cnnspec.spec.source import AnyRef, ShiftedRef, SourceRef
+from cnnspec.spec.tree import MODEL_OF_KIND, Network
 from cnnspec.spec.yaml_io import LocDict
 
 CONTAINERS = ("layers", "body", "shortcut", "branches")
@@ -47,7 +48,7 @@ def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None,
                                                                  dict[str, Any] | None]:
     """The place, field name and node dict a pydantic error ``loc`` points at."""
     node: Any = raw
-    ref: SourceRef | None = raw.get("source") if isinstance(raw.get("source"), SourceRef) else None
+    ref: SourceRef | None = raw.get("source") if isinstance(raw.get("source"), AnyRef) else None
     owner: dict[str, Any] | None = None
     field_name: str | None = None
     for part in path:
@@ -62,7 +63,7 @@ def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None,
             break
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if isinstance(node, dict) and isinstance(node.get("source"), SourceRef):
+            if isinstance(node, dict) and isinstance(node.get("source"), AnyRef):
                 ref = node["source"]
                 owner = node
             continue
@@ -72,8 +73,65 @@ def locate(raw: dict[str, Any], path: tuple[Any, ...]) -> tuple[Location | None,
     return (ref.arg(field_name) if field_name else ref.loc), field_name, owner
 
 
+def share_copies(nodes: list[Any], models: dict[int, Node | None] | None = None) -> None:
+    """Replace, in place, each copy of a layer text read once by a model of that layer.
+
+    A copy is a node dict whose source is a :class:`ShiftedRef`; every copy of one
+    reading holds the same values (a step that changes a node gives it a
+    :class:`SourceRef` of its own first, see ``source.owned``). One model per reading
+    is validated and each copy becomes that model with the copy's place: its field
+    dictionary is copied, the record of which fields were given is shared (the
+    models are frozen), and pydantic takes a model instance as it is. A reading
+    that does not validate is left as dicts: the whole tree's validation then
+    reports its first copy, in its place.
+    """
+    models = {} if models is None else models
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            continue
+        ref = node.get("source")
+        if isinstance(ref, ShiftedRef):
+            key = id(ref.first)
+            if key not in models:
+                models[key] = _model_of(node)
+            model = models[key]
+            if model is not None:
+                nodes[i] = _moved_copy(model, ref)
+            continue
+        for container in CONTAINERS[:3]:
+            inner = node.get(container)
+            if isinstance(inner, list):
+                share_copies(inner, models)
+        for branch in node.get("branches") or ():
+            if isinstance(branch, list):
+                share_copies(branch, models)
+
+
+def _model_of(node: dict[str, Any]) -> Node | None:
+    """The validated leaf model of a node dict (no place), or ``None`` when it is refused."""
+    model = MODEL_OF_KIND.get(node.get("kind"))  # type: ignore[arg-type]
+    if model is None or model.is_block:
+        return None
+    try:
+        return model.model_validate({**node, "source": None})
+    except ValidationError:
+        return None
+
+
+def _moved_copy(model: Node, ref: ShiftedRef) -> Node:
+    """``model`` with ``source=ref``: pydantic's own copy, without copying the field set."""
+    copy = model.__class__.__new__(model.__class__)
+    object.__setattr__(copy, "__dict__", {**model.__dict__, "source": ref})
+    object.__setattr__(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__)
+    object.__setattr__(copy, "__pydantic_extra__", None)
+    object.__setattr__(copy, "__pydantic_private__", None)
+    return copy
+
+
 def validate(raw: dict[str, Any], where: Location, yaml_doc: LocDict | None = None) -> Network:
     """Validate node dicts into a :class:`Network`, turning the first error into a SpecError."""
+    if isinstance(raw.get("layers"), list):
+        share_copies(raw["layers"])
     try:
         return Network.model_validate(raw)
     except ValidationError as exc:

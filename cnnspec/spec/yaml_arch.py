@@ -14,7 +14,7 @@ from cnnspec.errors import Location, SpecError
 from cnnspec.spec import vocabulary as vocab
 from cnnspec.spec.budget import Budget, whole_number
 from cnnspec.spec.notation import parse_string
-from cnnspec.spec.source import SourceRef, TextMap
+from cnnspec.spec.source import SourceRef, TextMap, owned
 from cnnspec.spec.templates import Argument, Scope, Template, resolve
 from cnnspec.spec.validation import CONTAINERS
 from cnnspec.spec.yaml_io import LocDict
@@ -339,7 +339,7 @@ def apply_defaults(layers: list[dict[str, Any]], defaults: Any) -> None:
             for field_name, (value, loc) in fields.items():
                 if field_name not in node:
                     node[field_name] = value
-                    node["source"].args.setdefault(field_name, loc)
+                    owned(node).args.setdefault(field_name, loc)
 
 
 def apply_label_args(layers: list[dict[str, Any]], mapping: Any, where: Location) -> None:
@@ -370,4 +370,4 @@ def apply_label_args(layers: list[dict[str, Any]], mapping: Any, where: Location
                         "give it in one place",
                     )
                 node[field_name] = value
-                node["source"].args[field_name] = loc
+                owned(node).args[field_name] = loc
