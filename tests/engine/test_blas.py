@@ -21,9 +21,9 @@ needs_blas_control = pytest.mark.skipif(not BLAS.libraries(),
 
 
 def test_rule_keeps_small_and_skinny_products_on_one_thread() -> None:
-    assert PARALLEL_MACS == 2**27 and PARALLEL_MIN_DIM == 64
-    assert gemm_threads(512, 512, 512, 2) == 2  # exactly 2**27 MACs, every side >= 64
-    assert gemm_threads(512, 512, 511, 2) == 1  # one MAC row short of the bound
+    assert PARALLEL_MACS == 2**25 and PARALLEL_MIN_DIM == 64
+    assert gemm_threads(256, 256, 512, 2) == 2  # exactly 2**25 MACs, every side >= 64
+    assert gemm_threads(256, 256, 511, 2) == 1  # one MAC row short of the bound
     assert gemm_threads(6, 25 * 1000, 50176, 2) == 1  # skinny: 6 filters
     assert gemm_threads(64, 4096, 4096, 2) == 2
     assert gemm_threads(63, 4096, 4096, 2) == 1
