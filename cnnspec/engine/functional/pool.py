@@ -199,11 +199,9 @@ def max_pool2d_forward(
     g = pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
     xp = pad_nchw(x, g.full_padding, -np.inf)
     win = sliding_windows(xp, g.kernel, g.stride, g.dilation, g.out_h, g.out_w)
-    out = win[:, :, 0, 0].copy()  # (N, C, out_h, out_w)
     if not need_index:
-        for i, j in g.offsets()[1:]:
-            np.maximum(out, win[:, :, i, j], out=out)
-        return out, MaxPool2dCache(None, g)
+        return _max_separable(xp, g), MaxPool2dCache(None, g)
+    out = win[:, :, 0, 0].copy()  # (N, C, out_h, out_w)
     n_offsets = g.kernel[0] * g.kernel[1]
     idx = np.zeros(out.shape, dtype=np.min_scalar_type(n_offsets))
     mask = np.empty(out.shape, dtype=bool)
@@ -218,6 +216,25 @@ def max_pool2d_forward(
         idx += step
         np.maximum(out, plane, out=out)
     return out, MaxPool2dCache(idx, g)
+
+
+def _max_separable(xp: np.ndarray, g: PoolGeometry) -> np.ndarray:
+    """``out = max_j max_i xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``: rows first, then columns.
+
+    The maximum over a rectangle is the maximum over its rows of the maximum over its
+    columns, so HH + WW - 2 elementwise passes replace HH*WW - 1, and the first HH - 1
+    read whole contiguous rows. No index of the maxima is kept (inference).
+    xp : (N, C, Hp, Wp) padded input; returns (N, C, out_h, out_w).
+    """
+    (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
+    h_span, w_span = sh * (g.out_h - 1) + 1, sw * (g.out_w - 1) + 1
+    rows = xp[:, :, 0:h_span:sh, :].copy()  # (N, C, out_h, Wp)
+    for i in range(1, kh):
+        np.maximum(rows, xp[:, :, i * dh : i * dh + h_span : sh, :], out=rows)
+    out = rows[:, :, :, 0:w_span:sw].copy()  # (N, C, out_h, out_w)
+    for j in range(1, kw):
+        np.maximum(out, rows[:, :, :, j * dw : j * dw + w_span : sw], out=out)
+    return out
 
 
 def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
