@@ -86,13 +86,18 @@ def pad_nchw(x: np.ndarray, padding: Padding4, value: float = 0.0) -> np.ndarray
     """Pad the two spatial axes of ``x`` (N, C, H, W) with a constant.
 
     Returns ``x`` itself when all pads are 0, otherwise a new array of shape
-    (N, C, H + top + bottom, W + left + right).
+    (N, C, H + top + bottom, W + left + right) in ``x``'s memory order: (C, N, .., ..)
+    memory (a convolution's output) stays so, and the copy reads and writes in order.
     """
     top, bottom, left, right = padding
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    xp = np.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    hp, wp = h + top + bottom, w + left + right
+    if n > 1 and c > 1 and abs(x.strides[0]) < abs(x.strides[1]):  # channels outermost
+        xp = np.empty((c, n, hp, wp), dtype=x.dtype).transpose(1, 0, 2, 3)  # (N, C, Hp, Wp)
+    else:
+        xp = np.empty((n, c, hp, wp), dtype=x.dtype)
     # Fill only the border strips, then copy the interior once.
     xp[:, :, :top, :] = value
     xp[:, :, top + h :, :] = value
@@ -210,7 +215,8 @@ def col2im(
 
     Returns
     -------
-    dx : (N, C, H, W) new array; entries that fell into the padding are dropped.
+    dx : (N, C, H, W) new array in (C, N, H, W) memory order (a transposed view, the
+        order a convolution's output has too); entries in the padding are dropped.
 
     Notes
     -----
@@ -234,4 +240,4 @@ def col2im(
             r0, c0 = i * dh, j * dw
             dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
     inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
-    return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))  # (N, C, H, W)
+    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view

@@ -104,7 +104,8 @@ class Conv(Layer):
         # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
         # columns are the next one's workspace.
         self.cache = None
-        out = np.empty((len(x), f, out_h, out_w), dtype=np.result_type(x, w))
+        # (N, F, out_h, out_w) over (F, N, out_h, out_w) memory, as one pass would give
+        out = np.empty((f, len(x), out_h, out_w), dtype=np.result_type(x, w)).transpose(1, 0, 2, 3)
         for start in range(0, len(x), chunk):
             part, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
                                            workspace=workspace)

@@ -357,7 +357,7 @@ class Model:
         self.ready_for_backward = False
         out = self._run(net, x, ctx)
         self.ready_for_backward = training
-        return out
+        return np.ascontiguousarray(out)  # a convolution's output may be a transposed view
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
         for layer, bn in C.steps(net.children, ctx, len(x)):

@@ -21,9 +21,9 @@ needs_blas_control = pytest.mark.skipif(not BLAS.libraries(),
 
 
 def test_rule_keeps_small_and_skinny_products_on_one_thread() -> None:
-    assert PARALLEL_MACS == 2**27 and PARALLEL_MIN_DIM == 64
-    assert gemm_threads(512, 512, 512, 2) == 2  # exactly 2**27 MACs, every side >= 64
-    assert gemm_threads(512, 512, 511, 2) == 1  # one MAC row short of the bound
+    assert PARALLEL_MACS == 2**25 and PARALLEL_MIN_DIM == 64
+    assert gemm_threads(256, 256, 512, 2) == 2  # exactly 2**25 MACs, every side >= 64
+    assert gemm_threads(256, 256, 511, 2) == 1  # one MAC row short of the bound
     assert gemm_threads(6, 25 * 1000, 50176, 2) == 1  # skinny: 6 filters
     assert gemm_threads(64, 4096, 4096, 2) == 2
     assert gemm_threads(63, 4096, 4096, 2) == 1
@@ -108,11 +108,82 @@ def test_busy_machine_gets_one_thread(monkeypatch) -> None:
         assert BLAS.library_threads() == 1
 
 
-def test_free_cores_from_the_load_average(monkeypatch) -> None:
-    from cnnspec.engine import blas
+def test_free_cores_rounds_what_others_use() -> None:
+    from cnnspec.engine.cpu_load import free_cores
 
-    monkeypatch.setattr(blas, "available_cores", lambda: 2)
-    for load, free in ((0.1, 2), (1.0, 2), (1.4, 2), (1.6, 1), (2.0, 1), (9.0, 1)):
-        monkeypatch.setattr(blas.os, "getloadavg", lambda load=load: (load, load, load))
-        threads = blas.BlasThreads()
-        assert threads.free_cores() == free, load
+    for others, free in ((0.0, 2), (0.4, 2), (0.6, 1), (1.0, 1), (2.0, 1), (7.5, 1)):
+        assert free_cores(2, others) == free, others
+    assert free_cores(8, 2.0) == 6
+
+
+def _sampler(readings):
+    """A sample function returning the given CpuSamples in turn."""
+    it = iter(readings)
+    return lambda: next(it)
+
+
+def test_others_from_cpu_time_not_counting_our_own() -> None:
+    from cnnspec.engine.cpu_load import CpuLoad, CpuSample
+
+    # our process used both cores fully for 1 s: the machine is busy, but nobody else
+    own_only = [CpuSample(0.0, 100.0, 10.0, 0), CpuSample(1.0, 102.0, 12.0, 0)]
+    load = CpuLoad(sample=_sampler(own_only))
+    assert load.others(now=0.0) == 0.0  # first reading: runnable threads of others (none)
+    assert load.others(now=1.0) == 0.0
+    # two busy processes took 1.5 core-seconds in 1 s while we took 0.5
+    busy = [CpuSample(0.0, 0.0, 0.0, 2), CpuSample(1.0, 2.0, 0.5, 2)]
+    load = CpuLoad(sample=_sampler(busy))
+    assert load.others(now=0.0) == 2.0
+    assert load.others(now=0.1) == 2.0  # cached within MIN_INTERVAL: no new reading
+    assert load.others(now=1.0) == 1.5
+
+
+def test_stale_reading_falls_back_to_runnable_threads() -> None:
+    from cnnspec.engine.cpu_load import MAX_INTERVAL, CpuLoad, CpuSample
+
+    readings = [CpuSample(0.0, 0.0, 0.0, 0), CpuSample(MAX_INTERVAL + 1, 50.0, 0.0, 1)]
+    load = CpuLoad(sample=_sampler(readings))
+    load.others(now=0.0)
+    # the interval is too old to say what happens now: the runnable count (1) stands in
+    assert load.others(now=MAX_INTERVAL + 1) == 1.0
+
+
+def test_without_proc_the_load_average_stands_in() -> None:
+    from cnnspec.engine.cpu_load import CpuLoad
+
+    load = CpuLoad(sample=lambda: None, fallback=lambda: 1.5)
+    assert load.others(now=0.0) == 1.5
+
+
+def test_proc_stat_parsing_keeps_our_cores_only() -> None:
+    from cnnspec.engine.cpu_load import busy_seconds, procs_running
+
+    lines = [
+        "cpu  300 0 30 900 5 0 0 0 0 0",
+        "cpu0 100 0 10 400 5 1 2 3 0 0",  # busy: user, nice, system, irq, softirq, steal
+        "cpu1 200 0 20 500 0 0 0 0 0 0",
+        "intr 12345",
+        "procs_running 3",
+    ]
+    assert busy_seconds(lines, {0}, 0.01) == (100 + 10 + 1 + 2 + 3) * 0.01
+    assert busy_seconds(lines, {0, 1}, 0.01) == (116 + 220) * 0.01
+    assert procs_running(lines) == 3
+    assert procs_running(["cpu 1 2 3"]) == 0
+
+
+def test_own_running_threads_reads_task_states(tmp_path) -> None:
+    from cnnspec.engine.cpu_load import own_running_threads
+
+    for tid, state in ((1, "R"), (2, "S"), (3, "R")):
+        (tmp_path / str(tid)).mkdir()
+        (tmp_path / str(tid) / "stat").write_text(f"{tid} (name with ) paren) {state} 1 2 3")
+    assert own_running_threads(tmp_path) == 2
+
+
+def test_reading_this_machine() -> None:
+    from cnnspec.engine.cpu_load import read_sample
+
+    sample = read_sample()
+    if sample is None:
+        pytest.skip("no /proc on this system")
+    assert sample.busy > 0 and sample.own > 0 and sample.running_others >= 0

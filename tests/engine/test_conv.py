@@ -235,3 +235,20 @@ def test_transposed_conv_path_covers_the_last_settings():
     assert not _transposed_conv_fits((4, 3, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1))  # F > C
     assert not _transposed_conv_fits((3, 3, 3, 3), (1, 1), (3, 0, 0, 0), (1, 1))  # pad > extent
     assert not _transposed_conv_fits((3, 3, 3, 3), (2, 1), (1, 1, 1, 1), (1, 1))  # stride 2
+
+
+def test_outputs_keep_the_gemm_memory_order_and_the_model_returns_c_order() -> None:
+    import cnnspec
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 2, 6, 6))
+    w = rng.standard_normal((4, 2, 3, 3))
+    out, cache = conv2d_forward(x, w, np.arange(4.0), padding=1)
+    # (N, F, H, W) shape over (F, N, H, W) memory: filters outermost, no NCHW copy
+    assert out.shape == (3, 4, 6, 6) and out.strides == (6 * 6 * 8, 3 * 6 * 6 * 8, 6 * 8, 8)
+    dx, _, _ = conv2d_backward(np.ones_like(out), cache)
+    assert dx.shape == x.shape and dx.strides[1] > dx.strides[0]
+    model = cnnspec.load("Conv(3x3,4,p=1)-ReLU-Conv(3x3,5,p=1)", input_shape="6x6x2").build(
+        seed=0, dtype=np.float64)
+    y = model.forward(x)
+    assert y.shape == (3, 5, 6, 6) and y.flags.c_contiguous

@@ -97,6 +97,8 @@ def test_max_pool_fast_matches_naive(rng, kernel, stride, padding, dilation, cei
     out, cache = max_pool2d_forward(x, kernel, **kw)
     ref, ref_cache = max_pool2d_forward_naive(x, kernel, **kw)
     np.testing.assert_array_equal(out, ref)
+    # inference: rows first, then columns, no index kept
+    np.testing.assert_array_equal(max_pool2d_forward(x, kernel, **kw, need_index=False)[0], ref)
     dout = rng.standard_normal(out.shape)
     np.testing.assert_allclose(
         max_pool2d_backward(dout, cache), max_pool2d_backward_naive(dout, ref_cache), atol=1e-14
@@ -212,6 +214,8 @@ def test_max_and_avg_pool_fast_match_naive_on_random_settings(seed):
     out, cache = max_pool2d_forward(x, kernel, dilation=dilation, **kw)
     ref, ref_cache = max_pool2d_forward_naive(x, kernel, dilation=dilation, **kw)
     np.testing.assert_array_equal(out, ref)
+    light, _ = max_pool2d_forward(x, kernel, dilation=dilation, **kw, need_index=False)
+    np.testing.assert_array_equal(light, ref)
     dout = rng.standard_normal(out.shape)
     np.testing.assert_allclose(
         max_pool2d_backward(dout, cache), max_pool2d_backward_naive(dout, ref_cache), atol=1e-14

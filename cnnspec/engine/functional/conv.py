@@ -173,7 +173,9 @@ def conv2d_forward(
 
     Returns
     -------
-    out : (N, F, out_h, out_w), ``out_h = (H + top + bottom - dh*(HH-1) - 1)//sh + 1``.
+    out : (N, F, out_h, out_w), ``out_h = (H + top + bottom - dh*(HH-1) - 1)//sh + 1``;
+        in memory (F, N, out_h, out_w), the GEMM's own order (a transposed view, C-
+        contiguous only for N == 1 or F == 1).
     cache : :class:`Conv2dCache`.
     """
     s = _setup(x, w, b, stride, padding, dilation, groups)
@@ -189,18 +191,11 @@ def conv2d_forward(
         cols3 = cols.reshape(groups, cg * kh * kw, p)  # (G, C/G*HH*WW, P)
         out2d = matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
-    out_t = out4.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w) view
-    if n == 1:
-        out = out_t  # (1, F, out_h, out_w) is already C-contiguous: no copy
-        if b is not None:
-            out += b.astype(out.dtype, copy=False)[None, :, None, None]
-    else:
-        out = np.empty(out_t.shape, dtype=out_t.dtype)
-        if b is None:
-            np.copyto(out, out_t)
-        else:
-            # the bias add and the NCHW copy in one pass over the output
-            np.add(out_t, b.astype(out.dtype, copy=False)[None, :, None, None], out=out)
+    if b is not None:
+        out4 += b.astype(out4.dtype, copy=False)[:, None, None, None]
+    # (N, F, out_h, out_w) view of the (F, N, out_h, out_w) memory: no NCHW copy (the
+    # next layers read any strides, and the next im2col reads this order faster)
+    out = out4.transpose(1, 0, 2, 3)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out, cache
 
@@ -219,7 +214,8 @@ def conv2d_backward(
 
     Returns
     -------
-    dx : (N, C, H, W) = col2im(W^T dout) per group, or ``None`` if not ``need_dx``.
+    dx : (N, C, H, W) = col2im(W^T dout) per group, or ``None`` if not ``need_dx``;
+        in (C, N, H, W) memory order, like the forward output.
     dw : (F, C/G, HH, WW) = dout cols^T per group.
     db : (F,) = sum of dout over N, out_h, out_w; ``None`` without bias.
     """
@@ -331,9 +327,7 @@ def _dx_by_transposed_conv(
     dcols = im2col(dout, (kh, kw), (1, 1), pad_t, dilation, out=scratch)  # (F*HH*WW, N*H*W)
     w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, f * kh * kw)  # (C, F*HH*WW)
     dx2d = matmul(w_t, dcols)  # (C, N*H*W)
-    dx = np.empty((n, c, h, wd), dtype=dx2d.dtype)
-    np.copyto(dx, dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3))  # (C, N, H, W) -> NCHW
-    return dx
+    return dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3)  # (N, C, H, W) view, (C, N) memory
 
 
 def conv2d_forward_naive(

@@ -112,10 +112,13 @@ class PoolGeometry(NamedTuple):
         return n, c, h + top + bottom, w + left + right
 
     def crop(self, xp: np.ndarray) -> np.ndarray:
-        """The (N, C, H, W) interior of a padded array, as a new contiguous array."""
+        """The (N, C, H, W) interior of a padded array: ``xp`` itself when it has no
+        padding, else a new array in ``xp``'s memory order."""
         _, _, h, w = self.x_shape
+        if xp.shape[2:] == (h, w):
+            return xp
         top, _, left, _ = self.padding
-        return np.ascontiguousarray(xp[:, :, top : top + h, left : left + w])
+        return xp[:, :, top : top + h, left : left + w].copy(order="K")
 
 
 def _pool_length(size: int, k: int, s: int, p0: int, p1: int, d: int, ceil_mode: bool) -> int:
@@ -199,14 +202,12 @@ def max_pool2d_forward(
     g = pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
     xp = pad_nchw(x, g.full_padding, -np.inf)
     win = sliding_windows(xp, g.kernel, g.stride, g.dilation, g.out_h, g.out_w)
-    out = win[:, :, 0, 0].copy()  # (N, C, out_h, out_w)
     if not need_index:
-        for i, j in g.offsets()[1:]:
-            np.maximum(out, win[:, :, i, j], out=out)
-        return out, MaxPool2dCache(None, g)
+        return _max_separable(xp, g), MaxPool2dCache(None, g)
+    out = win[:, :, 0, 0].copy(order="K")  # (N, C, out_h, out_w) in x's memory order
     n_offsets = g.kernel[0] * g.kernel[1]
-    idx = np.zeros(out.shape, dtype=np.min_scalar_type(n_offsets))
-    mask = np.empty(out.shape, dtype=bool)
+    idx = np.zeros_like(out, dtype=np.min_scalar_type(n_offsets))
+    mask = np.empty_like(out, dtype=bool)
     step = np.empty_like(idx)
     for k, (i, j) in enumerate(g.offsets()[1:], start=1):
         plane = win[:, :, i, j]
@@ -220,6 +221,25 @@ def max_pool2d_forward(
     return out, MaxPool2dCache(idx, g)
 
 
+def _max_separable(xp: np.ndarray, g: PoolGeometry) -> np.ndarray:
+    """``out = max_j max_i xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``: rows first, then columns.
+
+    The maximum over a rectangle is the maximum over its rows of the maximum over its
+    columns, so HH + WW - 2 elementwise passes replace HH*WW - 1, and the first HH - 1
+    read whole contiguous rows. No index of the maxima is kept (inference).
+    xp : (N, C, Hp, Wp) padded input; returns (N, C, out_h, out_w).
+    """
+    (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
+    h_span, w_span = sh * (g.out_h - 1) + 1, sw * (g.out_w - 1) + 1
+    rows = xp[:, :, 0:h_span:sh, :].copy(order="K")  # (N, C, out_h, Wp)
+    for i in range(1, kh):
+        np.maximum(rows, xp[:, :, i * dh : i * dh + h_span : sh, :], out=rows)
+    out = rows[:, :, :, 0:w_span:sw].copy(order="K")  # (N, C, out_h, out_w)
+    for j in range(1, kw):
+        np.maximum(out, rows[:, :, :, j * dw : j * dw + w_span : sw], out=out)
+    return out
+
+
 def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
     """Route each ``dout`` entry to the input element that was the maximum.
 
@@ -231,7 +251,11 @@ def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
                           hint="run max_pool2d_forward with need_index=True before backward")
     # A tiling writes every cell below exactly once: no zero fill needed.
     make = np.empty if g.tiles else np.zeros
-    dxp = make(g.padded_shape(), dtype=dout.dtype)
+    n, c, hp, wp = g.padded_shape()
+    if abs(dout.strides[0]) < abs(dout.strides[1]):  # keep a (C, N, ., .) memory order
+        dxp = make((c, n, hp, wp), dtype=dout.dtype).transpose(1, 0, 2, 3)
+    else:
+        dxp = make((n, c, hp, wp), dtype=dout.dtype)
     for k, (i, j) in enumerate(g.offsets()):
         routed = dout * (idx == k)  # (N, C, out_h, out_w); faster than np.where
         if g.disjoint:
