@@ -169,27 +169,44 @@ class _BoundedComposer(yaml.composer.Composer):
             self.nesting -= 1
 
 
+def _init_building(loader: Any) -> None:
+    """Set up the composer, constructor and resolver of ``loader`` (after its parser)."""
+    yaml.composer.Composer.__init__(loader)
+    yaml.constructor.SafeConstructor.__init__(loader)
+    yaml.resolver.Resolver.__init__(loader)
+
+
+class _PythonParsingLoader(_BoundedComposer, yaml.reader.Reader, yaml.scanner.Scanner,
+                           yaml.parser.Parser, _LocatingConstructor, yaml.resolver.Resolver):
+    """A safe loader that records positions, bounds nesting and numbers, merges by the rule,
+    with PyYAML's own parser, which reads event by event.
+
+    libyaml (0.2.6 on) refuses nesting past 1,000 while it parses ahead, before the
+    composer's own bound of :data:`MAX_YAML_DEPTH` is reached; a document refused that way
+    is read again with this parser, so the error names the place the bound is crossed.
+    """
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _init_building(self)
+
+
 # libyaml's parser (when PyYAML has it) reads long files about ten times faster; the
 # composing and constructing stay in Python, where nesting and numbers are bounded
 _PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
-_PARSING: tuple[type, ...] = (_PARSER,) if _PARSER is not None else (
-    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
 
+if _PARSER is None:  # pragma: no cover - PyYAML without libyaml
+    _LocatingSafeLoader: type = _PythonParsingLoader
+else:
+    class _LocatingSafeLoader(_BoundedComposer, _PARSER, _LocatingConstructor,  # type: ignore[no-redef]
+                              yaml.resolver.Resolver):
+        """:class:`_PythonParsingLoader` with libyaml's parser."""
 
-class _LocatingSafeLoader(_BoundedComposer, *_PARSING, _LocatingConstructor,  # type: ignore[misc]
-                          yaml.resolver.Resolver):
-    """A safe loader that records positions, bounds nesting and numbers, merges by the rule."""
-
-    def __init__(self, stream: str):
-        if _PARSER is not None:
+        def __init__(self, stream: str):
             _PARSER.__init__(self, stream)
-        else:  # pragma: no cover - PyYAML without libyaml
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
+            _init_building(self)
 
 
 def read_text(path: Path) -> str:
@@ -217,24 +234,6 @@ def read_text(path: Path) -> str:
         raise SpecError(f"{path} is empty", where,
                         "a spec needs at least `input:` and `architecture:`")
     return text
-
-
-class _PythonParsingLoader(_BoundedComposer, yaml.reader.Reader, yaml.scanner.Scanner,
-                           yaml.parser.Parser, _LocatingConstructor, yaml.resolver.Resolver):
-    """:class:`_LocatingSafeLoader` with PyYAML's own parser, which reads event by event.
-
-    libyaml (0.2.6 on) refuses nesting past 1,000 while it parses ahead, before the
-    composer's own bound of :data:`MAX_YAML_DEPTH` is reached; a document refused that way
-    is read again with this parser, so the error names the place the bound is crossed.
-    """
-
-    def __init__(self, stream: str):
-        yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
 
 
 def load_yaml(text: str, source: str, loader_base: type = _LocatingSafeLoader) -> LocDict:
