@@ -40,17 +40,17 @@ def test_script_is_python_with_the_ddp_pieces() -> None:
     assert source.splitlines()[0].startswith('"""Train lenet5 with PyTorch')
 
 
-def test_cli_writes_the_script() -> None:
+def test_cli_writes_the_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    with runner.isolated_filesystem():
-        done = runner.invoke(cli, ["export", "lenet5", "--to", "pytorch", "--train-script",
-                                   "train.py"])
-        assert done.exit_code == 0, done.output
-        assert "torchrun --nproc_per_node=2 train.py" in done.output
-        assert Path("train.py").read_text() == script_source("lenet5")
-        bad = runner.invoke(cli, ["export", "lenet5", "--to", "onnx", "-o", "x.onnx",
-                                  "--train-script", "t.py"])
-        assert bad.exit_code == 2 and "--train-script goes with --to pytorch" in bad.output
+    done = runner.invoke(cli, ["export", "lenet5", "--to", "pytorch", "--train-script",
+                               "train.py"])
+    assert done.exit_code == 0, done.output
+    assert "torchrun --nproc_per_node=2 train.py" in done.output
+    assert (tmp_path / "train.py").read_text() == script_source("lenet5")
+    bad = runner.invoke(cli, ["export", "lenet5", "--to", "onnx", "-o", "x.onnx",
+                              "--train-script", "t.py"])
+    assert bad.exit_code == 2 and "--train-script goes with --to pytorch" in bad.output
 
 
 def script_namespace() -> dict:
