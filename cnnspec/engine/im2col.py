@@ -1,6 +1,7 @@
 """Strided window views, im2col and col2im for NCHW tensors.
 
-Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
+:mod:`cnnspec.engine.parallel` (which splits the large copies over the free cores) only.
 
 This is the only module of the engine that uses stride tricks; every other
 kernel goes through :func:`sliding_windows`, :func:`im2col` or
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnspec.engine.parallel import along, for_slabs
 from cnnspec.errors import EngineError
 
 IntPair = tuple[int, int]
@@ -103,8 +105,15 @@ def pad_nchw(x: np.ndarray, padding: Padding4, value: float = 0.0) -> np.ndarray
     xp[:, :, top + h :, :] = value
     xp[:, :, top : top + h, :left] = value
     xp[:, :, top : top + h, left + w :] = value
-    xp[:, :, top : top + h, left : left + w] = x
+    inner = xp[:, :, top : top + h, left : left + w]
+    axis = 1 if n == 1 or xp.strides[1] > xp.strides[0] else 0  # C if outer in memory
+    for_slabs(x.shape[axis], x.nbytes, lambda s: _copy_along(inner, x, axis, s))
     return xp
+
+
+def _copy_along(dst: np.ndarray, src: np.ndarray, axis: int, part: slice) -> None:
+    """``dst[part] = src[part]`` along ``axis`` (one slab of a split copy)."""
+    np.copyto(along(dst, axis, part), along(src, axis, part))
 
 
 def sliding_windows(
@@ -179,9 +188,6 @@ def im2col(
     out_w = conv_output_size(w, kernel[1], stride[1], left, right, dilation[1])
     if out_h < 1 or out_w < 1:
         raise EngineError(f"input {h}x{w} is too small for kernel {kernel} with these settings")
-    xp = pad_nchw(x, padding, pad_value)
-    win = sliding_windows(xp, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, oh, ow)
-    win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
     shape = (c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
     usable = (
         out is not None
@@ -189,13 +195,72 @@ def im2col(
         and out.dtype == x.dtype
         and out.flags.c_contiguous
         and out.flags.writeable
-        and not np.may_share_memory(out, xp)
+        and not np.may_share_memory(out, x)
     )
+    # A fresh array, never a view of the input (the backward pass reuses cols as scratch).
     cols = out if usable else np.empty(shape, dtype=x.dtype)
-    # One copy from the strided view; a fresh array, never a view of the input (the
-    # backward pass reuses cols as scratch).
-    np.copyto(cols.reshape(win.shape), win)  # (C, HH, WW, N, oh, ow) view of cols
+    cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
+    if any(padding):
+        # One plane per kernel offset straight from x, the padding written where the
+        # window leaves it: no padded copy of x.
+        geometry = (kernel, stride, padding, dilation, pad_value)
+        for_slabs(c, cols.nbytes, lambda s: _fill_offsets(cols6[s], x[:, s], *geometry))
+    else:
+        win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
+        win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
+        # Split over C, or over N for a first layer's few channels.
+        axis = 0 if c >= 4 else 3
+        for_slabs(win.shape[axis], cols.nbytes, lambda s: _copy_along(cols6, win, axis, s))
     return cols
+
+
+def inside_range(n_out: int, size: int, stride: int, offset: int) -> tuple[int, int]:
+    """Output positions ``[o0, o1)`` whose input index ``o*stride + offset`` is in ``[0, size)``.
+
+    ``o0 = max(0, ceil(-offset / stride))``, ``o1 = min(n_out, floor((size - 1 - offset)
+    / stride) + 1)``, and ``o1 = o0`` when no position is inside.
+    """
+    first = max(0, -(offset // stride))
+    stop = min(n_out, (size - 1 - offset) // stride + 1)
+    return first, max(first, stop)
+
+
+def _fill_offsets(
+    cols6: np.ndarray,
+    x: np.ndarray,
+    kernel: IntPair,
+    stride: IntPair,
+    padding: Padding4,
+    dilation: IntPair,
+    pad_value: float,
+) -> None:
+    """im2col of a padded input, one kernel offset (i, j) at a time.
+
+    ``cols6[c, i, j, n, oh, ow] = x[n, c, oh*sh + i*dh - top, ow*sw + j*dw - left]``
+    where that pixel is inside x, ``pad_value`` where it falls in the padding
+    (:func:`inside_range` gives the inside block of each offset's plane).
+    cols6 : (C', HH, WW, N, out_h, out_w) part of the columns; x : (N, C', H, W).
+    """
+    _, _, h, w = x.shape
+    _, kh, kw, _, out_h, out_w = cols6.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    top, _, left, _ = padding
+    xc = x.transpose(1, 0, 2, 3)  # (C', N, H, W)
+    for i in range(kh):
+        r0, r1 = inside_range(out_h, h, sh, i * dh - top)
+        y0 = r0 * sh + i * dh - top
+        for j in range(kw):
+            q0, q1 = inside_range(out_w, w, sw, j * dw - left)
+            x0 = q0 * sw + j * dw - left
+            plane = cols6[:, i, j]  # (C', N, out_h, out_w)
+            for border in ((slice(0, r0),), (slice(r1, None),),
+                           (slice(r0, r1), slice(0, q0)), (slice(r0, r1), slice(q1, None))):
+                strip = plane[(slice(None), slice(None), *border)]
+                if strip.size:
+                    strip.fill(pad_value)
+            if r1 > r0 and q1 > q0:
+                plane[:, :, r0:r1, q0:q1] = xc[:, :, y0 : y0 + (r1 - r0 - 1) * sh + 1 : sh,
+                                                x0 : x0 + (q1 - q0 - 1) * sw + 1 : sw]
 
 
 def col2im(
@@ -232,12 +297,21 @@ def col2im(
     out_w = conv_output_size(w, kw, sw, left, right, dw)
     cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
-    dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
+    dxp = np.empty((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
     h_span = sh * (out_h - 1) + 1
     w_span = sw * (out_w - 1) + 1
-    for i in range(kh):
-        for j in range(kw):
-            r0, c0 = i * dh, j * dw
-            dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
+
+    def add_planes(part: slice) -> None:  # the channels of one slab, every kernel offset
+        dxp[part] = 0
+        for i in range(kh):
+            for j in range(kw):
+                r0, c0 = i * dh, j * dw
+                dxp[part, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[part, i, j]
+
+    for_slabs(c, cols.nbytes, add_planes)
+    if not (top or bottom or left or right):
+        return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
     inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
-    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view
+    dx = np.empty(inner.shape, dtype=dxp.dtype)
+    for_slabs(c, dx.nbytes, lambda s: _copy_along(dx, inner, 0, s))
+    return dx.transpose(1, 0, 2, 3)  # (N, C, H, W) view

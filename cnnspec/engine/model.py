@@ -27,6 +27,7 @@ from cnnspec.engine import activation_layers as A
 from cnnspec.engine import channel_layers as CL
 from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
+from cnnspec.engine.allocator import keep_freed_memory
 from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
 from cnnspec.engine.budget import fitting_batch, require_memory
 from cnnspec.engine.depthwise_layer import DepthwiseConv
@@ -485,6 +486,7 @@ def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str
     require_memory({"parameters": report.totals.params * dt.itemsize},
                    f"building {network.name} in NumPy ({dt.name})",
                    "use fewer or narrower layers, or a smaller input")
+    keep_freed_memory()  # the steps to come reuse what earlier ones freed
     builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
     root = C.Sequential(None, builder.sequence(network.layers))
     return Model(network, report, root, dt)
