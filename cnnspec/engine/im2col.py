@@ -1,7 +1,6 @@
 """Strided window views, im2col and col2im for NCHW tensors.
 
-Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
-:mod:`cnnspec.engine.parallel` (which splits the large copies over the free cores) only.
+Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
 
 This is the only module of the engine that uses stride tricks; every other
 kernel goes through :func:`sliding_windows`, :func:`im2col` or
@@ -20,7 +19,6 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cnnspec.engine.parallel import along, for_slabs
 from cnnspec.errors import EngineError
 
 IntPair = tuple[int, int]
@@ -105,15 +103,8 @@ def pad_nchw(x: np.ndarray, padding: Padding4, value: float = 0.0) -> np.ndarray
     xp[:, :, top + h :, :] = value
     xp[:, :, top : top + h, :left] = value
     xp[:, :, top : top + h, left + w :] = value
-    inner = xp[:, :, top : top + h, left : left + w]
-    axis = 1 if n == 1 or xp.strides[1] > xp.strides[0] else 0  # C if outer in memory
-    for_slabs(x.shape[axis], x.nbytes, lambda s: _copy_along(inner, x, axis, s))
+    xp[:, :, top : top + h, left : left + w] = x
     return xp
-
-
-def _copy_along(dst: np.ndarray, src: np.ndarray, axis: int, part: slice) -> None:
-    """``dst[part] = src[part]`` along ``axis`` (one slab of a split copy)."""
-    np.copyto(along(dst, axis, part), along(src, axis, part))
 
 
 def sliding_windows(
@@ -203,14 +194,10 @@ def im2col(
     if any(padding):
         # One plane per kernel offset straight from x, the padding written where the
         # window leaves it: no padded copy of x.
-        geometry = (kernel, stride, padding, dilation, pad_value)
-        for_slabs(c, cols.nbytes, lambda s: _fill_offsets(cols6[s], x[:, s], *geometry))
+        _fill_offsets(cols6, x, kernel, stride, padding, dilation, pad_value)
     else:
         win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
-        win = win.transpose(1, 2, 3, 0, 4, 5)  # (C, HH, WW, N, oh, ow)
-        # Split over C, or over N for a first layer's few channels.
-        axis = 0 if c >= 4 else 3
-        for_slabs(win.shape[axis], cols.nbytes, lambda s: _copy_along(cols6, win, axis, s))
+        np.copyto(cols6, win.transpose(1, 2, 3, 0, 4, 5))  # (C, HH, WW, N, oh, ow)
     return cols
 
 
@@ -239,20 +226,20 @@ def _fill_offsets(
     ``cols6[c, i, j, n, oh, ow] = x[n, c, oh*sh + i*dh - top, ow*sw + j*dw - left]``
     where that pixel is inside x, ``pad_value`` where it falls in the padding
     (:func:`inside_range` gives the inside block of each offset's plane).
-    cols6 : (C', HH, WW, N, out_h, out_w) part of the columns; x : (N, C', H, W).
+    cols6 : (C, HH, WW, N, out_h, out_w) view of the columns; x : (N, C, H, W).
     """
     _, _, h, w = x.shape
     _, kh, kw, _, out_h, out_w = cols6.shape
     (sh, sw), (dh, dw) = stride, dilation
     top, _, left, _ = padding
-    xc = x.transpose(1, 0, 2, 3)  # (C', N, H, W)
+    xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W)
     for i in range(kh):
         r0, r1 = inside_range(out_h, h, sh, i * dh - top)
         y0 = r0 * sh + i * dh - top
         for j in range(kw):
             q0, q1 = inside_range(out_w, w, sw, j * dw - left)
             x0 = q0 * sw + j * dw - left
-            plane = cols6[:, i, j]  # (C', N, out_h, out_w)
+            plane = cols6[:, i, j]  # (C, N, out_h, out_w)
             for border in ((slice(0, r0),), (slice(r1, None),),
                            (slice(r0, r1), slice(0, q0)), (slice(r0, r1), slice(q1, None))):
                 strip = plane[(slice(None), slice(None), *border)]
@@ -297,21 +284,14 @@ def col2im(
     out_w = conv_output_size(w, kw, sw, left, right, dw)
     cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
-    dxp = np.empty((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
+    dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
     h_span = sh * (out_h - 1) + 1
     w_span = sw * (out_w - 1) + 1
-
-    def add_planes(part: slice) -> None:  # the channels of one slab, every kernel offset
-        dxp[part] = 0
-        for i in range(kh):
-            for j in range(kw):
-                r0, c0 = i * dh, j * dw
-                dxp[part, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[part, i, j]
-
-    for_slabs(c, cols.nbytes, add_planes)
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dh, j * dw
+            dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
     if not (top or bottom or left or right):
         return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
     inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
-    dx = np.empty(inner.shape, dtype=dxp.dtype)
-    for_slabs(c, dx.nbytes, lambda s: _copy_along(dx, inner, 0, s))
-    return dx.transpose(1, 0, 2, 3)  # (N, C, H, W) view
+    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view

@@ -1,7 +1,6 @@
 """Element-wise activations and softmax.
 
-Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
-:mod:`cnnspec.engine.parallel` (ReLU's passes split over the free cores) only.
+Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
 
 Every forward takes an array of any shape and returns ``(out, cache)``; every
 backward takes ``(dout, cache)`` and returns ``dx`` of the same shape as a new
@@ -14,7 +13,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnspec.engine.parallel import along, for_slabs, outer_axis
 from cnnspec.errors import EngineError
 
 __all__ = [
@@ -61,11 +59,7 @@ def relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarr
     less to allocate, and ``out > 0`` is the mask ``x > 0``. ``out=x``
     computes in place, for an ``x`` that nothing else reads afterwards.
     """
-    if out is None:
-        out = np.empty_like(x)  # x's memory order
-    zero, axis = x.dtype.type(0), outer_axis(x)
-    for_slabs(x.shape[axis], x.nbytes,
-              lambda s: np.maximum(along(x, axis, s), zero, out=along(out, axis, s)))
+    out = np.maximum(x, x.dtype.type(0), out=out)
     return out, ReluCache(out)
 
 
@@ -76,14 +70,7 @@ def relu_backward(dout: np.ndarray, cache: ReluCache) -> np.ndarray:
     the product keeps ``dout``'s dtype. Only a non-finite ``dout`` where
     ``x <= 0`` differs from a select (``inf * 0`` is NaN).
     """
-    dx = np.empty_like(dout, dtype=np.result_type(dout, np.bool_))
-    axis = outer_axis(dout)
-
-    def slab(s: slice) -> None:
-        np.multiply(along(dout, axis, s), along(cache.out, axis, s) > 0, out=along(dx, axis, s))
-
-    for_slabs(dout.shape[axis], dout.nbytes, slab)
-    return dx
+    return dout * (cache.out > 0)
 
 
 def leaky_relu_forward(

@@ -1,8 +1,7 @@
 """Max and average pooling with kernel, stride, padding, dilation and ceil_mode, NCHW.
 
-Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors`,
-:mod:`cnnspec.engine.im2col` and :mod:`cnnspec.engine.parallel` (large passes split
-over the free cores) only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
+:mod:`cnnspec.engine.im2col` only.
 
 Named dims: N, C, H, W (input), HH, WW (kernel), ``out_h``, ``out_w``.
 Pooling has no weights. Stride defaults to the kernel size. Output size::
@@ -33,7 +32,6 @@ from cnnspec.engine.im2col import (
     pad_nchw,
     sliding_windows,
 )
-from cnnspec.engine.parallel import along, for_slabs
 from cnnspec.errors import EngineError
 
 __all__ = [
@@ -209,23 +207,17 @@ def max_pool2d_forward(
     out = win[:, :, 0, 0].copy(order="K")  # (N, C, out_h, out_w) in x's memory order
     n_offsets = g.kernel[0] * g.kernel[1]
     idx = np.zeros_like(out, dtype=np.min_scalar_type(n_offsets))
-    axis = _batch_or_channel(x)
-
-    def slab(part: slice) -> None:  # the images (or channels) of one slab, every offset
-        top, where = along(out, axis, part), along(idx, axis, part)
-        mask = np.empty_like(top, dtype=bool)
-        step = np.empty_like(where)
-        for k, (i, j) in enumerate(g.offsets()[1:], start=1):
-            plane = along(win, axis, part)[:, :, i, j]
-            np.greater(plane, top, out=mask)  # strict: earlier offsets win ties
-            # idx = k where mask, written as idx += mask * (k - idx): plain arithmetic
-            # is several times faster than a masked copy (0 <= idx < k, no underflow).
-            np.subtract(where.dtype.type(k), where, out=step)
-            step *= mask
-            where += step
-            np.maximum(top, plane, out=top)
-
-    for_slabs(x.shape[axis], x.nbytes, slab)
+    mask = np.empty_like(out, dtype=bool)
+    step = np.empty_like(idx)
+    for k, (i, j) in enumerate(g.offsets()[1:], start=1):
+        plane = win[:, :, i, j]
+        np.greater(plane, out, out=mask)  # strict: earlier offsets win ties
+        # idx = k where mask, written as idx += mask * (k - idx): plain arithmetic
+        # is several times faster than a masked copy (0 <= idx < k, no underflow).
+        np.subtract(idx.dtype.type(k), idx, out=step)
+        step *= mask
+        idx += step
+        np.maximum(out, plane, out=out)
     return out, MaxPool2dCache(idx, g)
 
 
@@ -239,27 +231,13 @@ def _max_separable(xp: np.ndarray, g: PoolGeometry) -> np.ndarray:
     """
     (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
     h_span, w_span = sh * (g.out_h - 1) + 1, sw * (g.out_w - 1) + 1
-    rows = np.empty_like(xp[:, :, 0:h_span:sh, :])  # (N, C, out_h, Wp), xp's order
-    out = np.empty_like(rows[:, :, :, 0:w_span:sw])  # (N, C, out_h, out_w), rows' order
-    axis = _batch_or_channel(xp)
-
-    def slab(part: slice) -> None:
-        x_part, r_part = along(xp, axis, part), along(rows, axis, part)
-        o_part = along(out, axis, part)
-        np.copyto(r_part, x_part[:, :, 0:h_span:sh, :])
-        for i in range(1, kh):
-            np.maximum(r_part, x_part[:, :, i * dh : i * dh + h_span : sh, :], out=r_part)
-        np.copyto(o_part, r_part[:, :, :, 0:w_span:sw])
-        for j in range(1, kw):
-            np.maximum(o_part, r_part[:, :, :, j * dw : j * dw + w_span : sw], out=o_part)
-
-    for_slabs(xp.shape[axis], xp.nbytes, slab)
+    rows = xp[:, :, 0:h_span:sh, :].copy(order="K")  # (N, C, out_h, Wp)
+    for i in range(1, kh):
+        np.maximum(rows, xp[:, :, i * dh : i * dh + h_span : sh, :], out=rows)
+    out = rows[:, :, :, 0:w_span:sw].copy(order="K")  # (N, C, out_h, out_w)
+    for j in range(1, kw):
+        np.maximum(out, rows[:, :, :, j * dw : j * dw + w_span : sw], out=out)
     return out
-
-
-def _batch_or_channel(x: np.ndarray) -> int:
-    """0 (N) or 1 (C), whichever of the two is outer in ``x``'s memory (a split axis)."""
-    return 1 if x.shape[0] == 1 or abs(x.strides[1]) > abs(x.strides[0]) else 0
 
 
 def max_pool2d_backward(dout: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:

@@ -1,0 +1,95 @@
+"""im2col of a padded input without a padded copy, and the engine's allocator setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnspec.engine import functional as F
+from cnnspec.engine.allocator import keep_freed_memory
+from cnnspec.engine.im2col import col2im, im2col, inside_range
+
+
+@pytest.mark.parametrize("n_out,size,stride,offset,expected", [
+    (5, 5, 1, -1, (1, 5)),   # top pad 1, tap 0: the first output row reads padding
+    (5, 5, 1, 1, (0, 4)),    # tap 2: the last output row reads padding
+    (3, 5, 2, -2, (1, 3)),   # stride 2, pad 2: row 0 reads -2
+    (3, 5, 2, -3, (2, 3)),   # -3, -1 outside; 1 inside
+    (4, 2, 1, 5, (0, 0)),    # every position outside
+    (2, 4, 3, 0, (0, 2)),
+])
+def test_inside_range(n_out, size, stride, offset, expected) -> None:
+    assert inside_range(n_out, size, stride, offset) == expected
+    inside = [o for o in range(n_out) if 0 <= o * stride + offset < size]  # by brute force
+    assert expected == ((inside[0], inside[-1] + 1) if inside else (expected[0], expected[0]))
+
+
+GEOMETRIES = [  # kernel, stride, padding (top, bottom, left, right), dilation, pad value
+    ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 0.0),
+    ((5, 5), (1, 1), (0, 0, 0, 0), (1, 1), 0.0),
+    ((3, 2), (2, 1), (2, 0, 1, 3), (1, 2), -1.5),
+    ((7, 7), (2, 2), (3, 3, 3, 3), (1, 1), 0.0),
+    ((1, 1), (2, 2), (0, 0, 0, 0), (1, 1), 0.0),
+]
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,pad_value", GEOMETRIES)
+@pytest.mark.parametrize("channels_outer", [False, True])
+def test_im2col_equals_the_columns_of_an_explicitly_padded_input(
+    kernel, stride, padding, dilation, pad_value, channels_outer
+) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 6, 9, 8)).astype(np.float32)
+    if channels_outer:  # a convolution's output order, (C, N, H, W) memory
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    cols = im2col(x, kernel, stride, padding, dilation, pad_value)
+    xp = np.pad(x, ((0, 0), (0, 0), padding[:2], padding[2:]), constant_values=pad_value)
+    assert np.array_equal(cols, im2col(xp, kernel, stride, (0, 0, 0, 0), dilation))
+    # a spent buffer is refilled, padding included
+    reused = im2col(x, kernel, stride, padding, dilation, pad_value,
+                    out=np.full_like(cols, np.nan))
+    assert np.array_equal(reused, cols)
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,pad_value", GEOMETRIES)
+def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding, dilation, pad_value) -> None:
+    """<im2col(x), c> == <x, col2im(c)> for zero-padded columns, in float64."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 4, 9, 8))
+    cols = im2col(x, kernel, stride, padding, dilation)
+    c = rng.standard_normal(cols.shape)
+    back = col2im(c, x.shape, kernel, stride, padding, dilation)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
+
+
+def test_padded_strided_conv_matches_the_loop() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 7, 7))
+    w = rng.standard_normal((5, 4, 3, 3))
+    b = rng.standard_normal(5)
+    dout = rng.standard_normal((3, 5, 4, 4))
+    out, cache = F.conv2d_forward(x, w, b, stride=2, padding=(2, 1, 1, 2))
+    dx, dw, db = F.conv2d_backward(dout, cache)
+    ref, ref_cache = F.conv2d_forward_naive(x, w, b, stride=2, padding=(2, 1, 1, 2))
+    rdx, rdw, rdb = F.conv2d_backward_naive(dout, ref_cache)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, rdw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(db, rdb, rtol=1e-12, atol=1e-12)
+
+
+def test_keep_freed_memory_is_set_once_and_can_be_refused(monkeypatch) -> None:
+    from cnnspec.engine import allocator
+
+    monkeypatch.setattr(allocator, "_state", {})
+    monkeypatch.setenv("CNNSPEC_KEEP_MEMORY", "0")
+    assert keep_freed_memory() is False
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(allocator, "_state", {})
+    monkeypatch.setenv("CNNSPEC_KEEP_MEMORY", "1")
+    monkeypatch.setattr(allocator, "_mallopt", lambda p, v: calls.append((p, v)) or True)
+    assert keep_freed_memory() is True
+    assert keep_freed_memory() is True  # once per process
+    assert calls == [(allocator.M_TRIM_THRESHOLD, allocator.KEEP_BYTES),
+                     (allocator.M_MMAP_THRESHOLD, allocator.KEEP_BYTES)]
