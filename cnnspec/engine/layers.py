@@ -102,16 +102,16 @@ class Conv(Layer):
             return out
         # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
         # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
-        # columns are the next one's workspace.
+        # columns are the next one's workspace, and its GEMM writes straight into the
+        # chunk's part of the output.
         self.cache = None
-        # (N, F, out_h, out_w) over (F, N, out_h, out_w) memory, as one pass would give
-        out = np.empty((f, len(x), out_h, out_w), dtype=np.result_type(x, w)).transpose(1, 0, 2, 3)
+        grid = np.empty((f, len(x), out_h, out_w), dtype=np.result_type(x, w))  # (F, N, ., .)
         for start in range(0, len(x), chunk):
-            part, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
-                                           workspace=workspace)
-            out[start:start + chunk] = part
+            target = grid[:, start:start + chunk].reshape(f, -1)  # a view, rows contiguous
+            _, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
+                                        workspace=workspace, out=target)
             workspace = cache.cols
-        return out
+        return grid.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w), as one pass would give
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)

@@ -252,3 +252,19 @@ def test_outputs_keep_the_gemm_memory_order_and_the_model_returns_c_order() -> N
         seed=0, dtype=np.float64)
     y = model.forward(x)
     assert y.shape == (3, 5, 6, 6) and y.flags.c_contiguous
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_forward_writes_into_a_part_of_a_larger_output(groups) -> None:
+    """``out=``: the GEMM fills rows of a wider (F, N_all*oh*ow) grid, as chunked inference does."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 4, 6, 6))
+    w = rng.standard_normal((6, 4 // groups, 3, 3))
+    b = rng.standard_normal(6)
+    whole, _ = conv2d_forward(x, w, b, padding=1, groups=groups)
+    grid = np.full((6, 5, 6, 6), np.nan)  # (F, N, oh, ow)
+    for start, stop in ((0, 2), (2, 5)):
+        target = grid[:, start:stop].reshape(6, -1)
+        part, _ = conv2d_forward(x[start:stop], w, b, padding=1, groups=groups, out=target)
+        assert np.shares_memory(part, grid)
+    np.testing.assert_allclose(grid.transpose(1, 0, 2, 3), whole, rtol=1e-12, atol=1e-12)

@@ -154,6 +154,7 @@ def conv2d_forward(
     groups: int = 1,
     pad_value: float = 0.0,
     workspace: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Conv2dCache]:
     """Convolution forward pass via im2col and one GEMM per group.
 
@@ -170,6 +171,9 @@ def conv2d_forward(
         of a cache whose backward pass is done (the caller then gives that
         cache up); used when it is a writeable C-contiguous
         (C*HH*WW, N*out_h*out_w) array of x's dtype, ignored otherwise.
+    out : optional (F, N*out_h*out_w) array of the result's dtype, rows contiguous
+        (e.g. the part of a larger batch's output that these images fill); the GEMM
+        writes into it (grouped: a copy), and the result is a view of it.
 
     Returns
     -------
@@ -185,19 +189,21 @@ def conv2d_forward(
                   out=workspace)  # (C*HH*WW, P)
     p = cols.shape[1]  # P = N*out_h*out_w
     if groups == 1:
-        out2d = matmul(w.reshape(f, cg * kh * kw), cols)  # (F, P)
+        out2d = matmul(w.reshape(f, cg * kh * kw), cols, out=out)  # (F, P)
     else:
         w3 = w.reshape(groups, f // groups, cg * kh * kw)  # (G, F/G, C/G*HH*WW)
         cols3 = cols.reshape(groups, cg * kh * kw, p)  # (G, C/G*HH*WW, P)
         out2d = matmul(w3, cols3).reshape(f, p)  # (G, F/G, P) -> (F, P)
+        if out is not None:
+            out[...] = out2d
+            out2d = out
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
     if b is not None:
         out4 += b.astype(out4.dtype, copy=False)[:, None, None, None]
     # (N, F, out_h, out_w) view of the (F, N, out_h, out_w) memory: no NCHW copy (the
     # next layers read any strides, and the next im2col reads this order faster)
-    out = out4.transpose(1, 0, 2, 3)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
-    return out, cache
+    return out4.transpose(1, 0, 2, 3), cache
 
 
 def conv2d_backward(
