@@ -96,8 +96,11 @@ class Conv(Layer):
         out_h, out_w = self.record.output[0], self.record.output[1]
         per_image = c * kh * kw * out_h * out_w * x.itemsize  # im2col bytes of one image
         chunk = max(1, INFERENCE_COLUMNS_BYTES // per_image)
-        if ctx.training or chunk >= len(x):
-            out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace)
+        pointwise = (kh, kw) == (1, 1) and self.options["stride"] == (1, 1) \
+            and not any(self.options["padding"])  # its columns are its input: no chunks
+        if ctx.training or pointwise or chunk >= len(x):
+            out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace,
+                                          inference=not ctx.training)
             self.keep(cache, ctx)
             return out
         # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
@@ -331,6 +334,11 @@ class BatchNorm(Layer):
         self.momentum = momentum
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        if not ctx.training:  # no backward follows: the cache-free two-pass form
+            self.cache = None
+            return F.batchnorm_inference(x, self.params["weight"], self.params["bias"],
+                                         self.buffers["running_mean"],
+                                         self.buffers["running_var"], self.eps)
         op = F.batchnorm2d_forward if x.ndim == 4 else F.batchnorm1d_forward
         out, cache = op(x, self.params["weight"], self.params["bias"],
                              self.buffers["running_mean"], self.buffers["running_var"],

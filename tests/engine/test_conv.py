@@ -268,3 +268,27 @@ def test_forward_writes_into_a_part_of_a_larger_output(groups) -> None:
         part, _ = conv2d_forward(x[start:stop], w, b, padding=1, groups=groups, out=target)
         assert np.shares_memory(part, grid)
     np.testing.assert_allclose(grid.transpose(1, 0, 2, 3), whole, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_inference_pointwise_conv_reads_its_input_in_place(batch) -> None:
+    rng = np.random.default_rng(9)
+    x_cn = rng.standard_normal((5, batch, 4, 4))  # (C, N, H, W) memory, a conv's output order
+    x = x_cn.transpose(1, 0, 2, 3)
+    w = rng.standard_normal((6, 5, 1, 1))
+    b = rng.standard_normal(6)
+    expected, _ = conv2d_forward(x, w, b)
+    before = x.copy()
+    out, cache = conv2d_forward(x, w, b, inference=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert np.shares_memory(cache.cols, x) and not cache.cols.flags.writeable
+    np.testing.assert_array_equal(x, before)
+    with pytest.raises(EngineError, match="already used"):
+        conv2d_backward(np.ones_like(out), cache)
+    # an input in NCHW order (batch > 1), a stride or a padding: the columns are a copy
+    for kwargs in ({"stride": 2}, {"padding": 1}):
+        _, copied = conv2d_forward(x, w, b, inference=True, **kwargs)
+        assert not np.shares_memory(copied.cols, x)
+    nchw = np.ascontiguousarray(x)  # (N, C, H, W) memory: in place only for a batch of one
+    _, maybe = conv2d_forward(nchw, w, b, inference=True)
+    assert np.shares_memory(maybe.cols, nchw) == (batch == 1)

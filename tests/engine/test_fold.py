@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import cnnspec
 from cnnspec.engine import functional as F
@@ -85,3 +86,19 @@ def test_fold_only_where_weights_are_no_larger_than_the_output() -> None:
     assert [b for _, b in steps(model.root.children, ctx, 143)] == [None] * 5
     assert [b for _, b in steps(model.root.children, ctx, 144)] == [bn, None, None, None]
     assert isinstance(conv, Conv)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5, 5), (6, 4)])
+def test_inference_batchnorm_is_the_eval_mode_forward(shape) -> None:
+    """``s * x + t`` equals the four-pass evaluation form, 2-D and 1-D, any memory order."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape)
+    if x.ndim == 4:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
+    mean, var = rng.standard_normal(4), rng.uniform(0.5, 2.0, 4)
+    op = F.batchnorm2d_forward if x.ndim == 4 else F.batchnorm1d_forward
+    expected, _ = op(x, gamma, beta, mean.copy(), var.copy(), training=False, eps=1e-3)
+    out = F.batchnorm_inference(x, gamma, beta, mean, var, 1e-3)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert out.strides == x.strides  # the input's memory order is kept

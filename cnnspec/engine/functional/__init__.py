@@ -71,6 +71,8 @@ Normalisation and dropout (``norm``)::
                         training, momentum=0.1, eps=1e-5) -> (out, BatchNormCache)
     batchnorm1d_forward(x (N, C), ...same...) -> (out, BatchNormCache)
     batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)
+    batchnorm_inference(x, gamma, beta, running_mean, running_var, eps) -> out   # s*x + t
+    batchnorm_scale_shift(gamma, beta, running_mean, running_var, eps, b=None) -> (s, t)
     lrn_forward(x, *, size=5, alpha=1e-4, beta=0.75, k=2.0, alpha_over_n=False,
                 torch_window=False) -> (out, LrnCache)
     lrn_backward(dout, cache) -> dx
@@ -159,6 +161,8 @@ from cnnspec.engine.functional.norm import (
     batchnorm1d_forward,
     batchnorm2d_forward,
     batchnorm_backward,
+    batchnorm_inference,
+    batchnorm_scale_shift,
     dropout_backward,
     dropout_forward,
     fold_batchnorm,
@@ -223,6 +227,8 @@ __all__ = [
     "batchnorm1d_forward",
     "batchnorm2d_forward",
     "batchnorm_backward",
+    "batchnorm_inference",
+    "batchnorm_scale_shift",
     "concat_backward",
     "concat_forward",
     "conv2d_backward",

@@ -155,6 +155,7 @@ def conv2d_forward(
     pad_value: float = 0.0,
     workspace: np.ndarray | None = None,
     out: np.ndarray | None = None,
+    inference: bool = False,
 ) -> tuple[np.ndarray, Conv2dCache]:
     """Convolution forward pass via im2col and one GEMM per group.
 
@@ -174,6 +175,10 @@ def conv2d_forward(
     out : optional (F, N*out_h*out_w) array of the result's dtype, rows contiguous
         (e.g. the part of a larger batch's output that these images fill); the GEMM
         writes into it (grouped: a copy), and the result is a view of it.
+    inference : no backward pass will use the cache. A 1x1 convolution with stride 1
+        and no padding then multiplies x's own memory, when it is in (C, N, H, W)
+        order (a convolution's output, or a batch of one), instead of a copy of it;
+        the cache's ``cols`` is then a read-only view of x.
 
     Returns
     -------
@@ -185,8 +190,10 @@ def conv2d_forward(
     s = _setup(x, w, b, stride, padding, dilation, groups)
     n = x.shape[0]
     f, cg, kh, kw = w.shape
-    cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value,
-                  out=workspace)  # (C*HH*WW, P)
+    cols = _input_as_columns(x, (kh, kw), s) if inference else None
+    if cols is None:
+        cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value,
+                      out=workspace)  # (C*HH*WW, P)
     p = cols.shape[1]  # P = N*out_h*out_w
     if groups == 1:
         out2d = matmul(w.reshape(f, cg * kh * kw), cols, out=out)  # (F, P)
@@ -204,6 +211,22 @@ def conv2d_forward(
     # next layers read any strides, and the next im2col reads this order faster)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out4.transpose(1, 0, 2, 3), cache
+
+
+def _input_as_columns(x: np.ndarray, kernel: IntPair, s: _Setup) -> np.ndarray | None:
+    """x's memory as the (C, N*H*W) columns of a 1x1, stride-1, unpadded convolution.
+
+    ``None`` when the convolution is another kind or x's memory is not in (C, N, H, W)
+    order; the view is read-only (it is x).
+    """
+    if kernel != (1, 1) or s.stride != (1, 1) or any(s.padding):
+        return None
+    by_channel = x.transpose(1, 0, 2, 3)  # (C, N, H, W)
+    if not by_channel.flags.c_contiguous:
+        return None
+    cols = by_channel.reshape(x.shape[1], -1)  # (C, N*H*W), a view
+    cols.flags.writeable = False
+    return cols
 
 
 def conv2d_backward(

@@ -52,6 +52,25 @@ class BatchNormCache(NamedTuple):
     training: bool
 
 
+def batchnorm_scale_shift(
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    eps: float,
+    b: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inference batch norm of ``y + b`` as one affine map per channel: ``(s, t)``.
+
+    ``gamma * (y + b - mean) / sqrt(var + eps) + beta = s * y + t`` with
+    ``s = gamma / sqrt(var + eps)`` and ``t = s * (b - mean) + beta`` (``b = 0``
+    when absent: the bias of the conv before it). Both (C,).
+    """
+    scale = gamma / np.sqrt(running_var + eps)  # (C,)
+    bias = -running_mean if b is None else b - running_mean
+    return scale, bias * scale + beta
+
+
 def fold_batchnorm(
     w: np.ndarray,
     b: np.ndarray | None,
@@ -63,18 +82,38 @@ def fold_batchnorm(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A convolution followed by inference batch norm, as one convolution.
 
-    With ``s = gamma / sqrt(running_var + eps)`` (F,), batch norm of the conv output
-    ``y[n, f] = s[f] * (conv(x, w)[n, f] + b[f] - mean[f]) + beta[f]`` is the conv
-    with ``w'[f] = s[f] * w[f]`` and ``b'[f] = s[f] * (b[f] - mean[f]) + beta[f]``
-    (``b = 0`` when the conv has no bias). Only for inference: training normalises
-    with the batch's statistics.
+    With ``s, t`` of :func:`batchnorm_scale_shift`, batch norm of the conv output
+    ``y[n, f] = s[f] * conv(x, w)[n, f] + t[f]`` is the conv with ``w'[f] = s[f] * w[f]``
+    and bias ``b' = t = s * (b - mean) + beta`` (``b = 0`` when the conv has no bias).
+    Only for inference: training normalises with the batch's statistics.
 
     Returns (w', b') in w's dtype: (F, C/G, HH, WW) and (F,).
     """
-    scale = gamma / np.sqrt(running_var + eps)  # (F,)
-    bias = -running_mean if b is None else b - running_mean
+    scale, shift = batchnorm_scale_shift(gamma, beta, running_mean, running_var, eps, b)
     w_folded = (w * scale[:, None, None, None]).astype(w.dtype, copy=False)
-    return w_folded, (bias * scale + beta).astype(w.dtype, copy=False)
+    return w_folded, shift.astype(w.dtype, copy=False)
+
+
+def batchnorm_inference(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    eps: float,
+) -> np.ndarray:
+    """Inference batch norm without a cache: ``out = s * x + t`` per channel (axis 1).
+
+    ``s, t`` from :func:`batchnorm_scale_shift`; two passes over x (the training
+    form's four, and no ``xhat`` kept, since no backward pass follows). x : (N, C, ...);
+    out has x's shape and memory order.
+    """
+    c = x.shape[1]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    scale, shift = batchnorm_scale_shift(gamma, beta, running_mean, running_var, eps)
+    out = np.multiply(x, scale.astype(x.dtype, copy=False).reshape(bshape))
+    out += shift.astype(x.dtype, copy=False).reshape(bshape)
+    return out
 
 
 def _batchnorm_forward(
