@@ -22,8 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cnnspec
-from cnnspec.analysis.memory import human_bytes
 from cnnspec.engine.profile import memory_estimate
+from cnnspec.units import human_bytes
 
 CASES = [("lenet5", 256), ("resnet18", 8), ("resnet50", 1)]
 
