@@ -10,7 +10,7 @@ from cnnspec.cli.main import cli
 from cnnspec.engine.blas import (
     BLAS,
     PARALLEL_MACS,
-    PARALLEL_MIN_DIM,
+    PARALLEL_OUTPUT,
     gemm_threads,
     matmul,
     threads_limit,
@@ -20,13 +20,14 @@ needs_blas_control = pytest.mark.skipif(not BLAS.libraries(),
                                         reason="threadpoolctl finds no BLAS library")
 
 
-def test_rule_keeps_small_and_skinny_products_on_one_thread() -> None:
-    assert PARALLEL_MACS == 2**25 and PARALLEL_MIN_DIM == 64
-    assert gemm_threads(256, 256, 512, 2) == 2  # exactly 2**25 MACs, every side >= 64
-    assert gemm_threads(256, 256, 511, 2) == 1  # one MAC row short of the bound
-    assert gemm_threads(6, 25 * 1000, 50176, 2) == 1  # skinny: 6 filters
-    assert gemm_threads(64, 4096, 4096, 2) == 2
-    assert gemm_threads(63, 4096, 4096, 2) == 1
+def test_rule_keeps_small_products_and_tiny_outputs_on_one_thread() -> None:
+    assert PARALLEL_MACS == 2**21 and PARALLEL_OUTPUT == 1024
+    assert gemm_threads(128, 128, 128, 2) == 2  # exactly 2**21 MACs
+    assert gemm_threads(128, 128, 127, 2) == 1  # one MAC row short of the bound
+    assert gemm_threads(6, 50176, 25, 2) == 2  # LeNet's first conv: thin but long output
+    assert gemm_threads(25, 6, 50176, 2) == 1  # its weight gradient: 150 outputs, long sum
+    assert gemm_threads(32, 32, 4096, 2) == 2  # 1024 outputs
+    assert gemm_threads(31, 33, 4096, 2) == 1  # 1023 outputs
     assert gemm_threads(4096, 4096, 4096, 1) == 1  # the limit caps everything
     assert gemm_threads(4096, 4096, 4096, 8) == 8
 
