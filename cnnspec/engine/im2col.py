@@ -30,6 +30,7 @@ __all__ = [
     "as_padding",
     "as_pair",
     "col2im",
+    "col2im_wide",
     "conv_output_size",
     "im2col",
     "pad_nchw",
@@ -291,6 +292,56 @@ def col2im(
         for j in range(kw):
             r0, c0 = i * dh, j * dw
             dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
+    if not (top or bottom or left or right):
+        return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
+    inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
+    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view
+
+
+def col2im_wide(
+    cols: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: IntPair,
+    padding: Padding4 = (0, 0, 0, 0),
+    dilation: IntPair = (1, 1),
+) -> np.ndarray:
+    """:func:`col2im` of a stride-1 convolution whose columns run over the padded width.
+
+    Parameters
+    ----------
+    cols : (C*HH*WW, N*out_h*Wp) array, ``Wp = W + left + right``: column
+        ``(n, oh, q)`` holds the usual entry of output pixel (oh, q) for ``q < out_w``
+        and 0 for ``out_w <= q < Wp``.
+    x_shape : (N, C, H, W) of the unpadded input.
+
+    Returns
+    -------
+    dx : (N, C, H, W) in (C, N, H, W) memory order, as :func:`col2im` returns.
+
+    Notes
+    -----
+    With rows of the padded width, the entry of offset (i, j) for output (oh, q) lands
+    on padded pixel ``(oh + i*dh, q + j*dw)``, flat index ``(oh*Wp + q) + i*dh*Wp + j*dw``:
+    each offset's plane is one shifted run of ``out_h*Wp`` values per image, added
+    whole. The zero columns spill onto the next row (or, from the last row, onto the
+    next image or the tail after the last one) and add nothing there.
+    """
+    n, c, h, w = x_shape
+    kh, kw = kernel
+    dh, dw = dilation
+    top, bottom, left, right = padding
+    hp, wp = h + top + bottom, w + left + right
+    out_h = conv_output_size(h, kh, 1, top, bottom, dh)
+    run = out_h * wp
+    planes = cols.reshape(c, kh, kw, n, run)  # (C, HH, WW, N, out_h*Wp)
+    tail = dh * (kh - 1) * wp + dw * (kw - 1)  # the largest shift
+    flat = np.zeros((c, n * hp * wp + tail), dtype=cols.dtype)  # padded dx, then a tail
+    for i in range(kh):
+        for j in range(kw):
+            shift = i * dh * wp + j * dw
+            target = flat[:, shift : shift + n * hp * wp].reshape(c, n, hp * wp)[:, :, :run]
+            target += planes[:, i, j]
+    dxp = flat[:, : n * hp * wp].reshape(c, n, hp, wp)  # (C, N, Hp, Wp)
     if not (top or bottom or left or right):
         return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
     inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)

@@ -7,7 +7,7 @@ import pytest
 
 from cnnspec.engine import functional as F
 from cnnspec.engine.allocator import keep_freed_memory
-from cnnspec.engine.im2col import col2im, im2col, inside_range
+from cnnspec.engine.im2col import col2im, col2im_wide, im2col, inside_range
 
 
 @pytest.mark.parametrize("n_out,size,stride,offset,expected", [
@@ -93,3 +93,47 @@ def test_keep_freed_memory_is_set_once_and_can_be_refused(monkeypatch) -> None:
     assert keep_freed_memory() is True  # once per process
     assert calls == [(allocator.M_TRIM_THRESHOLD, allocator.KEEP_BYTES),
                      (allocator.M_MMAP_THRESHOLD, allocator.KEEP_BYTES)]
+
+
+@pytest.mark.parametrize("kernel,padding,dilation", [
+    ((3, 3), (1, 1, 1, 1), (1, 1)),
+    ((5, 5), (0, 0, 0, 0), (1, 1)),   # LeNet's second convolution
+    ((3, 2), (2, 0, 1, 3), (2, 2)),
+    ((1, 1), (0, 0, 0, 0), (1, 1)),
+])
+def test_col2im_wide_equals_col2im(kernel, padding, dilation) -> None:
+    rng = np.random.default_rng(5)
+    x_shape = (3, 4, 9, 8)
+    cols = im2col(np.zeros(x_shape), kernel, (1, 1), padding, dilation)
+    c = rng.standard_normal(cols.shape)
+    n, _, out_h, out_w = 3, 4, *_out_size(x_shape, kernel, padding, dilation)
+    wp = x_shape[3] + padding[2] + padding[3]
+    wide = np.zeros((c.shape[0], n, out_h, wp))
+    wide[..., :out_w] = c.reshape(-1, n, out_h, out_w)
+    np.testing.assert_allclose(col2im_wide(wide.reshape(c.shape[0], -1), x_shape, kernel,
+                                           padding, dilation),
+                               col2im(c, x_shape, kernel, (1, 1), padding, dilation),
+                               rtol=1e-12, atol=1e-12)
+
+
+def _out_size(x_shape, kernel, padding, dilation) -> tuple[int, int]:
+    from cnnspec.engine.im2col import conv_output_size
+
+    return (conv_output_size(x_shape[2], kernel[0], 1, padding[0], padding[1], dilation[0]),
+            conv_output_size(x_shape[3], kernel[1], 1, padding[2], padding[3], dilation[1]))
+
+
+@pytest.mark.parametrize("padding,dilation", [((1, 1, 1, 1), 1), ((2, 0, 1, 3), 2), (0, 1)])
+def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(padding,
+                                                                          dilation) -> None:
+    """F > C at stride 1: dx goes through the padded-width column gradient."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((5, 3, 3, 3))
+    out, cache = F.conv2d_forward(x, w, None, padding=padding, dilation=dilation)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, _ = F.conv2d_backward(dout, cache)
+    _, ref_cache = F.conv2d_forward_naive(x, w, None, padding=padding, dilation=dilation)
+    rdx, rdw, _ = F.conv2d_backward_naive(dout, ref_cache)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, rdw, rtol=1e-12, atol=1e-12)

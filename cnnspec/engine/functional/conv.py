@@ -35,6 +35,7 @@ from cnnspec.engine.im2col import (
     as_padding,
     as_pair,
     col2im,
+    col2im_wide,
     conv_output_size,
     im2col,
 )
@@ -279,6 +280,10 @@ def conv2d_backward(
         dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
         cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
         return dx, dw, db
+    if groups == 1 and stride == (1, 1):
+        dw = _weight_grad(dout2d, cols, w.shape)
+        cols.flags.writeable = False  # consumed, as on the other paths
+        return _dx_on_padded_width(dout, w, x_shape, padding, dilation), dw, db
     if groups == 1:
         w2d = w.reshape(f, kg)  # (F, C*HH*WW)
         dw = _weight_grad(dout2d, cols, w.shape)
@@ -357,6 +362,30 @@ def _dx_by_transposed_conv(
     w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, f * kh * kw)  # (C, F*HH*WW)
     dx2d = matmul(w_t, dcols)  # (C, N*H*W)
     return dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3)  # (N, C, H, W) view, (C, N) memory
+
+
+def _dx_on_padded_width(
+    dout: np.ndarray,
+    w: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    padding: Padding4,
+    dilation: IntPair,
+) -> np.ndarray:
+    """Input gradient of a stride-1 convolution: ``col2im(W^T dout)`` over whole rows.
+
+    ``dout`` is widened with zeros from ``out_w`` to the padded input width ``Wp``, so
+    the column gradient ``W^T dout_wide`` (C*HH*WW, N*out_h*Wp) has rows of the padded
+    width and :func:`~cnnspec.engine.im2col.col2im_wide` adds each kernel offset's plane
+    as whole runs of ``out_h*Wp`` values (plain col2im adds rows of ``out_w``, a short
+    inner loop for small maps). The GEMM grows by ``Wp / out_w``.
+    """
+    f, c, kh, kw = w.shape
+    n, _, out_h, out_w = dout.shape
+    wp = x_shape[3] + padding[2] + padding[3]
+    wide = np.zeros((f, n, out_h, wp), dtype=np.result_type(dout, w))  # (F, N, out_h, Wp)
+    wide[..., :out_w] = dout.transpose(1, 0, 2, 3)
+    dcols = matmul(w.reshape(f, c * kh * kw).T, wide.reshape(f, -1))  # (C*HH*WW, N*out_h*Wp)
+    return col2im_wide(dcols, x_shape, (kh, kw), padding, dilation)
 
 
 def conv2d_forward_naive(
