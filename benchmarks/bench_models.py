@@ -50,12 +50,14 @@ LENET = "Conv(5x5,6)-ReLU-MPool(2)-Conv(5x5,16)-ReLU-MPool(2)-FC(120)-ReLU-FC(84
 VGG_CIFAR = ("[Conv(3x3,32,p=1)-ReLU-Conv(3x3,32,p=1)-ReLU-MPool(2)]-"
              "[Conv(3x3,64,p=1)-ReLU-Conv(3x3,64,p=1)-ReLU-MPool(2)]-"
              "[Conv(3x3,128,p=1)-ReLU-MPool(2)]-FC(256)-ReLU-FC(10)")
-# name, spec, input shape, batch, training step (else inference forward), repeats
+# name, spec, input shape, batch, training step (else inference forward), repeats: about
+# a second of steps per process, so that a burst of other work on the machine moves the
+# median of one process little
 WORKLOADS = [
-    ("LeNet-5 step, batch 64", LENET, "32x32x1", 64, True, 21),
-    ("VGG-style CIFAR step, batch 64", VGG_CIFAR, "32x32x3", 64, True, 7),
-    ("resnet18 forward, batch 8", "resnet18", None, 8, False, 5),
-    ("resnet50 forward, batch 1", "resnet50", None, 1, False, 7),
+    ("LeNet-5 step, batch 64", LENET, "32x32x1", 64, True, 151),
+    ("VGG-style CIFAR step, batch 64", VGG_CIFAR, "32x32x3", 64, True, 9),
+    ("resnet18 forward, batch 8", "resnet18", None, 8, False, 7),
+    ("resnet50 forward, batch 1", "resnet50", None, 1, False, 21),
 ]
 PINNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
