@@ -191,6 +191,10 @@ def onnx_text(op: str, attrs: dict[str, Any], consts: list[Any]) -> tuple[str, i
         return activation_text("hardsigmoid", {}), 0
     if op == "Softplus":
         return activation_text("softplus", {}), 0
+    if op == "Gelu":  # an ONNX operator from opset 20
+        form = attrs.get("approximate", "none")
+        form = form.decode() if isinstance(form, bytes) else str(form)
+        return activation_text("gelu", {"approximate": form}), 0
     if op == "PRelu" and consts and consts[0] is not None:
         slopes = consts[0]
         return activation_text("prelu", {"num_parameters": int(slopes.size),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnspec.errors import ExportError, Location
-from cnnspec.export.activation_bridges import onnx_text
+from cnnspec.export.activation_bridges import activation_text, onnx_text
 from cnnspec.export.graph_ir import INPUT, OpGraph, OpNode
 from cnnspec.export.notation_text import (
     adaptive_text,
@@ -32,6 +32,8 @@ from cnnspec.export.notation_text import (
     subsample_text,
 )
 from cnnspec.export.onnx_export import require_onnx
+from cnnspec.export.onnx_patterns import OPS as ELEMENTWISE_OPS
+from cnnspec.export.onnx_patterns import Match, find_activation
 from cnnspec.export.onnx_shapes import value_shapes
 from cnnspec.export.spec_yaml import Imported, write_spec
 
@@ -69,6 +71,8 @@ class _Reader:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
         self.fused: set[int] = set()
+        self.index_of = {id(node): i for i, node in enumerate(self.nodes)}
+        self.activations: dict[str, Match | None] = {}  # x -> the activation spelled out on x
         self.ir = OpGraph((dims[2], dims[3], dims[1]))
         self.outputs = [o.name for o in graph.output]
 
@@ -120,6 +124,8 @@ class _Reader:
         a = self.attrs(node)
         if op == "Reshape" and self.shuffle(node, sources):
             return None
+        if self.spelled_out_activation(node, sources):
+            return None
         if op in SIMPLE:
             return self.emit(node, out, sources[:1], SIMPLE[op])
         if op == "Identity":
@@ -167,6 +173,25 @@ class _Reader:
                         "cnnspec reads Conv, pooling, Gemm/MatMul, BatchNormalization, LRN, "
                         "activations, Flatten, Dropout, Add (residual), Concat, Mul (gate), "
                         "channel Slice and shuffle")
+
+    def spelled_out_activation(self, node: Any, sources: list[str]) -> bool:
+        """Read an activation written as several element-wise operators as one layer.
+
+        SiLU as ``x * Sigmoid(x)``, GELU as its erf or tanh arithmetic ...
+        (:mod:`cnnspec.export.onnx_patterns`); True when ``node`` starts one.
+        """
+        if node.op_type not in ELEMENTWISE_OPS or len(set(sources)) != 1:
+            return False  # the region reads one data value, x (x * x included)
+        x = sources[0]
+        if x not in self.activations:
+            self.activations[x] = find_activation(x, self.nodes, self.consumers, self.consts,
+                                                  self.attrs, set(self.outputs))
+        match = self.activations[x]
+        if match is None or match.nodes[0] is not node:
+            return False
+        self.fused.update(self.index_of[id(n)] for n in match.nodes)
+        self.emit(node, match.output, [x], activation_text(match.kind, match.settings))
+        return True
 
     def channel_slice(self, node: Any, sources: list[str]) -> None:
         """Slice(x, [start], [stop], [1]): a channel split."""
