@@ -134,6 +134,9 @@ def block(node: DrawNode, stream: Stream, top: bool, title: str) -> None:
         text = " + ".join(c.row.name for c in skip if c.row and not c.row.is_block) or \
             ("projection" if skip else "identity")
         stream.add(Skip(chain_of(parts.get("body", []), stream.scales), "+", name, text))
+    elif row.kind == "gate":  # x times its gate g(x): the input carried round to a product
+        stream.add(Skip(chain_of(parts.get("body", []), stream.scales), "×", name,
+                        "identity (multiplied)"))
     elif row.kind == "dual_path":
         skip = parts.get("skip", [])
         text = "projection " + ", ".join(c.row.name for c in skip if c.row and

@@ -85,7 +85,8 @@ class Scales:
                 f"({self.channels_min}..{self.channels_max}).",
                 "Vectors (FC outputs) are bars, height ~ log2(length). Activations, batch "
                 "norm, dropout and LRN (+ReLU ...) are listed under the layer they follow.",
-                "Arcs: residual (+) and dense (C) connections; branches into C: inception; "
+                "Arcs: residual (+), dense (C) and gate (×, x times its gate) connections; "
+                "branches into C: inception; "
                 "dashed frames: blocks collapsed by --depth; p = trainable parameters."]
 
 

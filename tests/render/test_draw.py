@@ -102,3 +102,23 @@ def test_draw_command(tmp_path) -> None:
     assert "blocks below depth 1 as single boxes" in result.stderr
     result = runner.invoke(cli, ["draw", "lenet5", "-o", str(tmp_path / "x.bmp")])
     assert result.exit_code == 1 and "name the file .png, .svg or .pdf" in result.stderr
+
+
+def _all_skips(chain_pieces: list) -> list[Skip]:
+    """Every Skip, those inside other blocks' bodies included."""
+    found = []
+    for piece in chain_pieces:
+        if isinstance(piece, Skip):
+            found.append(piece)
+            found += _all_skips(piece.body.pieces)
+    return found
+
+
+def test_gates_are_arcs_into_a_product() -> None:
+    """EfficientNet-B0's 16 squeeze-and-excitation gates: x carried round to x * g(x)."""
+    skips = _all_skips(pieces("efficientnet_b0").pieces)
+    gates = [s for s in skips if s.join == "×"]
+    assert len(gates) == 16 and gates[0].skip_text == "identity (multiplied)"
+    assert gates[0].title == "se(32, 8)"
+    assert [len(g.body.pieces) for g in gates[:1]] == [4]  # GAP, Conv, SiLU, Conv (+Sigmoid)
+    assert sum(s.join == "+" for s in skips) == 9  # the residual MBConv blocks
