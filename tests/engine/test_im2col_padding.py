@@ -123,10 +123,18 @@ def _out_size(x_shape, kernel, padding, dilation) -> tuple[int, int]:
             conv_output_size(x_shape[3], kernel[1], 1, padding[2], padding[3], dilation[1]))
 
 
+@pytest.mark.parametrize("wide_limit", [32 * 2**20, 0])
 @pytest.mark.parametrize("padding,dilation", [((1, 1, 1, 1), 1), ((2, 0, 1, 3), 2), (0, 1)])
-def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(padding,
-                                                                          dilation) -> None:
-    """F > C at stride 1: dx goes through the padded-width column gradient."""
+def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(
+        padding, dilation, wide_limit, monkeypatch) -> None:
+    """F > C at stride 1: dx through the padded-width column gradient, or (over its size
+    limit) through plain col2im."""
+    from cnnspec.engine.functional import conv
+
+    monkeypatch.setattr(conv, "WIDE_COLUMNS_BYTES", wide_limit)
+    calls: list[int] = []
+    wide = conv._dx_on_padded_width
+    monkeypatch.setattr(conv, "_dx_on_padded_width", lambda *a: calls.append(1) or wide(*a))
     rng = np.random.default_rng(6)
     x = rng.standard_normal((2, 3, 7, 6))
     w = rng.standard_normal((5, 3, 3, 3))
@@ -137,3 +145,4 @@ def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(paddin
     rdx, rdw, _ = F.conv2d_backward_naive(dout, ref_cache)
     np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dw, rdw, rtol=1e-12, atol=1e-12)
+    assert len(calls) == (1 if wide_limit else 0)

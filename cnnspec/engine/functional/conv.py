@@ -41,6 +41,11 @@ from cnnspec.engine.im2col import (
 )
 from cnnspec.errors import EngineError
 
+# The padded-width column gradient of :func:`_dx_on_padded_width` is a fresh array (the
+# input's columns, which other paths reuse, are too narrow for it); it is used while it
+# stays under this size, so a backward pass's memory peak grows by at most that.
+WIDE_COLUMNS_BYTES = 32 * 2**20
+
 __all__ = [
     "Conv2dCache",
     "Conv2dNaiveCache",
@@ -280,7 +285,8 @@ def conv2d_backward(
         dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
         cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
         return dx, dw, db
-    if groups == 1 and stride == (1, 1):
+    wide_bytes = kg * p * (x_shape[3] + padding[2] + padding[3]) // dout.shape[3] * cols.itemsize
+    if groups == 1 and stride == (1, 1) and wide_bytes <= WIDE_COLUMNS_BYTES:
         dw = _weight_grad(dout2d, cols, w.shape)
         cols.flags.writeable = False  # consumed, as on the other paths
         return _dx_on_padded_width(dout, w, x_shape, padding, dilation), dw, db
