@@ -292,10 +292,7 @@ def col2im(
         for j in range(kw):
             r0, c0 = i * dh, j * dw
             dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
-    if not (top or bottom or left or right):
-        return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
-    inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
-    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view
+    return _without_padding(dxp, x_shape, padding)
 
 
 def col2im_wide(
@@ -342,7 +339,19 @@ def col2im_wide(
             target = flat[:, shift : shift + n * hp * wp].reshape(c, n, hp * wp)[:, :, :run]
             target += planes[:, i, j]
     dxp = flat[:, : n * hp * wp].reshape(c, n, hp, wp)  # (C, N, Hp, Wp)
+    return _without_padding(dxp, x_shape, padding)
+
+
+def _without_padding(dxp: np.ndarray, x_shape: tuple[int, int, int, int],
+                     padding: Padding4) -> np.ndarray:
+    """The (N, C, H, W) view of the inside of a padded (C, N, Hp, Wp) gradient.
+
+    The padding's entries are dropped; the result is in (C, N, H, W) memory order (a
+    copy when there is padding to drop, ``dxp`` itself otherwise).
+    """
+    _, _, h, w = x_shape
+    top, bottom, left, right = padding
     if not (top or bottom or left or right):
-        return dxp.transpose(1, 0, 2, 3)  # (N, C, H, W) view
+        return dxp.transpose(1, 0, 2, 3)
     inner = dxp[:, :, top : top + h, left : left + w]  # (C, N, H, W)
-    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)  # (N, C, H, W) view
+    return np.ascontiguousarray(inner).transpose(1, 0, 2, 3)

@@ -96,9 +96,8 @@ class Conv(Layer):
         out_h, out_w = self.record.output[0], self.record.output[1]
         per_image = c * kh * kw * out_h * out_w * x.itemsize  # im2col bytes of one image
         chunk = max(1, INFERENCE_COLUMNS_BYTES // per_image)
-        pointwise = (kh, kw) == (1, 1) and self.options["stride"] == (1, 1) \
-            and not any(self.options["padding"])  # its columns are its input: no chunks
-        if ctx.training or pointwise or chunk >= len(x):
+        pointwise = F.columns_are_input((kh, kw), self.options["stride"], self.options["padding"])
+        if ctx.training or pointwise or chunk >= len(x):  # pointwise: no columns to chunk
             out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace,
                                           inference=not ctx.training)
             self.keep(cache, ctx)

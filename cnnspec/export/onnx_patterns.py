@@ -19,13 +19,12 @@ drops nothing another layer needs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from cnnspec.engine.functional.elementwise import elementwise_forward
+from cnnspec.engine.functional.elementwise import elementwise_forward, erf
 
 PROBE = np.linspace(-8.0, 8.0, 161)
 MAX_REGION = 32  # operators; GELU's tanh form, the longest, has 9
@@ -38,9 +37,6 @@ CANDIDATES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("hardswish", {}),
 )
 """The multi-operator activations looked for, with their settings."""
-
-_erf = np.vectorize(math.erf, otypes=[float])
-
 
 def _hard_sigmoid(x: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
     return np.clip(float(attrs.get("alpha", 0.2)) * x + float(attrs.get("beta", 0.5)), 0.0, 1.0)
@@ -63,7 +59,7 @@ OPS: dict[str, Callable[[list[Any], dict[str, Any]], np.ndarray]] = {
     "Exp": lambda v, a: np.exp(np.minimum(v[0], 80.0)),
     "Log": lambda v, a: np.log(np.maximum(v[0], 1e-300)),
     "Reciprocal": lambda v, a: 1.0 / v[0],
-    "Erf": lambda v, a: _erf(v[0]),
+    "Erf": lambda v, a: erf(v[0]),
     "Tanh": lambda v, a: np.tanh(v[0]),
     "Sigmoid": lambda v, a: 1.0 / (1.0 + np.exp(-v[0])),
     "Softplus": lambda v, a: np.logaddexp(0.0, v[0]),
@@ -106,7 +102,7 @@ def find_activation(x: str, nodes: list[Any], consumers: dict[str, list[Any]],
         if id(node) in seen:
             continue
         seen.add(id(node))
-        inputs = [name for name in node.input]
+        inputs = list(node.input)
         if node.op_type not in OPS or not all(
                 name == "" or name in values or name in consts for name in inputs):
             continue

@@ -27,9 +27,12 @@ Ops (forward signature -> backward result)
 Convolution (``conv``)::
 
     conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1,
-                   pad_value=0.0, workspace=None) -> (out (N, F, out_h, out_w), Conv2dCache)
+                   pad_value=0.0, workspace=None, out=None, inference=False)
+        -> (out (N, F, out_h, out_w), Conv2dCache)
         x (N, C, H, W), w (F, C/groups, HH, WW), b (F,) or None; workspace: an
-        optional buffer for the columns (a spent cache's ``cols``, see conv.py)
+        optional buffer for the columns (a spent cache's ``cols``, see conv.py);
+        out: an (F, N*out_h*out_w) target; inference: a 1x1 conv may read x in place
+    columns_are_input(kernel, stride, padding) -> bool   # 1x1, stride 1, no padding
     conv2d_backward(dout, cache, *, need_dx=True) -> (dx or None, dw, db or None)
         # consumes the cache (its im2col buffer is reused for the column
         # gradient); a second backward on the same cache raises EngineError
@@ -119,6 +122,7 @@ from cnnspec.engine.functional.activations import (
 )
 from cnnspec.engine.functional.conv import (
     Conv2dCache,
+    columns_are_input,
     conv2d_backward,
     conv2d_backward_naive,
     conv2d_forward,
@@ -229,6 +233,7 @@ __all__ = [
     "batchnorm_backward",
     "batchnorm_inference",
     "batchnorm_scale_shift",
+    "columns_are_input",
     "concat_backward",
     "concat_forward",
     "conv2d_backward",

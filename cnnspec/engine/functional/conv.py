@@ -49,6 +49,7 @@ WIDE_COLUMNS_BYTES = 32 * 2**20
 __all__ = [
     "Conv2dCache",
     "Conv2dNaiveCache",
+    "columns_are_input",
     "conv2d_backward",
     "conv2d_backward_naive",
     "conv2d_forward",
@@ -219,13 +220,21 @@ def conv2d_forward(
     return out4.transpose(1, 0, 2, 3), cache
 
 
+def columns_are_input(kernel: IntPair, stride: IntPair, padding: Padding4) -> bool:
+    """Whether the im2col columns of a convolution are its input itself: 1x1, stride 1, no pad.
+
+    Then ``cols[c, (n*H + y)*W + x] = x[n, c, y, x]``, and no columns need to be built.
+    """
+    return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and not any(padding)
+
+
 def _input_as_columns(x: np.ndarray, kernel: IntPair, s: _Setup) -> np.ndarray | None:
     """x's memory as the (C, N*H*W) columns of a 1x1, stride-1, unpadded convolution.
 
     ``None`` when the convolution is another kind or x's memory is not in (C, N, H, W)
     order; the view is read-only (it is x).
     """
-    if kernel != (1, 1) or s.stride != (1, 1) or any(s.padding):
+    if not columns_are_input(kernel, s.stride, s.padding):
         return None
     by_channel = x.transpose(1, 0, 2, 3)  # (C, N, H, W)
     if not by_channel.flags.c_contiguous:

@@ -52,7 +52,7 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
+def erf(x: np.ndarray) -> np.ndarray:
     """``erf(x)`` element-wise, to float64 precision, without SciPy.
 
     ``|x| <= 2``: the Taylor series ``2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))``;
@@ -146,7 +146,7 @@ def gelu(x: np.ndarray, approximate: str) -> np.ndarray:
     ``u = sqrt(2/pi) * (x + 0.044715 x^3)``."""
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3)))
-    return 0.5 * x * (1 + _erf(x / np.sqrt(2.0)))
+    return 0.5 * x * (1 + erf(x / np.sqrt(2.0)))
 
 
 def gelu_grad(x: np.ndarray, approximate: str) -> np.ndarray:
@@ -156,7 +156,7 @@ def gelu_grad(x: np.ndarray, approximate: str) -> np.ndarray:
         t = np.tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * \
             (1 + 3 * GELU_CUBIC * x * x)
-    cdf = 0.5 * (1 + _erf(x / np.sqrt(2.0)))
+    cdf = 0.5 * (1 + erf(x / np.sqrt(2.0)))
     return cdf + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
