@@ -14,10 +14,13 @@ branch that never reaches the model's output is an auxiliary head.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 from cnnspec.errors import ExportError
+from cnnspec.spec.budget import MAX_LAYERS
 
 INPUT = "input"
 
@@ -64,7 +67,15 @@ class OpGraph:
 
 
 def structure(graph: OpGraph) -> list[Any]:
-    """The YAML items of ``graph``'s tree (``architecture:`` of a spec)."""
+    """The YAML items of ``graph``'s tree (``architecture:`` of a spec).
+
+    A graph of more operations than a spec may have layers (:data:`MAX_LAYERS`) is
+    refused before its reachability sets (n*n/2 bits) are built.
+    """
+    if len(graph.nodes) > MAX_LAYERS:
+        raise ExportError(f"the model has {len(graph.nodes):,} operations to read as layers, "
+                          f"more than a spec's limit of {MAX_LAYERS:,}",
+                          hint="import a smaller model, or the part of it you need")
     return _Structurer(graph).run()
 
 
@@ -72,17 +83,24 @@ class _Structurer:
     def __init__(self, graph: OpGraph):
         self.graph = graph
         names = [INPUT, *graph.nodes]
+        self.names = names
         self.order = {name: i for i, name in enumerate(names)}
         self.users: dict[str, list[str]] = {name: [] for name in names}
         for node in graph.nodes.values():
             for source in dict.fromkeys(node.inputs):
                 self.users[source].append(node.name)
-        self.below: dict[str, set[str]] = {}
-        for name in reversed(names):  # every node each value reaches, itself included
-            reach = {name}
+        # below[v]: every node v reaches, itself included, as a bit set over graph order
+        # (bit i = the node at order i): n*n/2 bits for n nodes, unions and meets in C.
+        self.below: dict[str, int] = {}
+        for name in reversed(names):
+            reach = 1 << self.order[name]
             for user in self.users[name]:
                 reach |= self.below[user]
             self.below[name] = reach
+
+    def reaches(self, value: str, target: str) -> bool:
+        """Whether ``target`` lies on a path from ``value`` (or is ``value``)."""
+        return bool(self.below[value] >> self.order[target] & 1)
 
     def run(self) -> list[Any]:
         items, end = self.walk(INPUT, None)
@@ -101,8 +119,8 @@ class _Structurer:
         items: list[Any] = []
         target = stop or self.graph.output
         while True:
-            users = [u for u in self.users[value] if target in self.below[u]]
-            aux = [u for u in self.users[value] if target not in self.below[u]]
+            users = [u for u in self.users[value] if self.reaches(u, target)]
+            aux = [u for u in self.users[value] if not self.reaches(u, target)]
             for user in aux:
                 items.append({"aux": self.aux_items(user)})
             if not users or value == target:
@@ -115,8 +133,8 @@ class _Structurer:
                 items.extend(self.item(user))
                 value = user
                 continue
-            join = min(set.intersection(*(self.below[u] for u in users)),
-                       key=self.order.__getitem__)
+            common = functools.reduce(operator.and_, (self.below[u] for u in users))
+            join = self.names[(common & -common).bit_length() - 1]  # the first node all reach
             items.append(self.block(value, users, join))
             value = join
 

@@ -75,6 +75,7 @@ class _Reader:
         self.activations: dict[str, Match | None] = {}  # x -> the activation spelled out on x
         self.ir = OpGraph((dims[2], dims[3], dims[1]))
         self.outputs = [o.name for o in graph.output]
+        self.output_set = set(self.outputs)
 
     # -- helpers --------------------------------------------------------------------------
     def attrs(self, node: Any) -> dict[str, Any]:
@@ -184,8 +185,8 @@ class _Reader:
             return False  # the region reads one data value, x (x * x included)
         x = sources[0]
         if x not in self.activations:
-            self.activations[x] = find_activation(x, self.nodes, self.consumers, self.consts,
-                                                  self.attrs, set(self.outputs))
+            self.activations[x] = find_activation(x, self.index_of, self.consumers, self.consts,
+                                                  self.attrs, self.output_set)
         match = self.activations[x]
         if match is None or match.nodes[0] is not node:
             return False

@@ -19,6 +19,7 @@ drops nothing another layer needs.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -27,7 +28,7 @@ import numpy as np
 from cnnspec.engine.functional.elementwise import elementwise_forward, erf
 
 PROBE = np.linspace(-8.0, 8.0, 161)
-MAX_REGION = 32  # operators; GELU's tanh form, the longest, has 9
+MAX_REGION = 12  # operators; GELU's tanh form, the longest, has 9
 
 CANDIDATES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("silu", {}),
@@ -82,38 +83,46 @@ class Match(NamedTuple):
     output: str
 
 
-def find_activation(x: str, nodes: list[Any], consumers: dict[str, list[Any]],
+def find_activation(x: str, order: dict[int, int], consumers: dict[str, list[Any]],
                     consts: dict[str, Any], attrs: Callable[[Any], dict[str, Any]],
                     outputs: set[str]) -> Match | None:
     """The largest closed element-wise region from ``x`` that computes an activation.
 
-    ``nodes`` in graph (topological) order; ``consumers`` value -> nodes reading it;
-    ``consts`` value -> array of the model's constants; ``outputs`` the graph's outputs.
-    Only regions of two operators or more are looked at (a single operator is read on
-    its own).
+    ``order`` maps ``id(node)`` to its place in the graph (topological) order;
+    ``consumers`` value -> nodes reading it; ``consts`` value -> array of the model's
+    constants; ``outputs`` the graph's outputs. Only regions of two operators or more
+    are looked at (a single operator is read on its own), and at most ``MAX_REGION``;
+    every candidate reads x twice (``x * g(x)``), so an x read once is passed over.
     """
-    order = {id(node): i for i, node in enumerate(nodes)}
+    readers = [n for n in consumers.get(x, []) if n.op_type in OPS]
+    if sum(list(n.input).count(x) for n in readers) < 2:
+        return None  # every candidate is x * g(x): x is read at least twice
     values: dict[str, np.ndarray] = {x: PROBE}
     region: list[Any] = []
-    pending = sorted(consumers.get(x, []), key=lambda n: order[id(n)])
-    seen: set[int] = set()
+    pending: list[tuple[int, Any]] = []  # a heap in graph order; each node queued once
+    queued: set[int] = set()
+
+    def queue(users: list[Any]) -> None:
+        for user in users:
+            if id(user) not in queued:
+                queued.add(id(user))
+                heapq.heappush(pending, (order[id(user)], user))
+
+    queue(consumers.get(x, []))
     while pending and len(region) < MAX_REGION:
-        node = pending.pop(0)
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+        _, node = heapq.heappop(pending)
         inputs = list(node.input)
         if node.op_type not in OPS or not all(
                 name == "" or name in values or name in consts for name in inputs):
             continue
         args = [None if name == "" else values.get(name, consts.get(name)) for name in inputs]
-        args = [None if a is None else np.asarray(a, dtype=np.float64) for a in args]
-        if any(a is not None and a.size != 1 and a.shape != PROBE.shape for a in args):
+        if any(a is not None and np.size(a) != 1 and np.shape(a) != PROBE.shape for a in args):
             continue  # a per-channel constant: not a scalar activation
+        args = [None if a is None else np.asarray(a, dtype=np.float64) for a in args]
         with np.errstate(all="ignore"):
             values[node.output[0]] = OPS[node.op_type](args, attrs(node))
         region.append(node)
-        pending = sorted(pending + consumers.get(node.output[0], []), key=lambda n: order[id(n)])
+        queue(consumers.get(node.output[0], []))
     best: Match | None = None
     for node in region:
         value = node.output[0]
@@ -152,12 +161,22 @@ def _closed(covered: list[Any], value: str, consumers: dict[str, list[Any]],
     return True
 
 
+_expected: list[np.ndarray] = []
+
+
 def _which(value: np.ndarray) -> tuple[str, dict[str, Any]] | None:
-    """The candidate activation ``value`` equals on the probe, if any."""
+    """The candidate activation ``value`` equals on the probe, if any.
+
+    The candidates' values on the probe are computed once, as one (candidates, probe)
+    array, and compared with ``value`` in one step.
+    """
     if value.shape != PROBE.shape:
         return None
-    for kind, settings in CANDIDATES:
-        expected, _ = elementwise_forward(kind, PROBE, **settings)
-        if np.allclose(value, expected, rtol=1e-4, atol=1e-5):
-            return kind, settings
-    return None
+    if not _expected:
+        _expected.append(np.stack([elementwise_forward(kind, PROBE, **settings)[0]
+                                   for kind, settings in CANDIDATES]))
+    expected = _expected[0]
+    with np.errstate(invalid="ignore"):
+        close = np.abs(expected - value) <= 1e-5 + 1e-4 * np.abs(expected)
+    hits = np.flatnonzero(close.all(axis=1))
+    return CANDIDATES[hits[0]] if hits.size else None

@@ -58,6 +58,13 @@ def compress_repeats(items: list[Any]) -> list[Any]:
         if count > 1 and not all(isinstance(x, str) for x in unit):
             out.append({"repeat": count, "layers": unit})
             i += period * count
+        elif count > 1:
+            # A run of plain layers stays as written. A run with a block in its unit (at
+            # most 3 long) can only start in its last 2 places: step there at once, so a
+            # long plain run costs its length, not its length squared.
+            end = max(i + 1, i + period * count - 2)
+            out.extend(items[i:end])
+            i = end
         else:
             out.append(items[i])
             i += 1

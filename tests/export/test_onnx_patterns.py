@@ -93,7 +93,8 @@ def test_a_value_read_elsewhere_keeps_the_operators_apart() -> None:
         for node in nodes:
             for name in node.input:
                 consumers.setdefault(name, []).append(node)
-        return find_activation("x", nodes, consumers, {}, lambda node: {}, {"g"})
+        order = {id(node): i for i, node in enumerate(nodes)}
+        return find_activation("x", order, consumers, {}, lambda node: {}, {"g"})
 
     found = search([])
     assert found is not None and (found.kind, found.output, len(found.nodes)) == ("silu", "g", 2)
@@ -123,3 +124,17 @@ def test_pytorch_exports_read_back_with_their_activations(opset: int, tmp_path) 
     assert [layer for layer in layers if not layer.startswith("Conv")] == [
         "GELU", "SiLU", "Hardswish", "Mish", "GELU(approximate=tanh)"]
     assert len(layers) == 11
+
+
+def test_a_value_read_once_is_not_searched() -> None:
+    """Every candidate is x * g(x): a chain of single reads (ReLU after ReLU) is passed over."""
+    from cnnspec.export.onnx_patterns import find_activation
+
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Sigmoid", ["r"], ["s"])]
+    consumers = {"x": [nodes[0]], "r": [nodes[1]]}
+    order = {id(node): i for i, node in enumerate(nodes)}
+
+    def no_attributes(node) -> dict:
+        raise AssertionError("nothing should be evaluated")
+
+    assert find_activation("x", order, consumers, {}, no_attributes, set()) is None
