@@ -170,9 +170,11 @@ def import_(model: str | None, torch_target: str | None, input_shape: str | None
             name: str | None, output: str | None, quiet: bool) -> None:
     """Read an ONNX model (or a PyTorch module) back into a cnnspec YAML spec.
 
-    Each operation becomes the cnnspec layer it computes; branches that meet at an add
-    become residual blocks, at a concatenation concat blocks. The spec is analysed
-    before it is written, and its parameter count must equal the model's.
+    Each operation becomes the cnnspec layer it computes; an activation an exporter
+    wrote as several operations (SiLU as x * Sigmoid(x), GELU with Erf) becomes one
+    layer; branches that meet at an add become residual blocks, at a concatenation
+    concat blocks, at a multiplication gates. The spec is analysed before it is
+    written, and its parameter count must equal the model's.
 
     \b
     Examples:
