@@ -37,7 +37,7 @@ class Note:
 
     layer: str | None
     message: str
-    kind: str = "info"  # rounding | convention | claim | shape | info
+    kind: str = "info"  # rounding | convention | claim | shape | design | info
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""

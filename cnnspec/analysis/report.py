@@ -6,6 +6,7 @@ Room: analysis.
 from __future__ import annotations
 
 from cnnspec.analysis import counts
+from cnnspec.analysis.design import design_notes
 from cnnspec.analysis.memory import training_memory
 from cnnspec.analysis.missing import require_sizes
 from cnnspec.analysis.receptive import Field
@@ -42,7 +43,8 @@ def _analyze(network: Network, batch: int, optimizer: str, include_aux: bool) ->
     main = [r for r in leaves if r.main]
     aux = [r for r in leaves if not r.main]
     counted = main + (aux if include_aux else [])
-    notes = walk.notes + convention_notes(main, conventions)
+    notes = walk.notes + convention_notes(main, conventions) + design_notes(network,
+                                                                            walk.node_rows)
     if walk.rounded:
         notes.insert(0, rounding_note(conventions, walk.rounded))
     input_nodes = counts.nodes(tuple(network.input))

@@ -59,6 +59,7 @@ class Walker(BlockVisitors, ChannelVisitors):
     main: bool = True
     sizes: dict[tuple[Any, ...], tuple[OutputSize, str]] = field(default_factory=dict)
     rounded: list[str] = field(default_factory=list)  # rows rounded under a flooring preset
+    node_rows: dict[int, list[LayerRecord]] = field(default_factory=dict)  # id(node) -> its rows
 
     # -- helpers -----------------------------------------------------------------------------
     def auto_name(self, node: layers.Node) -> str:
@@ -100,7 +101,7 @@ class Walker(BlockVisitors, ChannelVisitors):
         if self.conventions.macs == "torchinfo":
             macs = self.torchinfo_macs(kind or getattr(node, "kind", "layer"), out,
                                        weights + biases, formulas)
-        self.rows.append(LayerRecord(
+        row = LayerRecord(
             index=len(self.rows), path=path, depth=depth, name=name,
             kind=kind or getattr(node, "kind", "layer"), type=type_name or node.type_name,
             hyper=hyper, input=state.shape, output=out, nodes=nodes, weights=weights,
@@ -109,7 +110,9 @@ class Walker(BlockVisitors, ChannelVisitors):
             rf_jump=(rf[0].jump, rf[1].jump),
             activation_bytes=nodes * self.conventions.bytes_per_value,
             main=self.main, formulas=formulas or {},
-        ))
+        )
+        self.rows.append(row)
+        self.node_rows.setdefault(id(node), []).append(row)
         return WalkState(out, rf[0], rf[1])
 
     def torchinfo_macs(self, kind: str, out: Shape, trainable: int,
@@ -216,6 +219,7 @@ class Walker(BlockVisitors, ChannelVisitors):
             activation_bytes=act, is_block=True, main=main,
         )
         self.rows.insert(at, row)
+        self.node_rows.setdefault(id(node), []).append(row)
         return out_state
 
     def visit_sequence(self, node: blocks.Sequence, state: WalkState, path: str, depth: int):

@@ -133,6 +133,20 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
         click.echo(f"wrote {output}", err=True)
 
 
+def design_notes_of(network) -> list[str]:
+    """The design notes of a network whose sizes are all given (none when its sizes fail:
+    validating the structure does not stop there, and ``analyze`` names the place)."""
+    from cnnspec.analysis import analyze
+    from cnnspec.errors import CnnspecError
+
+    try:
+        report = analyze(network)
+    except CnnspecError:
+        return []
+    return [f"{n.layer}: {n.message}" if n.layer else n.message
+            for n in report.notes if n.kind == "design"]
+
+
 @click.command()
 @spec_argument
 @spec_options
@@ -159,3 +173,6 @@ def validate(spec: str, input_shape: str | None, conventions: str | None, quiet:
     click.echo(printable(f"{loaded.name}: {status}"))
     for _, what in gaps[:10]:
         click.echo(printable(f"  - {what}"))
+    if not gaps:
+        for note in design_notes_of(loaded.network):
+            click.echo(printable(f"  note: {note}"))
