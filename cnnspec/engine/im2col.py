@@ -192,7 +192,11 @@ def im2col(
     # A fresh array, never a view of the input (the backward pass reuses cols as scratch).
     cols = out if usable else np.empty(shape, dtype=x.dtype)
     cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
-    if any(padding):
+    if keeps_size(x.shape, (out_h, out_w), stride) and any(padding):
+        # Output the input's size at stride 1: each kernel offset's plane is the input
+        # shifted by a constant, copied in whole-map runs (see _fill_shifted).
+        _fill_shifted(cols6, x, kernel, padding, dilation, pad_value)
+    elif any(padding):
         # One plane per kernel offset straight from x, the padding written where the
         # window leaves it: no padded copy of x.
         _fill_offsets(cols6, x, kernel, stride, padding, dilation, pad_value)
@@ -200,6 +204,87 @@ def im2col(
         win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
         np.copyto(cols6, win.transpose(1, 2, 3, 0, 4, 5))  # (C, HH, WW, N, oh, ow)
     return cols
+
+
+def keeps_size(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:
+    """Whether a window op at ``stride`` gives an output of the input's height and width.
+
+    Then (stride 1) the window offset (i, j) reads every output pixel's input at one
+    constant shift, ``(i*dh - top, j*dw - left)``: :func:`im2col` and :func:`col2im` move
+    whole maps per offset instead of row by row.
+    """
+    return tuple(stride) == (1, 1) and tuple(out_size) == tuple(x_shape[2:])
+
+
+def _shift(i: int, j: int, w: int, padding: Padding4, dilation: IntPair) -> tuple[int, int, int]:
+    """``(dy, dx, s)``: the offset (i, j) reads pixel ``(y + dy, x + dx)`` of output (y, x),
+    ``dy = i*dh - top``, ``dx = j*dw - left``, which in a flat H*W map is ``s = dy*W + dx``."""
+    dy = i * dilation[0] - padding[0]
+    dx = j * dilation[1] - padding[2]
+    return dy, dx, dy * w + dx
+
+
+def _strips(plane: np.ndarray, dy: int, dx: int) -> list[np.ndarray]:
+    """The views of a (C, N, H, W) map whose shifted source ``(y + dy, x + dx)`` is off the map.
+
+    Rows ``y < -dy`` or ``y >= H - dy`` and columns ``x < -dx`` or ``x >= W - dx``; a
+    column is taken as one (C, N*H) view with a stride of W, so it is a single long loop.
+    """
+    c, n, h, w = plane.shape
+    rows = plane[:, :, : -dy] if dy < 0 else plane[:, :, h - dy :] if dy > 0 else None
+    by_row = plane.reshape(c, n * h, w)
+    columns = range(-dx) if dx < 0 else range(w - dx, w)
+    return ([rows] if rows is not None else []) + [by_row[:, :, q] for q in columns]
+
+
+def _fill_shifted(
+    cols6: np.ndarray,
+    x: np.ndarray,
+    kernel: IntPair,
+    padding: Padding4,
+    dilation: IntPair,
+    pad_value: float,
+) -> None:
+    """im2col of a stride-1 convolution whose output keeps the input's size.
+
+    ``cols6[c, i, j, n, y, x] = x[n, c, y + dy, x + dx]`` with ``(dy, dx)`` of :func:`_shift`:
+    in each flat H*W map that is ``plane[p] = map[p + s]``, one run of ``H*W - |s|`` values
+    per map, then ``pad_value`` written where the source is off the map (:func:`_strips`;
+    the run also wrote those places, from the neighbouring row). The row-by-row copy of
+    :func:`_fill_offsets` runs W values at a time, a short loop for small maps.
+    cols6 : (C, HH, WW, N, H, W) view of the columns; x : (N, C, H, W).
+    """
+    _, _, h, w = x.shape
+    _, kh, kw, _, _, _ = cols6.shape
+    maps, runs = _runs(x)
+    for i in range(kh):
+        for j in range(kw):
+            dy, dx, s = _shift(i, j, w, padding, dilation)
+            plane = cols6[:, i, j]  # (C, N, H, W), contiguous
+            if abs(dy) >= h or abs(dx) >= w:  # every source pixel is off the map
+                plane.fill(pad_value)
+                continue
+            flat = plane.reshape(maps.shape)
+            lo, hi = max(0, -s), runs - max(0, s)
+            flat[:, :, lo:hi] = maps[:, :, lo + s : hi + s]
+            flat[:, :, :lo] = pad_value
+            flat[:, :, hi:] = pad_value
+            for strip in _strips(plane, dy, dx):
+                strip[...] = pad_value
+
+
+def _runs(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """x's maps as ``(C, M, L)`` runs for :func:`_fill_shifted`, and L.
+
+    In (C, N, H, W) memory (a convolution's output) all N maps of a channel are one run,
+    ``(C, 1, N*H*W)``; otherwise each map is, ``(C, N, H*W)``. A shift that crosses from
+    one map into the next lands only on places the strips overwrite.
+    """
+    n, c, h, w = x.shape
+    by_channel = x.transpose(1, 0, 2, 3)
+    if by_channel.flags.c_contiguous:
+        return by_channel.reshape(c, 1, n * h * w), n * h * w
+    return by_channel.reshape(c, n, h * w), h * w
 
 
 def inside_range(n_out: int, size: int, stride: int, offset: int) -> tuple[int, int]:
@@ -258,6 +343,8 @@ def col2im(
     stride: IntPair = (1, 1),
     padding: Padding4 = (0, 0, 0, 0),
     dilation: IntPair = (1, 1),
+    *,
+    scratch: bool = False,
 ) -> np.ndarray:
     """Adjoint of :func:`im2col`: sum every column entry back onto its pixel.
 
@@ -265,6 +352,9 @@ def col2im(
     ----------
     cols : (C*HH*WW, N*out_h*out_w) array laid out as :func:`im2col` returns.
     x_shape : (N, C, H, W) of the unpadded input.
+    scratch : cols may be overwritten (a backward pass's column gradient, read once).
+        A stride-1 convolution that keeps the input's size then zeroes its padding
+        entries and adds each offset's plane as whole-map runs (:func:`_sum_shifted`).
 
     Returns
     -------
@@ -284,6 +374,8 @@ def col2im(
     out_h = conv_output_size(h, kh, sh, top, bottom, dh)
     out_w = conv_output_size(w, kw, sw, left, right, dw)
     cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
+    if scratch and keeps_size(x_shape, (out_h, out_w), stride) and cols.flags.c_contiguous:
+        return _sum_shifted(cols6, x_shape, padding, dilation)
     # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
     dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
     h_span = sh * (out_h - 1) + 1
@@ -293,6 +385,36 @@ def col2im(
             r0, c0 = i * dh, j * dw
             dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
     return _without_padding(dxp, x_shape, padding)
+
+
+def _sum_shifted(cols6: np.ndarray, x_shape: tuple[int, int, int, int], padding: Padding4,
+                 dilation: IntPair) -> np.ndarray:
+    """col2im of a stride-1 convolution that keeps the input's size, by whole-map runs.
+
+    The adjoint of :func:`_fill_shifted`: ``dx[p + s] += plane[p]`` over the (C, N*H*W)
+    runs, after the plane's entries whose source is off the map (its padding, which
+    im2col filled) are zeroed in place. An offset with no shift starts the sum as a copy.
+    cols6 : (C, HH, WW, N, H, W) view of writeable columns; returns dx (N, C, H, W) in
+    (C, N, H, W) memory.
+    """
+    n, c, h, w = x_shape
+    _, kh, kw, _, _, _ = cols6.shape
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]
+    shifts = {(i, j): _shift(i, j, w, padding, dilation) for i, j in offsets}
+    centre = next((o for o in offsets if shifts[o][2] == 0 and shifts[o][:2] == (0, 0)), None)
+    dx = (cols6[:, centre[0], centre[1]].copy() if centre is not None
+          else np.zeros((c, n, h, w), dtype=cols6.dtype))  # (C, N, H, W)
+    total = dx.reshape(c, n * h * w)
+    for i, j in offsets:
+        dy, dxx, s = shifts[(i, j)]
+        if (i, j) == centre or abs(dy) >= h or abs(dxx) >= w:  # done, or all padding
+            continue
+        plane = cols6[:, i, j]  # (C, N, H, W), contiguous
+        for strip in _strips(plane, dy, dxx):
+            strip[...] = 0
+        lo, hi = max(0, -s), n * h * w - max(0, s)
+        total[:, lo + s : hi + s] += plane.reshape(c, n * h * w)[:, lo:hi]
+    return dx.transpose(1, 0, 2, 3)
 
 
 def col2im_wide(

@@ -30,6 +30,11 @@ GEOMETRIES = [  # kernel, stride, padding (top, bottom, left, right), dilation, 
     ((3, 2), (2, 1), (2, 0, 1, 3), (1, 2), -1.5),
     ((7, 7), (2, 2), (3, 3, 3, 3), (1, 1), 0.0),
     ((1, 1), (2, 2), (0, 0, 0, 0), (1, 1), 0.0),
+    # stride 1, output the input's size: the whole-map shifted copies
+    ((3, 3), (1, 1), (0, 2, 2, 0), (1, 1), 0.5),
+    ((3, 3), (1, 1), (2, 2, 2, 2), (2, 2), 0.0),
+    ((5, 3), (1, 1), (2, 2, 1, 1), (1, 1), -1.5),
+    ((11, 11), (1, 1), (5, 5, 5, 5), (1, 1), 0.0),  # shifts past the whole 9x8 map
 ]
 
 
@@ -61,6 +66,10 @@ def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding, dilation, pad_
     back = col2im(c, x.shape, kernel, stride, padding, dilation)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
+    # allowed to overwrite its columns (a backward pass's scratch), the same sum
+    scratch = col2im(c.copy(), x.shape, kernel, stride, padding, dilation, scratch=True)
+    np.testing.assert_allclose(scratch, back, rtol=1e-12, atol=1e-12)
+    assert abs(scratch.strides[1]) > abs(scratch.strides[0])  # (C, N, H, W) memory, as before
 
 
 def test_padded_strided_conv_matches_the_loop() -> None:
@@ -128,7 +137,8 @@ def _out_size(x_shape, kernel, padding, dilation) -> tuple[int, int]:
 def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(
         padding, dilation, wide_limit, monkeypatch) -> None:
     """F > C at stride 1: dx through the padded-width column gradient, or (over its size
-    limit) through plain col2im."""
+    limit, or when the output keeps the input's size and col2im adds whole maps) through
+    plain col2im."""
     from cnnspec.engine.functional import conv
 
     monkeypatch.setattr(conv, "WIDE_COLUMNS_BYTES", wide_limit)
@@ -145,4 +155,6 @@ def test_stride_one_conv_with_more_filters_than_channels_matches_the_loop(
     rdx, rdw, _ = F.conv2d_backward_naive(dout, ref_cache)
     np.testing.assert_allclose(dx, rdx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dw, rdw, rtol=1e-12, atol=1e-12)
-    assert len(calls) == (1 if wide_limit else 0)
+    pad4 = (padding,) * 4 if isinstance(padding, int) else padding
+    same_size = _out_size(x.shape, (3, 3), pad4, (dilation, dilation)) == x.shape[2:]
+    assert len(calls) == (1 if wide_limit and not same_size else 0)

@@ -38,6 +38,7 @@ from cnnspec.engine.im2col import (
     col2im_wide,
     conv_output_size,
     im2col,
+    keeps_size,
 )
 from cnnspec.errors import EngineError
 
@@ -295,7 +296,8 @@ def conv2d_backward(
         cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
         return dx, dw, db
     wide_bytes = kg * p * (x_shape[3] + padding[2] + padding[3]) // dout.shape[3] * cols.itemsize
-    if groups == 1 and stride == (1, 1) and wide_bytes <= WIDE_COLUMNS_BYTES:
+    same_size = keeps_size(x_shape, dout.shape[2:], stride)  # col2im adds whole maps then
+    if groups == 1 and stride == (1, 1) and not same_size and wide_bytes <= WIDE_COLUMNS_BYTES:
         dw = _weight_grad(dout2d, cols, w.shape)
         cols.flags.writeable = False  # consumed, as on the other paths
         return _dx_on_padded_width(dout, w, x_shape, padding, dilation), dw, db
@@ -317,8 +319,8 @@ def conv2d_backward(
         else:
             dcols = matmul(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
         dcols = dcols.reshape(groups * kg, p)  # (C*HH*WW, P)
+    dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, scratch=True)
     cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
-    dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation)
     return dx, dw, db
 
 
