@@ -107,7 +107,8 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
             rate = f"{t.macs / t.forward / 1e9:.1f}" if t.macs and t.forward > 0 else "-"
             percent = t.percent_of_limit()
             gemm = t.gemm_forward + t.gemm_backward
-            cells.append([t.name, t.type, f"{t.forward * 1e3:.2f}",
+            cells.append([t.name, t.type,
+                          f"in {t.inside}" if t.inside else f"{t.forward * 1e3:.2f}",
                           "-" if forward_only else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate,
@@ -116,6 +117,10 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
                           human_bytes(t.activation_bytes)])
         width = console.width if console.is_terminal else None
         hidden = print_fitted(console, columns, cells, width)
+        if any(t.inside for t in result.layers):
+            console.print("in Conv:n: in inference a batch norm right after a conv is folded "
+                          "into its weights and a ReLU after it is applied chunk by chunk "
+                          "inside it; the conv's time includes theirs.", markup=False)
         if hidden:
             console.print(f"Hidden to fit {width} columns: "
                           f"{', '.join(c.title for c in hidden)}; `-f json` has every figure.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext,
     """``following`` when it is a batch norm worth folding into the conv ``layer``.
 
     In inference a convolution followed by batch norm can run as one convolution with
-    folded weights (:meth:`Conv.forward_folded`): one pass over the output fewer, for
+    folded weights (:meth:`Conv.forward_fused`): one pass over the output fewer, for
     one pass over the weights more. Folded when the weights are no larger than the
     output, ``F*C/G*HH*WW <= batch * F * out_h * out_w``; at batch 1 the deep layers of
     a ResNet have far more weights than outputs and keep their batch norm.
@@ -34,21 +35,65 @@ def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext,
     return following if w.size <= batch * w.shape[0] * out_h * out_w else None
 
 
-def steps(children: list[Layer], ctx: RunContext,
-          batch: int) -> Iterator[tuple[Layer, BatchNorm | None]]:
-    """``(layer, folded batch norm or None)`` in forward order; a folded one is skipped."""
+class Step(NamedTuple):
+    """One unit of a forward pass: a layer and, in inference, what runs inside it.
+
+    ``bn`` is a batch norm folded into the conv (:func:`folded_batchnorm`) and ``relu``
+    a ReLU right after it (or after that batch norm), applied to each chunk of the
+    conv's output while the chunk is in cache instead of as a pass of its own.
+    """
+
+    layer: Layer
+    bn: BatchNorm | None = None
+    relu: Activation | None = None
+
+
+def fused_relu(layer: Layer, following: Layer | None, ctx: RunContext) -> bool:
+    """Whether ``following`` is a ReLU that the inference conv ``layer`` may apply itself.
+
+    Only a ReLU marked in place (:func:`mark_in_place`): the conv's output is then a
+    fresh array that nothing but the ReLU reads, and ``max(0, conv(x))`` written over it
+    chunk by chunk is that ReLU's output.
+    """
+    return (not ctx.training and type(layer) is Conv and isinstance(following, Activation)
+            and following.kind == "relu" and following.in_place)
+
+
+def steps(children: list[Layer], ctx: RunContext, batch: int) -> Iterator[Step]:
+    """The :class:`Step` s of ``children`` in forward order; a folded BN or fused ReLU is
+    part of its conv's step, not one of its own."""
     i = 0
     while i < len(children):
         layer = children[i]
         bn = folded_batchnorm(layer, children[i + 1], ctx, batch) \
             if i + 1 < len(children) else None
-        yield layer, bn
         i += 2 if bn is not None else 1
+        following = children[i] if i < len(children) else None
+        relu = following if fused_relu(layer, following, ctx) else None
+        i += 1 if relu is not None else 0
+        yield Step(layer, bn, relu)  # type: ignore[arg-type]
 
 
-def run_step(layer: Layer, bn: BatchNorm | None, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-    """One step of :func:`steps`: the layer's forward, or the conv with ``bn`` folded in."""
-    return layer.forward_folded(x, bn, ctx) if bn is not None else layer.forward(x, ctx)  # type: ignore[attr-defined]
+def fused_into(root: Layer, ctx: RunContext, batch: int) -> dict[str, str]:
+    """``{batch norm or ReLU: the conv it runs inside}`` for a forward pass of ``root``."""
+    found: dict[str, str] = {}
+    children = getattr(root, "children", None)
+    if children is None:
+        return found
+    for step in steps(children, ctx, batch):
+        for part in (step.bn, step.relu):
+            if part is not None:
+                found[part.name] = step.layer.name
+    for child in children:
+        found.update(fused_into(child, ctx, batch))
+    return found
+
+
+def run_step(step: Step, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """One :class:`Step`: the layer's forward, or the conv with its batch norm and ReLU."""
+    if step.bn is None and step.relu is None:
+        return step.layer.forward(x, ctx)
+    return step.layer.forward_fused(x, ctx, step.bn, step.relu is not None)  # type: ignore[attr-defined]
 
 
 def mark_in_place(children: list[Layer]) -> None:
@@ -75,8 +120,8 @@ class Sequential(Layer):
         mark_in_place(children)
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        for child, bn in steps(self.children, ctx, len(x)):
-            x = run_step(child, bn, x, ctx)
+        for step in steps(self.children, ctx, len(x)):
+            x = run_step(step, x, ctx)
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -192,10 +192,10 @@ def im2col(
     # A fresh array, never a view of the input (the backward pass reuses cols as scratch).
     cols = out if usable else np.empty(shape, dtype=x.dtype)
     cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
-    if keeps_size(x.shape, (out_h, out_w), stride) and any(padding):
-        # Output the input's size at stride 1: each kernel offset's plane is the input
-        # shifted by a constant, copied in whole-map runs (see _fill_shifted).
-        _fill_shifted(cols6, x, kernel, padding, dilation, pad_value)
+    if tiles_input(x.shape, (out_h, out_w), stride) and any(padding):
+        # The output is the input's size divided by the stride: each kernel offset's
+        # plane is one phase of the input shifted by a constant (see _fill_shifted).
+        _fill_shifted(cols6, x, kernel, stride, padding, dilation, pad_value)
     elif any(padding):
         # One plane per kernel offset straight from x, the padding written where the
         # window leaves it: no padded copy of x.
@@ -216,12 +216,34 @@ def keeps_size(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> 
     return tuple(stride) == (1, 1) and tuple(out_size) == tuple(x_shape[2:])
 
 
-def _shift(i: int, j: int, w: int, padding: Padding4, dilation: IntPair) -> tuple[int, int, int]:
-    """``(dy, dx, s)``: the offset (i, j) reads pixel ``(y + dy, x + dx)`` of output (y, x),
-    ``dy = i*dh - top``, ``dx = j*dw - left``, which in a flat H*W map is ``s = dy*W + dx``."""
-    dy = i * dilation[0] - padding[0]
-    dx = j * dilation[1] - padding[2]
+def tiles_input(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:
+    """Whether the output is exactly the input's size divided by the stride.
+
+    ``H = sh * out_h`` and ``W = sw * out_w``: the input then splits into ``sh*sw`` phases
+    ``x[:, :, a::sh, b::sw]`` of the output's size, and window offset (i, j) reads one
+    phase at a constant shift (:func:`_shift`). Stride 1 is :func:`keeps_size`.
+    """
+    return (x_shape[2] == stride[0] * out_size[0]) and (x_shape[3] == stride[1] * out_size[1])
+
+
+def _shift(i: int, j: int, w: int, padding: Padding4, dilation: IntPair,
+           stride: IntPair = (1, 1)) -> tuple[int, int, int]:
+    """``(dy, dx, s)``: offset (i, j) reads pixel ``(y + dy, x + dx)`` of its phase for output
+    (y, x), which in a flat map of width ``w`` is ``s = dy*w + dx``.
+
+    Padded row ``y*sh + i*dh`` is input row ``y*sh + i*dh - top = (y + dy)*sh + a`` with
+    ``dy = (i*dh - top) // sh`` and phase ``a = (i*dh - top) % sh``; likewise for columns.
+    At stride 1, ``dy = i*dh - top`` and ``dx = j*dw - left``.
+    """
+    dy = (i * dilation[0] - padding[0]) // stride[0]
+    dx = (j * dilation[1] - padding[2]) // stride[1]
     return dy, dx, dy * w + dx
+
+
+def _phase(i: int, j: int, padding: Padding4, dilation: IntPair,
+           stride: IntPair) -> tuple[int, int]:
+    """The phase ``(a, b)`` of the input that window offset (i, j) reads (:func:`_shift`)."""
+    return (i * dilation[0] - padding[0]) % stride[0], (j * dilation[1] - padding[2]) % stride[1]
 
 
 def _strips(plane: np.ndarray, dy: int, dx: int) -> list[np.ndarray]:
@@ -241,29 +263,32 @@ def _fill_shifted(
     cols6: np.ndarray,
     x: np.ndarray,
     kernel: IntPair,
+    stride: IntPair,
     padding: Padding4,
     dilation: IntPair,
     pad_value: float,
 ) -> None:
-    """im2col of a stride-1 convolution whose output keeps the input's size.
+    """im2col of a convolution whose output is the input's size divided by the stride.
 
-    ``cols6[c, i, j, n, y, x] = x[n, c, y + dy, x + dx]`` with ``(dy, dx)`` of :func:`_shift`:
-    in each flat H*W map that is ``plane[p] = map[p + s]``, one run of ``H*W - |s|`` values
-    per map, then ``pad_value`` written where the source is off the map (:func:`_strips`;
-    the run also wrote those places, from the neighbouring row). The row-by-row copy of
-    :func:`_fill_offsets` runs W values at a time, a short loop for small maps.
-    cols6 : (C, HH, WW, N, H, W) view of the columns; x : (N, C, H, W).
+    ``cols6[c, i, j, n, y, x] = phase[n, c, y + dy, x + dx]``, with the phase and
+    ``(dy, dx)`` of :func:`_phase` and :func:`_shift` (at stride 1 the phase is x itself):
+    in each flat map that is ``plane[p] = map[p + s]``, one run of ``out_h*out_w - |s|``
+    values per map, then ``pad_value`` written where the source is off the map
+    (:func:`_strips`; the run also wrote those places, from the neighbouring row). The
+    row-by-row copy of :func:`_fill_offsets` runs ``out_w`` values at a time, a short loop
+    for small maps, and reads every other value at stride 2.
+    cols6 : (C, HH, WW, N, out_h, out_w) view of the columns; x : (N, C, H, W).
     """
-    _, _, h, w = x.shape
-    _, kh, kw, _, _, _ = cols6.shape
-    maps, runs = _runs(x)
+    _, kh, kw, _, h, w = cols6.shape
+    phases = _phases(x, stride)
     for i in range(kh):
         for j in range(kw):
-            dy, dx, s = _shift(i, j, w, padding, dilation)
-            plane = cols6[:, i, j]  # (C, N, H, W), contiguous
+            dy, dx, s = _shift(i, j, w, padding, dilation, stride)
+            plane = cols6[:, i, j]  # (C, N, out_h, out_w), contiguous
             if abs(dy) >= h or abs(dx) >= w:  # every source pixel is off the map
                 plane.fill(pad_value)
                 continue
+            maps, runs = phases[_phase(i, j, padding, dilation, stride)]
             flat = plane.reshape(maps.shape)
             lo, hi = max(0, -s), runs - max(0, s)
             flat[:, :, lo:hi] = maps[:, :, lo + s : hi + s]
@@ -271,6 +296,26 @@ def _fill_shifted(
             flat[:, :, hi:] = pad_value
             for strip in _strips(plane, dy, dx):
                 strip[...] = pad_value
+
+
+def _phases(x: np.ndarray, stride: IntPair) -> dict[tuple[int, int], tuple[np.ndarray, int]]:
+    """The ``sh*sw`` phases ``x[:, :, a::sh, b::sw]`` as :func:`_runs`, keyed by ``(a, b)``.
+
+    At stride 1 the one phase is x itself, read in place; otherwise each phase is
+    copied once into (C, N, H/sh, W/sw) memory.
+    """
+    sh, sw = stride
+    if (sh, sw) == (1, 1):
+        return {(0, 0): _runs(x)}
+    n, c, _, _ = x.shape
+    found = {}
+    for a in range(sh):
+        for b in range(sw):
+            phase = x[:, :, a::sh, b::sw]
+            stored = np.empty((c, n, *phase.shape[2:]), dtype=x.dtype)
+            stored[...] = phase.transpose(1, 0, 2, 3)
+            found[(a, b)] = _runs(stored.transpose(1, 0, 2, 3))
+    return found
 
 
 def _runs(x: np.ndarray) -> tuple[np.ndarray, int]:

@@ -82,10 +82,11 @@ class Conv(Layer):
         self.workspace: np.ndarray | None = None
 
     def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext,
-             b: np.ndarray | None = None) -> np.ndarray:
+             b: np.ndarray | None = None, relu: bool = False) -> np.ndarray:
         """``conv2d_forward`` with this layer's settings and workspace; keeps the cache.
 
-        ``b`` replaces the layer's bias when given (the folded batch norm's).
+        ``b`` replaces the layer's bias when given (the folded batch norm's); ``relu``
+        (inference only) writes ``max(0, out)`` over each chunk of the output.
         """
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
@@ -101,7 +102,7 @@ class Conv(Layer):
             out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace,
                                           inference=not ctx.training)
             self.keep(cache, ctx)
-            return out
+            return np.maximum(out, 0, out=out) if relu else out
         # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
         # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
         # columns are the next one's workspace, and its GEMM writes straight into the
@@ -112,23 +113,29 @@ class Conv(Layer):
             target = grid[:, start:start + chunk].reshape(f, -1)  # a view, rows contiguous
             _, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
                                         workspace=workspace, out=target)
+            if relu:  # while the chunk is still in cache
+                np.maximum(target, 0, out=target)
             workspace = cache.cols
         return grid.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w), as one pass would give
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)
 
-    def forward_folded(self, x: np.ndarray, bn: BatchNorm, ctx: RunContext) -> np.ndarray:
-        """Inference: this conv and the batch norm ``bn`` after it, as one convolution.
+    def forward_fused(self, x: np.ndarray, ctx: RunContext, bn: BatchNorm | None = None,
+                      relu: bool = False) -> np.ndarray:
+        """Inference: this conv, the batch norm ``bn`` after it and a ReLU, as one convolution.
 
         ``w' = s * w``, ``b' = s * (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``
-        (:func:`~cnnspec.engine.functional.fold_batchnorm`); keeps no cache.
+        (:func:`~cnnspec.engine.functional.fold_batchnorm`); with ``relu`` the output is
+        ``max(0, conv(x, w') + b')``, written chunk by chunk. Keeps no cache.
         """
+        if bn is None:
+            return self.conv(x, self.params["weight"], ctx, relu=relu)
         w, b = F.fold_batchnorm(self.params["weight"], self.params.get("bias"),
                                 bn.params["weight"], bn.params["bias"],
                                 bn.buffers["running_mean"], bn.buffers["running_var"], bn.eps)
         bn.cache = None
-        return self.conv(x, w, ctx, b)
+        return self.conv(x, w, ctx, b, relu=relu)
 
     def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.

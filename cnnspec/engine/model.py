@@ -361,9 +361,10 @@ class Model:
         return np.ascontiguousarray(out)  # a convolution's output may be a transposed view
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
-        for layer, bn in C.steps(net.children, ctx, len(x)):
+        for step in C.steps(net.children, ctx, len(x)):
+            layer = step.layer
             start = time.perf_counter() if self.timings is not None else 0.0
-            x = C.run_step(layer, bn, x, ctx)
+            x = C.run_step(step, x, ctx)
             if self.timings is not None:
                 self.timings.setdefault(layer.name, [0.0, 0.0])[0] += time.perf_counter() - start
             row = layer.record

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnspec.engine.budget import estimate
-from cnnspec.engine.layers import Conv
+from cnnspec.engine.containers import fused_into
+from cnnspec.engine.layers import Conv, RunContext
 from cnnspec.engine.model import Model
 
 
@@ -29,6 +30,7 @@ class LayerTiming:
     activation_bytes: int = 0
     gemm_forward: float = 0.0
     gemm_backward: float = 0.0
+    inside: str | None = None  # inference: the conv this batch norm or ReLU runs inside
 
     def percent_of_limit(self) -> float | None:
         """``100 * (forward + backward) / (gemm_forward + gemm_backward)``; None without GEMMs.
@@ -105,8 +107,8 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
         originals.append((layer, layer.forward, layer.backward))
         layer.forward = _timed(layer.forward, slot, 0)  # type: ignore[method-assign]
         layer.backward = _timed(layer.backward, slot, 1)  # type: ignore[method-assign]
-        if isinstance(layer, Conv):  # inference: the conv with its batch norm folded in
-            layer.forward_folded = _timed(layer.forward_folded, slot, 0)  # type: ignore[method-assign]
+        if isinstance(layer, Conv):  # inference: the conv with its batch norm and ReLU
+            layer.forward_fused = _timed(layer.forward_fused, slot, 0)  # type: ignore[method-assign]
     result = Profile(batch=batch, backward=backward)
     try:
         for run in range(repeats):
@@ -133,14 +135,16 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
         for layer, forward, back in originals:
             layer.forward = forward  # type: ignore[method-assign]
             layer.backward = back  # type: ignore[method-assign]
-            layer.__dict__.pop("forward_folded", None)  # the class's method again
+            layer.__dict__.pop("forward_fused", None)  # the class's method again
     result.forward_seconds /= repeats
     result.backward_seconds /= repeats
+    fused = {} if backward else fused_into(model.root, RunContext(training=False), batch)
     for row in model.report.leaves():
         if row.name in slots:
             fwd, bwd = slots[row.name]
             result.layers.append(LayerTiming(row.name, row.type, fwd / repeats, bwd / repeats,
-                                             row.macs * batch, row.activation_bytes * batch))
+                                             row.macs * batch, row.activation_bytes * batch,
+                                             inside=fused.get(row.name)))
     if limit:
         from cnnspec.engine.gemm_limit import network_limits
 

@@ -9,7 +9,7 @@ import pytest
 
 import cnnspec
 from cnnspec.engine import functional as F
-from cnnspec.engine.containers import steps
+from cnnspec.engine.containers import Step, fused_into, steps
 from cnnspec.engine.layers import BatchNorm, Conv, RunContext
 
 HERE = Path(__file__).parent
@@ -44,11 +44,38 @@ def test_model_folds_in_inference_only() -> None:
         unfolded = layer.forward(unfolded, ctx) if not hasattr(layer, "children") else \
             _unfolded(layer, unfolded, ctx)
     np.testing.assert_allclose(folded, unfolded, rtol=1e-10, atol=1e-12)
-    pairs = [(type(a).__name__, type(b).__name__) for a, b in
-             steps(model.root.children, ctx, 3) if b is not None]
-    assert pairs == [("Conv", "BatchNorm")]  # Conv:1 + BN:1 at the top level
+    fused = [(type(s.layer).__name__, type(s.bn).__name__, s.relu is not None)
+             for s in steps(model.root.children, ctx, 3) if s.bn is not None or s.relu]
+    assert fused == [("Conv", "BatchNorm", False)]  # Conv:1 + BN:1 (then Tanh, not fused)
     assert list(steps(model.root.children, RunContext(training=True), 3)) == [
-        (layer, None) for layer in model.root.children]
+        Step(layer) for layer in model.root.children]
+
+
+@pytest.mark.parametrize("chunk_bytes", [8 * 2**20, 1])
+def test_fused_relu_is_the_relu_of_the_conv(chunk_bytes, monkeypatch) -> None:
+    """Inference applies a ReLU after a conv (and its folded BN) chunk by chunk: the same
+    values as the layers one by one, whole or in one-image chunks."""
+    from cnnspec.engine import layers
+
+    monkeypatch.setattr(layers, "INFERENCE_COLUMNS_BYTES", chunk_bytes)
+    model = cnnspec.load("Conv(3x3,4,p=1)-BN-ReLU-Conv(3x3,5)-ReLU-ReLU-FC(3)",
+                         input_shape="6x6x2").build(seed=0, dtype=np.float64)
+    rng = np.random.default_rng(5)
+    for name, value in model.buffers.items():
+        value[...] = rng.uniform(0.5, 1.5, value.shape) if name.endswith("var") else \
+            rng.standard_normal(value.shape)
+    x = rng.standard_normal((3, 2, 6, 6))
+    ctx = RunContext(training=False)
+    assert [(s.layer.name, s.bn is not None, s.relu is not None)
+            for s in steps(model.root.children, ctx, 3)] == [
+        ("Conv:1", True, True), ("Conv:2", False, True), ("ReLU:3", False, False),
+        ("FC:1", False, False)]
+    assert fused_into(model.root, ctx, 3) == {"BN:1": "Conv:1", "ReLU:1": "Conv:1",
+                                              "ReLU:2": "Conv:2"}
+    one_by_one = x
+    for layer in model.root.children:
+        one_by_one = layer.forward(one_by_one, ctx)
+    np.testing.assert_allclose(model.forward(x), one_by_one, rtol=1e-12, atol=1e-12)
 
 
 def _unfolded(block, x, ctx):
@@ -83,8 +110,10 @@ def test_fold_only_where_weights_are_no_larger_than_the_output() -> None:
     ctx = RunContext(training=False)
     conv, bn = model.root.children[0], model.root.children[1]
     # weights 64*64*9 = 36,864; output per image 64*2*2 = 256: folds from batch 144 on
-    assert [b for _, b in steps(model.root.children, ctx, 143)] == [None] * 5
-    assert [b for _, b in steps(model.root.children, ctx, 144)] == [bn, None, None, None]
+    assert [s.bn for s in steps(model.root.children, ctx, 143)] == [None] * 5
+    # folded, the ReLU after the BN comes right after the conv and runs inside it too
+    assert [(s.bn, s.relu is not None) for s in steps(model.root.children, ctx, 144)] == [
+        (bn, True), (None, False), (None, False)]
     assert isinstance(conv, Conv)
 
 

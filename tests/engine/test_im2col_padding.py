@@ -56,6 +56,33 @@ def test_im2col_equals_the_columns_of_an_explicitly_padded_input(
     assert np.array_equal(reused, cols)
 
 
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation", [
+    ((8, 8), (7, 7), (2, 2), (3, 3, 3, 3), (1, 1)),  # ResNet's first conv, scaled down
+    ((8, 6), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1)),  # its downsampling 3x3 convs
+    ((6, 9), (3, 3), (2, 3), (1, 0, 1, 1), (1, 1)),
+    ((12, 12), (5, 5), (3, 3), (2, 2, 2, 2), (1, 1)),
+    ((4, 4), (3, 3), (2, 2), (2, 2, 2, 2), (2, 2)),
+    ((2, 2), (7, 7), (2, 2), (3, 3, 3, 3), (1, 1)),  # every shift past the 1x1 phases
+])
+@pytest.mark.parametrize("channels_outer", [False, True])
+def test_im2col_of_a_strided_conv_by_input_phases(shape, kernel, stride, padding, dilation,
+                                                  channels_outer) -> None:
+    """Output = input / stride: each offset reads one phase x[:, :, a::sh, b::sw], shifted."""
+    from cnnspec.engine.im2col import conv_output_size, tiles_input
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, *shape))
+    if channels_outer:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    out_size = tuple(conv_output_size(shape[a], kernel[a], stride[a], padding[2 * a],
+                                      padding[2 * a + 1], dilation[a]) for a in (0, 1))
+    assert tiles_input(x.shape, out_size, stride)
+    for pad_value in (0.0, -2.5):
+        xp = np.pad(x, ((0, 0), (0, 0), padding[:2], padding[2:]), constant_values=pad_value)
+        assert np.array_equal(im2col(x, kernel, stride, padding, dilation, pad_value),
+                              im2col(xp, kernel, stride, (0, 0, 0, 0), dilation))
+
+
 @pytest.mark.parametrize("kernel,stride,padding,dilation,pad_value", GEOMETRIES)
 def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding, dilation, pad_value) -> None:
     """<im2col(x), c> == <x, col2im(c)> for zero-padded columns, in float64."""
