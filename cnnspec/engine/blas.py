@@ -21,11 +21,16 @@ process's own (:mod:`cnnspec.engine.cpu_load`; unlike in the load average, this
 process's own threads and finished processes never count).
 
 Measured on 2 idle cores (OpenBLAS 0.3.31, float32, medians of 31), two threads
-against one: (32, 288) @ (288, 65536) 1.86x faster, (6, 25) @ (25, 50176) 1.54x,
-(16, 150) @ (150, 6400) 1.54x, (2048, 512) @ (512, 49) 1.85x, (64, 400) @ (400, 120)
-(2.9 Mi multiply-adds, 33 us) 1.65x: a second thread pays from about 2**21
-multiply-adds, however thin a side. What it cannot split is a long sum into a tiny
-output: (25, 50176) @ (50176, 6), LeNet's first weight gradient, 150 outputs, runs
+against one, each product alone in a loop: (32, 288) @ (288, 65536) 1.86x faster,
+(6, 25) @ (25, 50176) 1.54x, (16, 150) @ (150, 6400) 1.54x, (2048, 512) @ (512, 49)
+1.85x, (64, 400) @ (400, 120) (2.9 Mi multiply-adds, 33 us) 1.65x. Inside a training
+step, where each product follows single-threaded passes, the small ones lose that gain:
+with the bound at 2**21 multiply-adds LeNet-5's step (batch 64, largest product 15 Mi)
+took 5.08 ms on two threads, at 2**24 4.26 ms, and on one thread throughout 4.07 ms,
+while the VGG-style CIFAR step and the resnet50 forward pass were the same at 2**21 and
+2**24 and slower from 2**26 on (medians of 300, 60 and 6 steps, the bounds taking turns
+step by step in one process). What two threads cannot split at all is a long sum into a
+tiny output: (25, 50176) @ (50176, 6), LeNet's first weight gradient, 150 outputs, runs
 0.75x as fast on two threads; hence the bound on the outputs, ``M*N``. On a busy
 machine the free cores, not the shape, keep a product on one thread: a thread
 waiting for a core another process holds stalls the whole product.
@@ -46,7 +51,7 @@ import numpy as np
 
 from cnnspec.engine.cpu_load import CpuLoad, free_cores
 
-PARALLEL_MACS = 2**21
+PARALLEL_MACS = 2**24
 PARALLEL_OUTPUT = 1024
 
 __all__ = ["BLAS", "PARALLEL_MACS", "PARALLEL_OUTPUT", "BlasThreads", "gemm_threads",

@@ -21,13 +21,14 @@ needs_blas_control = pytest.mark.skipif(not BLAS.libraries(),
 
 
 def test_rule_keeps_small_products_and_tiny_outputs_on_one_thread() -> None:
-    assert PARALLEL_MACS == 2**21 and PARALLEL_OUTPUT == 1024
-    assert gemm_threads(128, 128, 128, 2) == 2  # exactly 2**21 MACs
-    assert gemm_threads(128, 128, 127, 2) == 1  # one MAC row short of the bound
-    assert gemm_threads(6, 50176, 25, 2) == 2  # LeNet's first conv: thin but long output
-    assert gemm_threads(25, 6, 50176, 2) == 1  # its weight gradient: 150 outputs, long sum
-    assert gemm_threads(32, 32, 4096, 2) == 2  # 1024 outputs
-    assert gemm_threads(31, 33, 4096, 2) == 1  # 1023 outputs
+    assert PARALLEL_MACS == 2**24 and PARALLEL_OUTPUT == 1024
+    assert gemm_threads(256, 256, 256, 2) == 2  # exactly 2**24 MACs
+    assert gemm_threads(256, 256, 255, 2) == 1  # one MAC row short of the bound
+    assert gemm_threads(6, 50176, 25, 2) == 1  # LeNet's first conv: 7.5 Mi MACs
+    assert gemm_threads(32, 65536, 288, 2) == 2  # a VGG-style conv, 604 Mi MACs
+    assert gemm_threads(25, 6, 2**20, 2) == 1  # a weight gradient: 150 outputs, long sum
+    assert gemm_threads(32, 32, 2**14, 2) == 2  # 1024 outputs
+    assert gemm_threads(31, 33, 2**15, 2) == 1  # 1023 outputs
     assert gemm_threads(4096, 4096, 4096, 1) == 1  # the limit caps everything
     assert gemm_threads(4096, 4096, 4096, 8) == 8
 
