@@ -200,10 +200,35 @@ def im2col(
         # One plane per kernel offset straight from x, the padding written where the
         # window leaves it: no padded copy of x.
         _fill_offsets(cols6, x, kernel, stride, padding, dilation, pad_value)
+    elif tuple(stride) == (1, 1):
+        _fill_column_bands(cols6, x, dilation)
     else:
         win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
         np.copyto(cols6, win.transpose(1, 2, 3, 0, 4, 5))  # (C, HH, WW, N, oh, ow)
     return cols
+
+
+def _fill_column_bands(cols6: np.ndarray, x: np.ndarray, dilation: IntPair) -> None:
+    """im2col of an unpadded stride-1 convolution: column bands first, then whole runs.
+
+    ``cols6[c, i, j, n, y, x] = band_j[c, n, y + i*dh, x]`` with the band
+    ``band_j = x[:, :, :, j*dw : j*dw + out_w]`` copied once per kernel column j (rows of
+    ``out_w`` values); each offset (i, j) is then a block of whole rows of its band, one
+    run of ``out_h*out_w`` values per map. Copying every offset's plane row by row moves
+    ``out_w`` values at a time, HH times as many short copies.
+    cols6 : (C, HH, WW, N, out_h, out_w) view of the columns; x : (N, C, H, W).
+    """
+    _, kh, kw, n, out_h, out_w = cols6.shape
+    c, h = x.shape[1], x.shape[2]
+    dh, dw = dilation
+    band = np.empty((c, n, h, out_w), dtype=x.dtype)  # (C, N, H, out_w)
+    for j in range(kw):
+        band[...] = x[:, :, :, j * dw : j * dw + out_w].transpose(1, 0, 2, 3)
+        runs = band.reshape(c, n, h * out_w)
+        for i in range(kh):
+            start = i * dh * out_w
+            cols6[:, i, j].reshape(c, n, out_h * out_w)[...] = \
+                runs[:, :, start : start + out_h * out_w]
 
 
 def keeps_size(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:

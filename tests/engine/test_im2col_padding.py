@@ -35,6 +35,9 @@ GEOMETRIES = [  # kernel, stride, padding (top, bottom, left, right), dilation, 
     ((3, 3), (1, 1), (2, 2, 2, 2), (2, 2), 0.0),
     ((5, 3), (1, 1), (2, 2, 1, 1), (1, 1), -1.5),
     ((11, 11), (1, 1), (5, 5, 5, 5), (1, 1), 0.0),  # shifts past the whole 9x8 map
+    # unpadded stride 1: column bands, then whole runs of rows
+    ((3, 2), (1, 1), (0, 0, 0, 0), (2, 3), 0.0),
+    ((9, 8), (1, 1), (0, 0, 0, 0), (1, 1), 0.0),  # the kernel is the whole map
 ]
 
 
