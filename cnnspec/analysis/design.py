@@ -26,6 +26,7 @@ The rules:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -38,22 +39,51 @@ IDEMPOTENT = frozenset({"relu", "relu6"})  # f(f(x)) = f(x)
 CLIPPING = frozenset({"relu", "relu6"})  # every negative input becomes 0
 WEIGHTED = frozenset({"conv", "fc", "table_conv", "subsample"})
 ACTIVATIONS = frozenset({"relu", "sigmoid", "tanh", *ACTIVATION_ENTRIES})
+# the kinds each pair rule looks for after a given kind
+FOLLOWERS = {"conv": frozenset({"batchnorm"}), "fc": frozenset({"batchnorm"}),
+             "softmax": frozenset({"softmax", *WEIGHTED}),
+             **{kind: frozenset({kind}) for kind in IDEMPOTENT}}
+WINDOWED = frozenset({"conv", "pool"})
+# `validate` walks the sizes for these notes only up to this many layers, so that checking
+# the structure of a very large spec stays as quick as reading it
+DESIGN_CHECK_LAYERS = 10_000
 
-__all__ = ["design_notes", "sequences"]
+__all__ = ["DESIGN_CHECK_LAYERS", "design_notes", "layer_count", "sequences"]
 
 Rows = dict[int, list[LayerRecord]]
+
+
+@cache
+def _nested(node_type: type) -> tuple[str, ...]:
+    """The fields of a node class that hold lists of nodes (none for a plain layer)."""
+    fields = getattr(node_type, "model_fields", {})
+    return tuple(key for key in ("layers", "body", "shortcut", "branches") if key in fields)
 
 
 def sequences(items: list[Any]) -> Iterator[list[Any]]:
     """``items`` and every list of nodes nested in it: groups, bodies, shortcuts, branches."""
     yield items
     for node in items:
-        fields = node.__dict__  # a missing attribute through pydantic's __getattr__ is slow
-        for key in ("layers", "body", "shortcut"):
-            if fields.get(key):
-                yield from sequences(fields[key])
-        for branch in fields.get("branches") or []:
-            yield from sequences(branch)
+        for key in _nested(type(node)):
+            value = node.__dict__[key] or []
+            for inner in (value if key == "branches" else [value]):
+                yield from sequences(inner)
+
+
+def layer_count(items: list[Any]) -> int:
+    """The layers ``items`` expand to, repeats counted (each block one more, for its row)."""
+    total = 0
+    for node in items:
+        keys = _nested(type(node))
+        if not keys:
+            total += 1
+            continue
+        inner = 0
+        for key in keys:
+            value = node.__dict__[key] or []
+            inner += sum(map(layer_count, value)) if key == "branches" else layer_count(value)
+        total += 1 + inner * (node.__dict__.get("repeat") or 1)
+    return total
 
 
 def listed(places: list[str]) -> str:
@@ -96,14 +126,17 @@ def design_notes(network: Network, node_rows: Rows) -> list[Note]:
     writes_activations = any(node.kind in ACTIVATIONS for node in iter_nodes(network.layers))
     for items in sequences(network.layers):
         for a, b in pairwise(items):
-            for row_a, row_b in zip(node_rows.get(id(a), ()), node_rows.get(id(b), ()),
-                                    strict=False):
-                _pair_rules(found, a, b, row_a, row_b)
+            if b.kind in FOLLOWERS.get(a.kind, ()):  # most pairs match no rule
+                for row_a, row_b in zip(node_rows.get(id(a), ()), node_rows.get(id(b), ()),
+                                        strict=False):
+                    _pair_rules(found, a, b, row_a, row_b)
         if writes_activations:
             _linear_fc_runs(found, items, node_rows)
         for node in items:
-            for row in node_rows.get(id(node), ()):
-                _window_rules(found, node, row)
+            if node.kind in WINDOWED:
+                for rule, text in _window_rules(node):
+                    for row in node_rows.get(id(node), ()):
+                        found.add(rule, row, text)
     top = [node for node in network.layers if node_rows.get(id(node))]
     if len(top) >= 2 and top[-1].kind == "softmax" and top[-2].kind in CLIPPING:
         last = node_rows[id(top[-1])][0]
@@ -159,20 +192,23 @@ def _pair_text(pair: tuple[int, int]) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
-def _window_rules(found: Findings, node: Any, row: LayerRecord) -> None:
-    """A conv or pool whose stride passes its window, or whose padding is as wide as it."""
-    if node.kind not in ("conv", "pool") or node.kernel is None:
-        return
-    kernel = tuple(node.kernel)
-    stride = kernel if node.stride is None else tuple(node.stride)
-    dilation = tuple(node.__dict__.get("dilation") or (1, 1))
+def _window_rules(node: Any) -> list[tuple[str, str]]:
+    """``(rule, text)`` for a conv or pool whose stride passes its window, or whose padding
+    is as wide as its kernel."""
+    kernel = node.kernel
+    if kernel is None:
+        return []
+    stride = kernel if node.stride is None else node.stride
+    found = []
     gaps = [(k, s) for k, s in zip(kernel, stride, strict=True) if 1 < k < s]
-    if gaps and dilation == (1, 1):
+    if gaps and tuple(node.__dict__.get("dilation") or (1, 1)) == (1, 1):
         k, s = gaps[0]
-        found.add("stride", row, f"stride {s}, window {k}")
+        found.append(("stride", f"stride {s}, window {k}"))
     padding = node.padding
-    if node.kind == "conv" and not isinstance(padding, str) and any(
-            p >= k for p, k in zip(padding, kernel, strict=True)):
+    if node.kind == "conv" and not isinstance(padding, str) and (
+            padding[0] >= kernel[0] or padding[1] >= kernel[1]):
         same = _pair_text(tuple((k - 1) // 2 for k in kernel))
-        found.add("padding", row, f"p={_pair_text(padding)} around {'x'.join(map(str, kernel))}; "
-                                  f"p={same} keeps a stride-1 output's size")
+        found.append(("padding", f"p={_pair_text(padding)} around "
+                                 f"{'x'.join(map(str, kernel))}; p={same} keeps a stride-1 "
+                                 "output's size"))
+    return found

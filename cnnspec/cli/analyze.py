@@ -135,10 +135,14 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
 
 def design_notes_of(network) -> list[str]:
     """The design notes of a network whose sizes are all given (none when its sizes fail:
-    validating the structure does not stop there, and ``analyze`` names the place)."""
+    validating the structure does not stop there, and ``analyze`` names the place; none
+    past ``DESIGN_CHECK_LAYERS`` layers, where ``analyze`` gives them)."""
     from cnnspec.analysis import analyze
+    from cnnspec.analysis.design import DESIGN_CHECK_LAYERS, layer_count
     from cnnspec.errors import CnnspecError
 
+    if layer_count(network.layers) > DESIGN_CHECK_LAYERS:
+        return []
     try:
         report = analyze(network)
     except CnnspecError:

@@ -113,3 +113,15 @@ def test_notes_reach_json_with_their_kind():
     assert {"layer": "ReLU:2", "kind": "design",
             "message": "(after ReLU:1) the same activation twice in a row; f(f(x)) = f(x) for "
                        "ReLU and ReLU6, so one of the two can go"} in data["notes"]
+
+
+def test_validate_leaves_the_notes_of_a_very_large_spec_to_analyze():
+    from cnnspec.analysis.design import DESIGN_CHECK_LAYERS, layer_count
+
+    spec = f"[Conv(3x3,8,p=1)-ReLU-ReLU] x {DESIGN_CHECK_LAYERS // 3 + 1}"
+    loaded = cnnspec.load(spec, input_shape="8x8x1")
+    assert layer_count(loaded.network.layers) == 3 * (DESIGN_CHECK_LAYERS // 3 + 1) + 1
+    result = CliRunner().invoke(cli, ["validate", spec, "--input", "8x8x1"])
+    assert result.exit_code == 0 and result.output == "network: valid\n"
+    notes = [n for n in loaded.report().notes if n.kind == "design"]
+    assert len(notes) == 1 and notes[0].message.startswith("ReLU:2 (after ReLU:1), ReLU:4 (after")
