@@ -143,7 +143,8 @@ def fit_messages(report: Report, layout: Layout, rows: list[LayerRecord], depth:
     if depth is not None and depth < deepest:
         messages.append(f"Blocks collapsed below depth {depth} ({len(rows):,} of "
                         f"{len(report.layers):,} rows; totals are the same at every depth). "
-                        f"Expand with --depth {depth + 1} ... --depth {deepest}.")
+                        "Expand with " + (f"--depth {deepest}." if depth + 1 == deepest else
+                                          f"--depth {depth + 1} ... --depth {deepest}."))
     return messages
 
 

@@ -103,6 +103,9 @@ def test_auto_depth_keeps_at_most_60_rows_and_the_totals() -> None:
     text = render("resnet50", 120)
     assert ("Blocks collapsed below depth 2 (39 of 215 rows; totals are the same at every "
             "depth). Expand with --depth 3 ... --depth 4.") in " ".join(text.split())
+    # one level left to open: one depth to name
+    assert ("(25 of 64 rows; totals are the same at every depth). Expand with --depth 2."
+            ) in " ".join(render("vgg16-bn", 120).split())
     totals = [line for line in render("resnet50", None, depth=4).splitlines()
               if line.startswith(("Parameters", "MACs"))]
     assert totals == [line for line in render("resnet50", None, depth=0).splitlines()
