@@ -109,7 +109,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
             gemm = t.gemm_forward + t.gemm_backward
             cells.append([t.name, t.type,
                           f"in {t.inside}" if t.inside else f"{t.forward * 1e3:.2f}",
-                          "-" if forward_only else f"{t.backward * 1e3:.2f}",
+                          "-" if forward_only or t.inside else f"{t.backward * 1e3:.2f}",
                           f"{100 * spent / total:.1f}%" if total else "-",
                           f"{t.macs:,}" if t.macs else "-", rate,
                           f"{gemm * 1e3:.2f}" if gemm else "-",
@@ -118,9 +118,11 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
         width = console.width if console.is_terminal else None
         hidden = print_fitted(console, columns, cells, width)
         if any(t.inside for t in result.layers):
-            console.print("in Conv:n: in inference a batch norm right after a conv is folded "
-                          "into its weights and a ReLU after it is applied chunk by chunk "
-                          "inside it; the conv's time includes theirs.", markup=False)
+            console.print("in NAME: the row runs inside that layer or block and is timed "
+                          "with it: in inference a batch norm right after a conv is folded "
+                          "into its weights and a ReLU after it is applied chunk by chunk; a "
+                          "block adds or concatenates its paths itself (blocks are not rows "
+                          "here; their merge is in the forward total).", markup=False)
         if hidden:
             console.print(f"Hidden to fit {width} columns: "
                           f"{', '.join(c.title for c in hidden)}; `-f json` has every figure.",

@@ -75,15 +75,24 @@ def steps(children: list[Layer], ctx: RunContext, batch: int) -> Iterator[Step]:
 
 
 def fused_into(root: Layer, ctx: RunContext, batch: int) -> dict[str, str]:
-    """``{batch norm or ReLU: the conv it runs inside}`` for a forward pass of ``root``."""
+    """``{row: the layer or block it runs inside}`` for a forward pass of ``root``.
+
+    A batch norm or ReLU that an inference conv runs (:class:`Step`), and the merge row
+    (:class:`Marker`) of a block, whose add or concatenation the block does itself.
+    """
     found: dict[str, str] = {}
     children = getattr(root, "children", None)
     if children is None:
         return found
-    for step in steps(children, ctx, batch):
-        for part in (step.bn, step.relu):
-            if part is not None:
-                found[part.name] = step.layer.name
+    if type(root) is not Sequential:  # a block: its merge row is its own work
+        for child in children:
+            if isinstance(child, Marker):
+                found[child.name] = root.name
+    elif not ctx.training:
+        for step in steps(children, ctx, batch):
+            for part in (step.bn, step.relu):
+                if part is not None:
+                    found[part.name] = step.layer.name
     for child in children:
         found.update(fused_into(child, ctx, batch))
     return found

@@ -30,7 +30,7 @@ class LayerTiming:
     activation_bytes: int = 0
     gemm_forward: float = 0.0
     gemm_backward: float = 0.0
-    inside: str | None = None  # inference: the conv this batch norm or ReLU runs inside
+    inside: str | None = None  # the conv (inference) or block this row runs inside
 
     def percent_of_limit(self) -> float | None:
         """``100 * (forward + backward) / (gemm_forward + gemm_backward)``; None without GEMMs.
@@ -138,7 +138,7 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
             layer.__dict__.pop("forward_fused", None)  # the class's method again
     result.forward_seconds /= repeats
     result.backward_seconds /= repeats
-    fused = {} if backward else fused_into(model.root, RunContext(training=False), batch)
+    fused = fused_into(model.root, RunContext(training=backward), batch)
     for row in model.report.leaves():
         if row.name in slots:
             fwd, bwd = slots[row.name]

@@ -131,3 +131,14 @@ def test_inference_batchnorm_is_the_eval_mode_forward(shape) -> None:
     out = F.batchnorm_inference(x, gamma, beta, mean, var, 1e-3)
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
     assert out.strides == x.strides  # the input's memory order is kept
+
+
+def test_rows_that_run_inside_a_layer_or_block() -> None:
+    """The profile's ``in NAME`` rows: merge rows always, folded BN and fused ReLU in inference."""
+    model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0)
+    training = fused_into(model.root, RunContext(training=True), 4)
+    assert training == {"Residual:1.add": "Residual:1", "Residual:2.add": "Residual:2"}
+    inference = fused_into(model.root, RunContext(training=False), 4)
+    # Conv:3 (6*6*9 weights) has more weights than a batch of 4 has outputs (4*6*3*3)
+    assert {k: v for k, v in inference.items() if k not in training} == {
+        "BN:1": "Conv:1", "BN:2": "Conv:2", "BN:4": "Conv:4"}

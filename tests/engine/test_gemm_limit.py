@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
@@ -98,3 +99,22 @@ def test_profile_warms_up_before_timing() -> None:
     result = profile(model, 2, repeats=3)
     assert len(calls) == 1 + 3
     assert [t.name for t in result.layers][:2] == ["Conv:1", "ReLU:1"]
+
+
+def test_run_profile_names_the_rows_that_run_inside_another() -> None:
+    """Inference: folded BN and fused ReLU show ``in Conv:n``; a block's merge row
+    ``in Residual:n`` (training too), and the legend says why."""
+    spec = str(Path(__file__).parent / "residual_block.yaml")
+    runner = CliRunner()
+    data = json.loads(runner.invoke(cli, ["run", spec, "-b", "4", "--forward-only", "--profile",
+                                          "-f", "json"]).output)
+    inside = {t["name"]: t["inside"] for t in data["layers"] if t["inside"]}
+    assert inside == {"BN:1": "Conv:1", "BN:2": "Conv:2", "BN:4": "Conv:4",
+                      "Residual:1.add": "Residual:1", "Residual:2.add": "Residual:2"}
+    shown = runner.invoke(cli, ["run", "Conv(3x3,4,p=1)-BN-ReLU-FC(2)", "--input", "6x6x2",
+                                "-b", "64", "--forward-only", "--profile"]).output
+    assert "in Conv:1" in shown and "in NAME: the row runs inside that layer" in shown
+    trained = json.loads(runner.invoke(cli, ["run", spec, "-b", "4", "--profile", "-f",
+                                             "json"]).output)
+    assert {t["name"] for t in trained["layers"] if t["inside"]} == {"Residual:1.add",
+                                                                      "Residual:2.add"}
