@@ -18,27 +18,22 @@ from cnnspec.engine import functional as F
 from cnnspec.engine.layers import Activation, BatchNorm, Conv, Layer, RunContext
 
 
-def folded_batchnorm(layer: Layer, following: Layer, ctx: RunContext,
-                     batch: int) -> BatchNorm | None:
-    """``following`` when it is a batch norm worth folding into the conv ``layer``.
+def following_batchnorm(layer: Layer, following: Layer, ctx: RunContext) -> BatchNorm | None:
+    """``following`` when it is a batch norm that the inference conv ``layer`` applies itself.
 
-    In inference a convolution followed by batch norm can run as one convolution with
-    folded weights (:meth:`Conv.forward_fused`): one pass over the output fewer, for
-    one pass over the weights more. Folded when the weights are no larger than the
-    output, ``F*C/G*HH*WW <= batch * F * out_h * out_w``; at batch 1 the deep layers of
-    a ResNet have far more weights than outputs and keep their batch norm.
+    In inference batch norm is a fixed affine map per channel, and the conv before it
+    runs it in the same pass (:meth:`Conv.forward_fused`: folded into its weights, or
+    applied to its output chunk by chunk): one pass over the output fewer.
     """
     if ctx.training or type(layer) is not Conv or type(following) is not BatchNorm:
         return None
-    w = layer.params["weight"]
-    out_h, out_w = layer.record.output[0], layer.record.output[1]
-    return following if w.size <= batch * w.shape[0] * out_h * out_w else None
+    return following
 
 
 class Step(NamedTuple):
     """One unit of a forward pass: a layer and, in inference, what runs inside it.
 
-    ``bn`` is a batch norm folded into the conv (:func:`folded_batchnorm`) and ``relu``
+    ``bn`` is a batch norm the conv applies (:func:`following_batchnorm`) and ``relu``
     a ReLU right after it (or after that batch norm), applied to each chunk of the
     conv's output while the chunk is in cache instead of as a pass of its own.
     """
@@ -59,14 +54,13 @@ def fused_relu(layer: Layer, following: Layer | None, ctx: RunContext) -> bool:
             and following.kind == "relu" and following.in_place)
 
 
-def steps(children: list[Layer], ctx: RunContext, batch: int) -> Iterator[Step]:
+def steps(children: list[Layer], ctx: RunContext) -> Iterator[Step]:
     """The :class:`Step` s of ``children`` in forward order; a folded BN or fused ReLU is
     part of its conv's step, not one of its own."""
     i = 0
     while i < len(children):
         layer = children[i]
-        bn = folded_batchnorm(layer, children[i + 1], ctx, batch) \
-            if i + 1 < len(children) else None
+        bn = following_batchnorm(layer, children[i + 1], ctx) if i + 1 < len(children) else None
         i += 2 if bn is not None else 1
         following = children[i] if i < len(children) else None
         relu = following if fused_relu(layer, following, ctx) else None
@@ -74,7 +68,7 @@ def steps(children: list[Layer], ctx: RunContext, batch: int) -> Iterator[Step]:
         yield Step(layer, bn, relu)  # type: ignore[arg-type]
 
 
-def fused_into(root: Layer, ctx: RunContext, batch: int) -> dict[str, str]:
+def fused_into(root: Layer, ctx: RunContext) -> dict[str, str]:
     """``{row: the layer or block it runs inside}`` for a forward pass of ``root``.
 
     A batch norm or ReLU that an inference conv runs (:class:`Step`), and the merge row
@@ -89,12 +83,12 @@ def fused_into(root: Layer, ctx: RunContext, batch: int) -> dict[str, str]:
             if isinstance(child, Marker):
                 found[child.name] = root.name
     elif not ctx.training:
-        for step in steps(children, ctx, batch):
+        for step in steps(children, ctx):
             for part in (step.bn, step.relu):
                 if part is not None:
                     found[part.name] = step.layer.name
     for child in children:
-        found.update(fused_into(child, ctx, batch))
+        found.update(fused_into(child, ctx))
     return found
 
 
@@ -129,7 +123,7 @@ class Sequential(Layer):
         mark_in_place(children)
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
-        for step in steps(self.children, ctx, len(x)):
+        for step in steps(self.children, ctx):
             x = run_step(step, x, ctx)
         return x
 

@@ -81,17 +81,20 @@ class Conv(Layer):
         # pages. Inference passes do not hold one (their columns are freed at once).
         self.workspace: np.ndarray | None = None
 
-    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext,
-             b: np.ndarray | None = None, relu: bool = False) -> np.ndarray:
+    def conv(self, x: np.ndarray, w: np.ndarray, ctx: RunContext, b: np.ndarray | None = None,
+             *, scale: np.ndarray | None = None, relu: bool = False) -> np.ndarray:
         """``conv2d_forward`` with this layer's settings and workspace; keeps the cache.
 
-        ``b`` replaces the layer's bias when given (the folded batch norm's); ``relu``
-        (inference only) writes ``max(0, out)`` over each chunk of the output.
+        ``b`` replaces the layer's bias when given. Inference only: with ``scale`` the
+        output is ``scale[f] * (w * x)[f] + b[f]`` (a batch norm applied to the product,
+        ``b`` its shift), and ``relu`` writes ``max(0, out)``; both on each chunk of the
+        output while it is in cache.
         """
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
             workspace.flags.writeable = True  # the spent cache that marked it is gone
         bias = self.params.get("bias") if b is None else b
+        product_bias = bias if scale is None else None  # with a scale, b comes after it
         _, c, _, _ = x.shape
         f, _, kh, kw = w.shape
         out_h, out_w = self.record.output[0], self.record.output[1]
@@ -99,10 +102,11 @@ class Conv(Layer):
         chunk = max(1, INFERENCE_COLUMNS_BYTES // per_image)
         pointwise = F.columns_are_input((kh, kw), self.options["stride"], self.options["padding"])
         if ctx.training or pointwise or chunk >= len(x):  # pointwise: no columns to chunk
-            out, cache = F.conv2d_forward(x, w, bias, **self.options, workspace=workspace,
-                                          inference=not ctx.training)
+            out, cache = F.conv2d_forward(x, w, product_bias, **self.options,
+                                          workspace=workspace, inference=not ctx.training)
             self.keep(cache, ctx)
-            return np.maximum(out, 0, out=out) if relu else out
+            _finish(out.transpose(1, 0, 2, 3), scale, bias, relu)  # (F, N, ., .) memory
+            return out
         # Inference on a large batch: im2col and GEMM a chunk of images at a time, so
         # the columns stay a few MiB (in cache, and off the memory peak); each chunk's
         # columns are the next one's workspace, and its GEMM writes straight into the
@@ -111,31 +115,50 @@ class Conv(Layer):
         grid = np.empty((f, len(x), out_h, out_w), dtype=np.result_type(x, w))  # (F, N, ., .)
         for start in range(0, len(x), chunk):
             target = grid[:, start:start + chunk].reshape(f, -1)  # a view, rows contiguous
-            _, cache = F.conv2d_forward(x[start:start + chunk], w, bias, **self.options,
-                                        workspace=workspace, out=target)
-            if relu:  # while the chunk is still in cache
-                np.maximum(target, 0, out=target)
+            _, cache = F.conv2d_forward(x[start:start + chunk], w, product_bias,
+                                        **self.options, workspace=workspace, out=target)
+            _finish(target, scale, bias, relu)
             workspace = cache.cols
         return grid.transpose(1, 0, 2, 3)  # (N, F, out_h, out_w), as one pass would give
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         return self.conv(x, self.params["weight"], ctx)
 
+    def folds_batchnorm(self, batch: int) -> bool:
+        """Whether a batch norm after this conv is folded into its weights for ``batch`` images.
+
+        Folding costs a pass over the weights and spares none over the output; applying
+        the batch norm to the product costs a pass over the output (in cache, chunk by
+        chunk). Folded when the weights are no larger than the output, ``F*C/G*HH*WW <=
+        batch * F * out_h * out_w``: at batch 1 the deep layers of a ResNet have far more
+        weights than outputs.
+        """
+        w = self.params["weight"]
+        return w.size <= batch * w.shape[0] * self.record.output[0] * self.record.output[1]
+
     def forward_fused(self, x: np.ndarray, ctx: RunContext, bn: BatchNorm | None = None,
                       relu: bool = False) -> np.ndarray:
-        """Inference: this conv, the batch norm ``bn`` after it and a ReLU, as one convolution.
+        """Inference: this conv, the batch norm ``bn`` after it and a ReLU, in one pass.
 
-        ``w' = s * w``, ``b' = s * (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``
-        (:func:`~cnnspec.engine.functional.fold_batchnorm`); with ``relu`` the output is
-        ``max(0, conv(x, w') + b')``, written chunk by chunk. Keeps no cache.
+        With ``s = gamma / sqrt(var + eps)`` and ``t = s * (b - mean) + beta``
+        (:func:`~cnnspec.engine.functional.batchnorm_scale_shift`), batch norm of the conv
+        is ``s * (w * x) + t``: either the conv with folded weights ``w' = s * w`` and bias
+        ``t`` (:func:`~cnnspec.engine.functional.fold_batchnorm`, when
+        :meth:`folds_batchnorm`) or ``s`` and ``t`` applied to the product; with ``relu``,
+        ``max(0, .)`` of that. Keeps no cache.
         """
+        w = self.params["weight"]
         if bn is None:
-            return self.conv(x, self.params["weight"], ctx, relu=relu)
-        w, b = F.fold_batchnorm(self.params["weight"], self.params.get("bias"),
-                                bn.params["weight"], bn.params["bias"],
-                                bn.buffers["running_mean"], bn.buffers["running_var"], bn.eps)
+            return self.conv(x, w, ctx, relu=relu)
         bn.cache = None
-        return self.conv(x, w, ctx, b, relu=relu)
+        stats = (bn.params["weight"], bn.params["bias"], bn.buffers["running_mean"],
+                 bn.buffers["running_var"], bn.eps)
+        if self.folds_batchnorm(len(x)):
+            w_folded, b_folded = F.fold_batchnorm(w, self.params.get("bias"), *stats)
+            return self.conv(x, w_folded, ctx, b_folded, relu=relu)
+        scale, shift = F.batchnorm_scale_shift(*stats, self.params.get("bias"))
+        return self.conv(x, w, ctx, shift.astype(w.dtype, copy=False),
+                         scale=scale.astype(w.dtype, copy=False), relu=relu)
 
     def conv_backward(self, dout: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """``conv2d_backward`` on the kept cache: ``(dx or None, dw)``; sets the bias grad.
@@ -151,6 +174,19 @@ class Conv(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         dx, self.grads["weight"] = self.conv_backward(dout)
         return dx
+
+
+def _finish(out: np.ndarray, scale: np.ndarray | None, shift: np.ndarray | None,
+            relu: bool) -> None:
+    """In place on ``out`` (F, ...): ``scale[f] * out[f] + shift[f]`` when ``scale`` is
+    given, then ``max(0, out)`` when ``relu``."""
+    if scale is not None:
+        axes = (-1,) + (1,) * (out.ndim - 1)
+        out *= scale.reshape(axes)
+        if shift is not None:
+            out += shift.reshape(axes)
+    if relu:
+        np.maximum(out, 0, out=out)
 
 
 class MaxPool(Layer):

@@ -361,7 +361,7 @@ class Model:
         return np.ascontiguousarray(out)  # a convolution's output may be a transposed view
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
-        for step in C.steps(net.children, ctx, len(x)):
+        for step in C.steps(net.children, ctx):
             layer = step.layer
             start = time.perf_counter() if self.timings is not None else 0.0
             x = C.run_step(step, x, ctx)

@@ -138,7 +138,7 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
             layer.__dict__.pop("forward_fused", None)  # the class's method again
     result.forward_seconds /= repeats
     result.backward_seconds /= repeats
-    fused = fused_into(model.root, RunContext(training=backward), batch)
+    fused = fused_into(model.root, RunContext(training=backward))
     for row in model.report.leaves():
         if row.name in slots:
             fwd, bwd = slots[row.name]

@@ -45,9 +45,9 @@ def test_model_folds_in_inference_only() -> None:
             _unfolded(layer, unfolded, ctx)
     np.testing.assert_allclose(folded, unfolded, rtol=1e-10, atol=1e-12)
     fused = [(type(s.layer).__name__, type(s.bn).__name__, s.relu is not None)
-             for s in steps(model.root.children, ctx, 3) if s.bn is not None or s.relu]
+             for s in steps(model.root.children, ctx) if s.bn is not None or s.relu]
     assert fused == [("Conv", "BatchNorm", False)]  # Conv:1 + BN:1 (then Tanh, not fused)
-    assert list(steps(model.root.children, RunContext(training=True), 3)) == [
+    assert list(steps(model.root.children, RunContext(training=True))) == [
         Step(layer) for layer in model.root.children]
 
 
@@ -67,10 +67,10 @@ def test_fused_relu_is_the_relu_of_the_conv(chunk_bytes, monkeypatch) -> None:
     x = rng.standard_normal((3, 2, 6, 6))
     ctx = RunContext(training=False)
     assert [(s.layer.name, s.bn is not None, s.relu is not None)
-            for s in steps(model.root.children, ctx, 3)] == [
+            for s in steps(model.root.children, ctx)] == [
         ("Conv:1", True, True), ("Conv:2", False, True), ("ReLU:3", False, False),
         ("FC:1", False, False)]
-    assert fused_into(model.root, ctx, 3) == {"BN:1": "Conv:1", "ReLU:1": "Conv:1",
+    assert fused_into(model.root, ctx) == {"BN:1": "Conv:1", "ReLU:1": "Conv:1",
                                               "ReLU:2": "Conv:2"}
     one_by_one = x
     for layer in model.root.children:
@@ -109,12 +109,34 @@ def test_fold_only_where_weights_are_no_larger_than_the_output() -> None:
     model = cnnspec.load("Conv(3x3,64,p=1)-BN-ReLU-GAP-FC(2)", input_shape="2x2x64").build()
     ctx = RunContext(training=False)
     conv, bn = model.root.children[0], model.root.children[1]
-    # weights 64*64*9 = 36,864; output per image 64*2*2 = 256: folds from batch 144 on
-    assert [s.bn for s in steps(model.root.children, ctx, 143)] == [None] * 5
-    # folded, the ReLU after the BN comes right after the conv and runs inside it too
-    assert [(s.bn, s.relu is not None) for s in steps(model.root.children, ctx, 144)] == [
-        (bn, True), (None, False), (None, False)]
     assert isinstance(conv, Conv)
+    # weights 64*64*9 = 36,864; output per image 64*2*2 = 256: folds from batch 144 on
+    assert not conv.folds_batchnorm(143) and conv.folds_batchnorm(144)
+    # either way the conv runs its batch norm and the ReLU after it
+    assert [(s.bn, s.relu is not None) for s in steps(model.root.children, ctx)] == [
+        (bn, True), (None, False), (None, False)]
+
+
+@pytest.mark.parametrize("batch", [17, 18])
+def test_batchnorm_applied_to_the_product_equals_folding(batch) -> None:
+    """Below the fold bound the conv scales and shifts its output; both give the layers'
+    own result, in float64 to rounding."""
+    model = cnnspec.load("Conv(3x3,8,p=1)-BN-ReLU-GAP-FC(2)", input_shape="2x2x8").build(
+        seed=0, dtype=np.float64)
+    rng = np.random.default_rng(9)
+    for name, value in model.buffers.items():
+        value[...] = rng.uniform(0.5, 1.5, value.shape) if name.endswith("var") else \
+            rng.standard_normal(value.shape)
+    model.params["Conv:1.bias"][...] = rng.standard_normal(8)
+    x = rng.standard_normal((batch, 8, 2, 2))
+    ctx = RunContext(training=False)
+    conv = model.root.children[0]
+    # weights 8*8*9 = 576, output per image 8*2*2 = 32: folded from 18 images on
+    assert conv.folds_batchnorm(batch) is (batch == 18)
+    one_by_one = x
+    for layer in model.root.children:
+        one_by_one = layer.forward(one_by_one, ctx)
+    np.testing.assert_allclose(model.forward(x), one_by_one, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(3, 4, 5, 5), (6, 4)])
@@ -136,9 +158,8 @@ def test_inference_batchnorm_is_the_eval_mode_forward(shape) -> None:
 def test_rows_that_run_inside_a_layer_or_block() -> None:
     """The profile's ``in NAME`` rows: merge rows always, folded BN and fused ReLU in inference."""
     model = cnnspec.load(str(HERE / "residual_block.yaml")).build(seed=0)
-    training = fused_into(model.root, RunContext(training=True), 4)
+    training = fused_into(model.root, RunContext(training=True))
     assert training == {"Residual:1.add": "Residual:1", "Residual:2.add": "Residual:2"}
-    inference = fused_into(model.root, RunContext(training=False), 4)
-    # Conv:3 (6*6*9 weights) has more weights than a batch of 4 has outputs (4*6*3*3)
+    inference = fused_into(model.root, RunContext(training=False))
     assert {k: v for k, v in inference.items() if k not in training} == {
-        "BN:1": "Conv:1", "BN:2": "Conv:2", "BN:4": "Conv:4"}
+        "BN:1": "Conv:1", "BN:2": "Conv:2", "BN:3": "Conv:3", "BN:4": "Conv:4"}

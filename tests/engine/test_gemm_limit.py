@@ -109,7 +109,7 @@ def test_run_profile_names_the_rows_that_run_inside_another() -> None:
     data = json.loads(runner.invoke(cli, ["run", spec, "-b", "4", "--forward-only", "--profile",
                                           "-f", "json"]).output)
     inside = {t["name"]: t["inside"] for t in data["layers"] if t["inside"]}
-    assert inside == {"BN:1": "Conv:1", "BN:2": "Conv:2", "BN:4": "Conv:4",
+    assert inside == {"BN:1": "Conv:1", "BN:2": "Conv:2", "BN:3": "Conv:3", "BN:4": "Conv:4",
                       "Residual:1.add": "Residual:1", "Residual:2.add": "Residual:2"}
     shown = runner.invoke(cli, ["run", "Conv(3x3,4,p=1)-BN-ReLU-FC(2)", "--input", "6x6x2",
                                 "-b", "64", "--forward-only", "--profile"]).output
