@@ -22,7 +22,7 @@ from cnnspec.cli.train import data_options
 
 @click.command()
 @threads_option
-@click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
+@click.argument("checkpoint", metavar="CKPT", type=click.Path())
 @data_options
 @click.option("--part", type=click.Choice(["test", "train"]), default="test",
               show_default=True, help="Which part of the data set to score.")
@@ -41,18 +41,24 @@ def evaluate(checkpoint: str, data: str | None, resize: bool, method: str, part:
     Without --data, CKPT is scored on the test part of the data it was trained on, fed
     exactly as in training (same resizing, same standardisation).
 
+    CKPT is a checkpoint file, or the folder of a `cnnspec train` run (its best.npz,
+    else its last.npz).
+
     \b
     Examples:
       cnnspec evaluate runs/lenet5/best.npz
+      cnnspec evaluate runs/lenet5
       cnnspec evaluate runs/lenet/best.npz --data mnist:~/data/mnist
       cnnspec evaluate runs/lenet5/best.npz -f markdown -o scores.md
       cnnspec evaluate runs/lenet5/best.npz -f csv
     """
+    from cnnspec.engine.checkpoint import checkpoint_file
     from cnnspec.engine.train.session import DataChoice
     from cnnspec.engine.train.trained import load_trained, score
     from cnnspec.render import evaluation as render
 
     trained = load_trained(checkpoint)
+    checkpoint = str(checkpoint_file(checkpoint))  # a run folder's best.npz, by name
     choice = DataChoice(data, resize, method, cache_dir) if data is not None else None
     scored = score(trained, choice, part, cache_dir)
     result = {"checkpoint": checkpoint, "spec": trained.model.network.name,

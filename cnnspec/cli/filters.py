@@ -18,13 +18,14 @@ output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), 
 
 
 @click.command("show-filters")
-@click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
+@click.argument("checkpoint", metavar="CKPT", type=click.Path())
 @layer_option
 @output_option
 @quiet_option
 @memory_option
 def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -> None:
-    """Draw the filters (kernels) of a conv layer of checkpoint CKPT as a grid.
+    """Draw the filters (kernels) of a conv layer of checkpoint CKPT (a file, or a run
+    folder: its best.npz) as a grid.
 
     A layer reading 3 channels shows each filter in colour; others show each filter's
     input planes in grey. Each filter is scaled to its own range.
@@ -44,7 +45,7 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
 
 
 @click.command("feature-maps")
-@click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
+@click.argument("checkpoint", metavar="CKPT", type=click.Path())
 @click.argument("image", metavar="IMAGE")
 @layer_option
 @click.option("--invert", is_flag=True, help="Use 1 - pixel (dark ink on light paper).")
@@ -53,7 +54,8 @@ def show_filters(checkpoint: str, layer: str | None, output: str, quiet: bool) -
 @memory_option
 def feature_maps(checkpoint: str, image: str, layer: str | None, invert: bool, output: str,
                  quiet: bool) -> None:
-    """Draw the feature maps one layer of checkpoint CKPT computes for IMAGE.
+    """Draw the feature maps one layer of checkpoint CKPT (a file, or a run folder: its
+    best.npz) computes for IMAGE.
 
     IMAGE is a PNG, a .npy array or a text table of numbers, prepared as `cnnspec
     predict` prepares it (scaled to [0, 1], resized, standardised as in training). The

@@ -91,7 +91,7 @@ def _decode_picture(file: Path) -> Any:
 
 
 @click.command()
-@click.argument("checkpoint", metavar="CKPT", type=click.Path(dir_okay=False))
+@click.argument("checkpoint", metavar="CKPT", type=click.Path())
 @click.argument("images", metavar="IMAGE...", nargs=-1, required=True)
 @click.option("--top", "-t", "top_k", type=click.IntRange(min=1), default=3, show_default=True,
               help="How many classes to show per image.")
@@ -107,7 +107,8 @@ def _decode_picture(file: Path) -> Any:
 @memory_option
 def predict(checkpoint: str, images: tuple[str, ...], top_k: int, invert: bool, method: str,
             fmt: str, output: str | None, quiet: bool) -> None:
-    """Top-k classes with probabilities for each IMAGE under checkpoint CKPT.
+    """Top-k classes with probabilities for each IMAGE under checkpoint CKPT (a file, or a
+    `cnnspec train` run folder: its best.npz).
 
     IMAGE is a PNG (read with matplotlib), a .npy array or a .txt/.csv table of numbers:
     H x W for grey, H x W x 3 (or 4, alpha dropped) for colour. Pixels are scaled to

@@ -104,8 +104,9 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Feed the images in [0, 1] instead of standardising each channel.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out-dir from its last.npz.")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --out-dir.")
-@click.option("--init-from", type=click.Path(dir_okay=False), default=None, metavar="CKPT",
-              help="Start from the layers of CKPT whose names and shapes match.")
+@click.option("--init-from", type=click.Path(), default=None, metavar="CKPT",
+              help="Start from the layers of CKPT (a file, or a run folder: its best.npz) "
+                   "whose names and shapes match.")
 @click.option("--freeze", multiple=True, metavar="conv|LABELS",
               help="Keep these layers fixed: conv (every conv layer), fc, or labels such as "
                    "Conv:1,Conv:2 (repeatable).")

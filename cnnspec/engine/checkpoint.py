@@ -136,9 +136,27 @@ def _check_declared(arrays: list[Any], limit: int, where: Location) -> None:
                             where, NOT_A_CHECKPOINT_HINT)
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`; a clear DataError otherwise."""
+IN_A_RUN = ("best.npz", "last.npz")  # what `cnnspec train` writes into its run folder
+
+
+def checkpoint_file(path: str | Path) -> Path:
+    """``path``, or in a run folder of ``cnnspec train`` its best.npz (else its last.npz)."""
     path = Path(path).expanduser()
+    if not path.is_dir():
+        return path
+    for name in IN_A_RUN:
+        if (path / name).is_file():
+            return path / name
+    raise DataError(f"{path} is a folder with neither best.npz nor last.npz in it",
+                    Location(str(path)),
+                    "give a checkpoint file (e.g. runs/NAME/best.npz) or the folder of a "
+                    "`cnnspec train` run")
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint` (a file, or a run folder: see
+    :func:`checkpoint_file`); a clear DataError otherwise."""
+    path = checkpoint_file(path)
     where = Location(str(path))
     if not path.is_file():
         raise DataError(f"no such checkpoint: {path}", where,

@@ -167,6 +167,28 @@ def test_checkpoint_into_other_spec_names_the_layer(tmp_path: Path) -> None:
         other.load_state_dict(load_checkpoint(path).state)
 
 
+def test_a_run_folder_reads_as_its_best_then_its_last_checkpoint(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cnnspec.cli.main import cli
+    from cnnspec.engine.checkpoint import checkpoint_file
+
+    model = cnnspec.load(LENET, input_shape="32x32x1").build(seed=3)
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(DataError, match=r"neither best\.npz nor last\.npz"):
+        load_checkpoint(run)
+    model.save(str(run / "last.npz"), info={"epoch": 2})
+    assert checkpoint_file(run) == run / "last.npz"
+    model.save(str(run / "best.npz"), info={"epoch": 1})
+    assert checkpoint_file(run) == run / "best.npz" and load_checkpoint(run).info == {"epoch": 1}
+    assert checkpoint_file(run / "last.npz") == run / "last.npz"  # a file stays itself
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(cli, ["evaluate", str(empty)])
+    assert result.exit_code == 1 and "neither best.npz nor last.npz" in result.output
+
+
 def test_bad_checkpoint_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "none.npz")
