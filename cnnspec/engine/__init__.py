@@ -5,6 +5,8 @@ Room 3 of 4: imports NumPy, the spec tree and the analysis records (read-only), 
 
 * :mod:`cnnspec.engine.functional` -- the ops as forward/backward pairs (see its docstring).
 * :mod:`cnnspec.engine.im2col` -- strided windows, im2col/col2im.
+* :mod:`cnnspec.engine.map_shifts` -- whole-map im2col/col2im where each kernel offset is
+  one shift of the input (or of one of its phases, at a stride).
 * :mod:`cnnspec.engine.layers` -- layer objects wrapping the ops, and the block containers.
 * :mod:`cnnspec.engine.model` -- ``build(network)`` -> ``Model`` (forward, backward, loss).
 * :mod:`cnnspec.engine.checkpoint` -- ``.npz`` checkpoints with the spec embedded.

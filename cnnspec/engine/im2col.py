@@ -1,6 +1,7 @@
 """Strided window views, im2col and col2im for NCHW tensors.
 
-Room: ``cnnspec/engine``; imports NumPy and :mod:`cnnspec.errors` only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
+:mod:`cnnspec.engine.map_shifts` (the whole-map kernels it picks where they apply) only.
 
 This is the only module of the engine that uses stride tricks; every other
 kernel goes through :func:`sliding_windows`, :func:`im2col` or
@@ -19,10 +20,16 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnspec.engine.map_shifts import (
+    IntPair,
+    Padding4,
+    fill_column_bands,
+    fill_shifted,
+    keeps_size,
+    sum_shifted,
+    tiles_input,
+)
 from cnnspec.errors import EngineError
-
-IntPair = tuple[int, int]
-Padding4 = tuple[int, int, int, int]
 
 __all__ = [
     "IntPair",
@@ -194,167 +201,18 @@ def im2col(
     cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     if tiles_input(x.shape, (out_h, out_w), stride) and any(padding):
         # The output is the input's size divided by the stride: each kernel offset's
-        # plane is one phase of the input shifted by a constant (see _fill_shifted).
-        _fill_shifted(cols6, x, kernel, stride, padding, dilation, pad_value)
+        # plane is one phase of the input shifted by a constant (engine.map_shifts).
+        fill_shifted(cols6, x, kernel, stride, padding, dilation, pad_value)
     elif any(padding):
         # One plane per kernel offset straight from x, the padding written where the
         # window leaves it: no padded copy of x.
         _fill_offsets(cols6, x, kernel, stride, padding, dilation, pad_value)
     elif tuple(stride) == (1, 1):
-        _fill_column_bands(cols6, x, dilation)
+        fill_column_bands(cols6, x, dilation)
     else:
         win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
         np.copyto(cols6, win.transpose(1, 2, 3, 0, 4, 5))  # (C, HH, WW, N, oh, ow)
     return cols
-
-
-def _fill_column_bands(cols6: np.ndarray, x: np.ndarray, dilation: IntPair) -> None:
-    """im2col of an unpadded stride-1 convolution: column bands first, then whole runs.
-
-    ``cols6[c, i, j, n, y, x] = band_j[c, n, y + i*dh, x]`` with the band
-    ``band_j = x[:, :, :, j*dw : j*dw + out_w]`` copied once per kernel column j (rows of
-    ``out_w`` values); each offset (i, j) is then a block of whole rows of its band, one
-    run of ``out_h*out_w`` values per map. Copying every offset's plane row by row moves
-    ``out_w`` values at a time, HH times as many short copies.
-    cols6 : (C, HH, WW, N, out_h, out_w) view of the columns; x : (N, C, H, W).
-    """
-    _, kh, kw, n, out_h, out_w = cols6.shape
-    c, h = x.shape[1], x.shape[2]
-    dh, dw = dilation
-    band = np.empty((c, n, h, out_w), dtype=x.dtype)  # (C, N, H, out_w)
-    for j in range(kw):
-        band[...] = x[:, :, :, j * dw : j * dw + out_w].transpose(1, 0, 2, 3)
-        runs = band.reshape(c, n, h * out_w)
-        for i in range(kh):
-            start = i * dh * out_w
-            cols6[:, i, j].reshape(c, n, out_h * out_w)[...] = \
-                runs[:, :, start : start + out_h * out_w]
-
-
-def keeps_size(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:
-    """Whether a window op at ``stride`` gives an output of the input's height and width.
-
-    Then (stride 1) the window offset (i, j) reads every output pixel's input at one
-    constant shift, ``(i*dh - top, j*dw - left)``: :func:`im2col` and :func:`col2im` move
-    whole maps per offset instead of row by row.
-    """
-    return tuple(stride) == (1, 1) and tuple(out_size) == tuple(x_shape[2:])
-
-
-def tiles_input(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:
-    """Whether the output is exactly the input's size divided by the stride.
-
-    ``H = sh * out_h`` and ``W = sw * out_w``: the input then splits into ``sh*sw`` phases
-    ``x[:, :, a::sh, b::sw]`` of the output's size, and window offset (i, j) reads one
-    phase at a constant shift (:func:`_shift`). Stride 1 is :func:`keeps_size`.
-    """
-    return (x_shape[2] == stride[0] * out_size[0]) and (x_shape[3] == stride[1] * out_size[1])
-
-
-def _shift(i: int, j: int, w: int, padding: Padding4, dilation: IntPair,
-           stride: IntPair = (1, 1)) -> tuple[int, int, int]:
-    """``(dy, dx, s)``: offset (i, j) reads pixel ``(y + dy, x + dx)`` of its phase for output
-    (y, x), which in a flat map of width ``w`` is ``s = dy*w + dx``.
-
-    Padded row ``y*sh + i*dh`` is input row ``y*sh + i*dh - top = (y + dy)*sh + a`` with
-    ``dy = (i*dh - top) // sh`` and phase ``a = (i*dh - top) % sh``; likewise for columns.
-    At stride 1, ``dy = i*dh - top`` and ``dx = j*dw - left``.
-    """
-    dy = (i * dilation[0] - padding[0]) // stride[0]
-    dx = (j * dilation[1] - padding[2]) // stride[1]
-    return dy, dx, dy * w + dx
-
-
-def _phase(i: int, j: int, padding: Padding4, dilation: IntPair,
-           stride: IntPair) -> tuple[int, int]:
-    """The phase ``(a, b)`` of the input that window offset (i, j) reads (:func:`_shift`)."""
-    return (i * dilation[0] - padding[0]) % stride[0], (j * dilation[1] - padding[2]) % stride[1]
-
-
-def _strips(plane: np.ndarray, dy: int, dx: int) -> list[np.ndarray]:
-    """The views of a (C, N, H, W) map whose shifted source ``(y + dy, x + dx)`` is off the map.
-
-    Rows ``y < -dy`` or ``y >= H - dy`` and columns ``x < -dx`` or ``x >= W - dx``; a
-    column is taken as one (C, N*H) view with a stride of W, so it is a single long loop.
-    """
-    c, n, h, w = plane.shape
-    rows = plane[:, :, : -dy] if dy < 0 else plane[:, :, h - dy :] if dy > 0 else None
-    by_row = plane.reshape(c, n * h, w)
-    columns = range(-dx) if dx < 0 else range(w - dx, w)
-    return ([rows] if rows is not None else []) + [by_row[:, :, q] for q in columns]
-
-
-def _fill_shifted(
-    cols6: np.ndarray,
-    x: np.ndarray,
-    kernel: IntPair,
-    stride: IntPair,
-    padding: Padding4,
-    dilation: IntPair,
-    pad_value: float,
-) -> None:
-    """im2col of a convolution whose output is the input's size divided by the stride.
-
-    ``cols6[c, i, j, n, y, x] = phase[n, c, y + dy, x + dx]``, with the phase and
-    ``(dy, dx)`` of :func:`_phase` and :func:`_shift` (at stride 1 the phase is x itself):
-    in each flat map that is ``plane[p] = map[p + s]``, one run of ``out_h*out_w - |s|``
-    values per map, then ``pad_value`` written where the source is off the map
-    (:func:`_strips`; the run also wrote those places, from the neighbouring row). The
-    row-by-row copy of :func:`_fill_offsets` runs ``out_w`` values at a time, a short loop
-    for small maps, and reads every other value at stride 2.
-    cols6 : (C, HH, WW, N, out_h, out_w) view of the columns; x : (N, C, H, W).
-    """
-    _, kh, kw, _, h, w = cols6.shape
-    phases = _phases(x, stride)
-    for i in range(kh):
-        for j in range(kw):
-            dy, dx, s = _shift(i, j, w, padding, dilation, stride)
-            plane = cols6[:, i, j]  # (C, N, out_h, out_w), contiguous
-            if abs(dy) >= h or abs(dx) >= w:  # every source pixel is off the map
-                plane.fill(pad_value)
-                continue
-            maps, runs = phases[_phase(i, j, padding, dilation, stride)]
-            flat = plane.reshape(maps.shape)
-            lo, hi = max(0, -s), runs - max(0, s)
-            flat[:, :, lo:hi] = maps[:, :, lo + s : hi + s]
-            flat[:, :, :lo] = pad_value
-            flat[:, :, hi:] = pad_value
-            for strip in _strips(plane, dy, dx):
-                strip[...] = pad_value
-
-
-def _phases(x: np.ndarray, stride: IntPair) -> dict[tuple[int, int], tuple[np.ndarray, int]]:
-    """The ``sh*sw`` phases ``x[:, :, a::sh, b::sw]`` as :func:`_runs`, keyed by ``(a, b)``.
-
-    At stride 1 the one phase is x itself, read in place; otherwise each phase is
-    copied once into (C, N, H/sh, W/sw) memory.
-    """
-    sh, sw = stride
-    if (sh, sw) == (1, 1):
-        return {(0, 0): _runs(x)}
-    n, c, _, _ = x.shape
-    found = {}
-    for a in range(sh):
-        for b in range(sw):
-            phase = x[:, :, a::sh, b::sw]
-            stored = np.empty((c, n, *phase.shape[2:]), dtype=x.dtype)
-            stored[...] = phase.transpose(1, 0, 2, 3)
-            found[(a, b)] = _runs(stored.transpose(1, 0, 2, 3))
-    return found
-
-
-def _runs(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """x's maps as ``(C, M, L)`` runs for :func:`_fill_shifted`, and L.
-
-    In (C, N, H, W) memory (a convolution's output) all N maps of a channel are one run,
-    ``(C, 1, N*H*W)``; otherwise each map is, ``(C, N, H*W)``. A shift that crosses from
-    one map into the next lands only on places the strips overwrite.
-    """
-    n, c, h, w = x.shape
-    by_channel = x.transpose(1, 0, 2, 3)
-    if by_channel.flags.c_contiguous:
-        return by_channel.reshape(c, 1, n * h * w), n * h * w
-    return by_channel.reshape(c, n, h * w), h * w
 
 
 def inside_range(n_out: int, size: int, stride: int, offset: int) -> tuple[int, int]:
@@ -424,7 +282,8 @@ def col2im(
     x_shape : (N, C, H, W) of the unpadded input.
     scratch : cols may be overwritten (a backward pass's column gradient, read once).
         A stride-1 convolution that keeps the input's size then zeroes its padding
-        entries and adds each offset's plane as whole-map runs (:func:`_sum_shifted`).
+        entries and adds each offset's plane as whole-map runs
+        (:func:`~cnnspec.engine.map_shifts.sum_shifted`).
 
     Returns
     -------
@@ -445,7 +304,7 @@ def col2im(
     out_w = conv_output_size(w, kw, sw, left, right, dw)
     cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     if scratch and keeps_size(x_shape, (out_h, out_w), stride) and cols.flags.c_contiguous:
-        return _sum_shifted(cols6, x_shape, padding, dilation)
+        return sum_shifted(cols6, x_shape, padding, dilation)
     # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
     dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
     h_span = sh * (out_h - 1) + 1
@@ -455,36 +314,6 @@ def col2im(
             r0, c0 = i * dh, j * dw
             dxp[:, :, r0 : r0 + h_span : sh, c0 : c0 + w_span : sw] += cols6[:, i, j]
     return _without_padding(dxp, x_shape, padding)
-
-
-def _sum_shifted(cols6: np.ndarray, x_shape: tuple[int, int, int, int], padding: Padding4,
-                 dilation: IntPair) -> np.ndarray:
-    """col2im of a stride-1 convolution that keeps the input's size, by whole-map runs.
-
-    The adjoint of :func:`_fill_shifted`: ``dx[p + s] += plane[p]`` over the (C, N*H*W)
-    runs, after the plane's entries whose source is off the map (its padding, which
-    im2col filled) are zeroed in place. An offset with no shift starts the sum as a copy.
-    cols6 : (C, HH, WW, N, H, W) view of writeable columns; returns dx (N, C, H, W) in
-    (C, N, H, W) memory.
-    """
-    n, c, h, w = x_shape
-    _, kh, kw, _, _, _ = cols6.shape
-    offsets = [(i, j) for i in range(kh) for j in range(kw)]
-    shifts = {(i, j): _shift(i, j, w, padding, dilation) for i, j in offsets}
-    centre = next((o for o in offsets if shifts[o][2] == 0 and shifts[o][:2] == (0, 0)), None)
-    dx = (cols6[:, centre[0], centre[1]].copy() if centre is not None
-          else np.zeros((c, n, h, w), dtype=cols6.dtype))  # (C, N, H, W)
-    total = dx.reshape(c, n * h * w)
-    for i, j in offsets:
-        dy, dxx, s = shifts[(i, j)]
-        if (i, j) == centre or abs(dy) >= h or abs(dxx) >= w:  # done, or all padding
-            continue
-        plane = cols6[:, i, j]  # (C, N, H, W), contiguous
-        for strip in _strips(plane, dy, dxx):
-            strip[...] = 0
-        lo, hi = max(0, -s), n * h * w - max(0, s)
-        total[:, lo + s : hi + s] += plane.reshape(c, n * h * w)[:, lo:hi]
-    return dx.transpose(1, 0, 2, 3)
 
 
 def col2im_wide(

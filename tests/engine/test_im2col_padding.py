@@ -71,7 +71,8 @@ def test_im2col_equals_the_columns_of_an_explicitly_padded_input(
 def test_im2col_of_a_strided_conv_by_input_phases(shape, kernel, stride, padding, dilation,
                                                   channels_outer) -> None:
     """Output = input / stride: each offset reads one phase x[:, :, a::sh, b::sw], shifted."""
-    from cnnspec.engine.im2col import conv_output_size, tiles_input
+    from cnnspec.engine.im2col import conv_output_size
+    from cnnspec.engine.map_shifts import tiles_input
 
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 4, *shape))

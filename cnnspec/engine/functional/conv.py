@@ -1,8 +1,8 @@
 """2-D convolution (cross-correlation, as in every framework), NCHW.
 
 Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors`,
-:mod:`cnnspec.engine.im2col` and :mod:`cnnspec.engine.blas` (whose ``matmul``
-picks the BLAS threads of each product) only.
+:mod:`cnnspec.engine.im2col`, :mod:`cnnspec.engine.map_shifts` and
+:mod:`cnnspec.engine.blas` (whose ``matmul`` picks the BLAS threads of each product) only.
 
 Named dims: N (batch), C (input channels), H, W (input size), F (filters =
 output channels), HH, WW (kernel size), G (groups), ``out_h``, ``out_w``.
@@ -38,8 +38,8 @@ from cnnspec.engine.im2col import (
     col2im_wide,
     conv_output_size,
     im2col,
-    keeps_size,
 )
+from cnnspec.engine.map_shifts import keeps_size
 from cnnspec.errors import EngineError
 
 # The padded-width column gradient of :func:`_dx_on_padded_width` is a fresh array (the
