@@ -9,6 +9,7 @@ import click
 
 from cnnspec.cli.options import (
     emit,
+    fit_width,
     load_spec,
     make_console,
     quiet_option,
@@ -98,7 +99,7 @@ def analyze(spec: str, input_shape: str | None, conventions: str | None, fmt: st
         from cnnspec.render.table import print_report
 
         console = make_console()
-        fit = None if wide or not console.is_terminal else console.width
+        fit = None if wide else fit_width(console)
         print_report(report, console, TableOptions(AUTO if depth is None else depth,
                                                    columns, fit, units, quiet))
         return

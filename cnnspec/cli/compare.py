@@ -14,6 +14,7 @@ import click
 
 from cnnspec.cli.options import (
     emit,
+    fit_width,
     format_option,
     load_spec,
     make_console,
@@ -170,7 +171,7 @@ def print_table(data: dict[str, Any]) -> None:
     # priorities: metric 0, the specs' figures 1..n, then the ratios
     priority = [0, 1] + [p for i in range(1, count) for p in (1 + i, count + i)]
     console = make_console()
-    width = console.width if console.is_terminal else None
+    width = fit_width(console)
     header, body = rows(data)
     columns = [PlainColumn(str(i), title, priority[i], numeric=i > 0)
                for i, title in enumerate(header)]

@@ -6,6 +6,7 @@ Room: consumers (cli).
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -114,14 +115,48 @@ def load_spec(spec: str, input_shape: str | None = None, conventions: str | None
     return load(spec, input_shape=input_shape, conventions=conventions)
 
 
+def watched_width(stream: Any) -> int | None:
+    """The width of the terminal a person reads ``stream`` on, or ``None`` (a script's output).
+
+    ``stream`` itself when it is a terminal; piped while a person watches (``| less``,
+    ``| head``: stderr is still a terminal, and ``COLUMNS`` is not set), the width of that
+    terminal, so that tables fit it instead of wrapping.
+    """
+    if stream.isatty():
+        return shutil.get_terminal_size().columns
+    if "COLUMNS" not in os.environ and sys.stderr.isatty():
+        try:
+            return os.get_terminal_size(sys.stderr.fileno()).columns
+        except OSError:  # stderr claims a terminal it cannot measure
+            return None
+    return None
+
+
 def make_console(stderr: bool = False):
-    """A rich console for this call: wide when output is not a terminal; control characters
-    in what it prints are shown escaped (:func:`cnnspec.render.safe_text.safe_console`)."""
+    """A rich console for this call; control characters in what it prints are shown escaped
+    (:func:`cnnspec.render.safe_text.safe_console`).
+
+    As wide as the terminal a person reads it on (:func:`watched_width`), else 200 columns
+    (or ``COLUMNS``), every column shown. Its ``fit_width`` is the width tables fit to,
+    hiding columns, or ``None`` to draw them all.
+    """
     from cnnspec.render.safe_text import safe_console
 
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else max(shutil.get_terminal_size((200, 24)).columns, 200)
-    return safe_console(file=stream, width=width, highlight=False, soft_wrap=False)
+    watched = watched_width(stream)
+    width = None if stream.isatty() else watched or max(
+        shutil.get_terminal_size((200, 24)).columns, 200)
+    console = safe_console(file=stream, width=width, highlight=False, soft_wrap=False)
+    console.fit_width = console.width if watched is not None else None  # type: ignore[attr-defined]
+    return console
+
+
+def fit_width(console: Any) -> int | None:
+    """The width a table on ``console`` fits to, ``None`` for all columns: what
+    :func:`make_console` set, or for another console its width when it is a terminal."""
+    if hasattr(console, "fit_width"):
+        return console.fit_width
+    return console.width if console.is_terminal else None
 
 
 def emit(text: str, output: str | None) -> None:

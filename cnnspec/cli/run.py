@@ -11,6 +11,7 @@ import click
 
 from cnnspec.cli.options import (
     emit,
+    fit_width,
     format_option,
     load_spec,
     make_console,
@@ -115,7 +116,7 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
                           f"{gemm * 1e3:.2f}" if gemm else "-",
                           f"{percent:.0f}%" if percent is not None else "-",
                           human_bytes(t.activation_bytes)])
-        width = console.width if console.is_terminal else None
+        width = fit_width(console)
         hidden = print_fitted(console, columns, cells, width)
         if any(t.inside for t in result.layers):
             console.print("in NAME: the row runs inside that layer or block and is timed "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cnnspec.cli.options import emit, format_option, make_console, quiet_option
+from cnnspec.cli.options import emit, fit_width, format_option, make_console, quiet_option
 from cnnspec.render.safe_text import csv_writer, printable
 
 
@@ -131,7 +131,7 @@ def print_table(entries: list[ZooEntry]) -> None:
                            numeric=key in ("params", "trainable_params", "macs", "depth"))
                for key, title in COLUMNS]
     console = make_console()
-    width = console.width if console.is_terminal else None
+    width = fit_width(console)
     hidden = print_fitted(console, columns, [[_cell(e, k) for k, _ in COLUMNS] for e in entries],
                           width, ["red" if e.error else "" for e in entries])
     if hidden:

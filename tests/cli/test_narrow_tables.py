@@ -58,3 +58,38 @@ def test_compare_table_fits_and_says_what_it_rounded(monkeypatch: pytest.MonkeyP
     if rounded:
         row = next(line for line in text.splitlines() if line.startswith("│ Trainable"))
         assert re.findall(r"\d+\.\d+ M", row)[:3] == ["61.10 M", "6.625 M", "25.56 M"]
+
+
+def test_tables_piped_to_a_watched_terminal_fit_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cnnspec zoo | head`` in an 80-column terminal: stdout is a pipe, stderr the
+    terminal; the table fits 80 columns. With no terminal at all it is 200 wide, every
+    column shown."""
+    import os
+    import sys
+
+    from cnnspec.cli import options
+
+    class Stream(io.StringIO):
+        def __init__(self, tty: bool) -> None:
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+        def fileno(self) -> int:
+            return 2
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((80, 24)))
+    monkeypatch.setattr(sys, "stdout", Stream(False))
+    monkeypatch.setattr(sys, "stderr", Stream(True))
+    console = options.make_console()
+    assert console.width == 80 and options.fit_width(console) == 80
+    monkeypatch.setattr(sys, "stderr", Stream(False))
+    console = options.make_console()
+    assert console.width == 200 and options.fit_width(console) is None
+    monkeypatch.setenv("COLUMNS", "120")  # set: not read as a watched terminal; 200 or wider
+    monkeypatch.setattr(sys, "stderr", Stream(True))
+    console = options.make_console()
+    assert console.width == 200 and options.fit_width(console) is None
