@@ -167,7 +167,7 @@ def sum_shifted(cols6: np.ndarray, x_shape: tuple[int, int, int, int], padding: 
     _, kh, kw, _, _, _ = cols6.shape
     offsets = [(i, j) for i in range(kh) for j in range(kw)]
     shifts = {(i, j): _shift(i, j, w, padding, dilation) for i, j in offsets}
-    centre = next((o for o in offsets if shifts[o][2] == 0 and shifts[o][:2] == (0, 0)), None)
+    centre = next((o for o in offsets if shifts[o][:2] == (0, 0)), None)
     dx = (cols6[:, centre[0], centre[1]].copy() if centre is not None
           else np.zeros((c, n, h, w), dtype=cols6.dtype))  # (C, N, H, W)
     total = dx.reshape(c, n * h * w)
