@@ -31,7 +31,7 @@ from itertools import pairwise
 from typing import Any
 
 from cnnspec.analysis.missing import iter_nodes
-from cnnspec.analysis.records import LayerRecord, Note
+from cnnspec.analysis.records import LayerRecord, Note, listed, pair_text
 from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.tree import Network
 
@@ -84,13 +84,6 @@ def layer_count(items: list[Any]) -> int:
             inner += sum(map(layer_count, value)) if key == "branches" else layer_count(value)
         total += 1 + inner * (node.__dict__.get("repeat") or 1)
     return total
-
-
-def listed(places: list[str]) -> str:
-    """``a, b, c``; past six places, the first five and how many more."""
-    if len(places) <= 6:
-        return ", ".join(places)
-    return f"{', '.join(places[:5])} and {len(places) - 5:,} more"
 
 
 class Findings:
@@ -188,10 +181,6 @@ def _linear_fc_runs(found: Findings, items: list[Any], node_rows: Rows) -> None:
             previous = None
 
 
-def _pair_text(pair: tuple[int, int]) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
-
-
 def _window_rules(node: Any) -> list[tuple[str, str]]:
     """``(rule, text)`` for a conv or pool whose stride passes its window, or whose padding
     is as wide as its kernel."""
@@ -207,8 +196,8 @@ def _window_rules(node: Any) -> list[tuple[str, str]]:
     padding = node.padding
     if node.kind == "conv" and not isinstance(padding, str) and (
             padding[0] >= kernel[0] or padding[1] >= kernel[1]):
-        same = _pair_text(tuple((k - 1) // 2 for k in kernel))
-        found.append(("padding", f"p={_pair_text(padding)} around "
+        same = pair_text(tuple((k - 1) // 2 for k in kernel))
+        found.append(("padding", f"p={pair_text(padding)} around "
                                  f"{'x'.join(map(str, kernel))}; p={same} keeps a stride-1 "
                                  "output's size"))
     return found

@@ -31,6 +31,17 @@ def shape_text(shape: Shape | None) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def pair_text(pair: tuple[int, int]) -> str:
+    """``(3, 3)`` -> ``3``; ``(5, 3)`` -> ``5x3``: a height and width written once when equal."""
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def listed(names: list[str], shown: int = 6) -> str:
+    """``a, b, c``; past ``shown`` names, the first ``shown`` and how many more."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 @dataclass(frozen=True)
 class Note:
     """Something the reader should know about a row (``layer``), or the whole network (None)."""

@@ -12,7 +12,7 @@ from cnnspec.analysis import counts
 from cnnspec.analysis.block_walk import BlockVisitors
 from cnnspec.analysis.channel_walk import ChannelVisitors
 from cnnspec.analysis.receptive import Field, next_field, whole_input_field
-from cnnspec.analysis.records import LayerRecord, Note, Shape, shape_text
+from cnnspec.analysis.records import LayerRecord, Note, Shape, listed, pair_text, shape_text
 from cnnspec.analysis.shapes import OutputSize, SizeError, conv_output_size, same_padding
 from cnnspec.conventions import Conventions, Rounding
 from cnnspec.errors import AnalysisError, Location
@@ -35,7 +35,7 @@ def floors_by_design(conventions: Conventions) -> bool:
 def rounding_note(conventions: Conventions, names: list[str]) -> Note:
     """The one note saying which layers the preset rounded, by design."""
     pool = (conventions.pool_rounding or conventions.rounding).value
-    shown = ", ".join(names[:6]) + (f" and {len(names) - 6:,} more" if len(names) > 6 else "")
+    shown = listed(names)
     return Note(None, f"{len(names):,} layer{'s' if len(names) != 1 else ''} with a non-whole "
                 f"output size rounded as {conventions.preset} does by design (conv "
                 f"{conventions.rounding.value}, pool {pool}): {shown}", "rounding")
@@ -354,10 +354,10 @@ class Walker(BlockVisitors, ChannelVisitors):
             "nodes": f"{oh}*{ow}*{k} = {oh * ow * k:,}",
         }
         pad_text = node.padding if isinstance(node.padding, str) else (
-            str(ph[0]) if ph == pw else f"{ph[0]}x{pw[0]}")
-        hyper = f"{fh}x{fw}x{c}, {k}, s={sh if sh == sw else f'{sh}x{sw}'}, p={pad_text}"
+            pair_text((ph[0], pw[0])))
+        hyper = f"{fh}x{fw}x{c}, {k}, s={pair_text((sh, sw))}, p={pad_text}"
         if (dh, dw) != (1, 1):
-            hyper += f", d={dh if dh == dw else f'{dh}x{dw}'}"
+            hyper += f", d={pair_text((dh, dw))}"
         if node.groups > 1:
             hyper += f", g={node.groups}"
         if not bias:
@@ -380,9 +380,9 @@ class Walker(BlockVisitors, ChannelVisitors):
         oh, th = self.size(node, name, "height", h, fh, sh, ph, 1, rounding, "stride")
         ow, tw = self.size(node, name, "width", w, fw, sw, pw, 1, rounding, "stride")
         rf = (next_field(state.rf_h, fh, sh), next_field(state.rf_w, fw, sw))
-        hyper = f"{node.mode} {fh}x{fw}, s={sh if sh == sw else f'{sh}x{sw}'}"
+        hyper = f"{node.mode} {fh}x{fw}, s={pair_text((sh, sw))}"
         if (ph, pw) != (0, 0):
-            hyper += f", p={ph if ph == pw else f'{ph}x{pw}'}"
+            hyper += f", p={pair_text((ph, pw))}"
         formulas = {"output": th if th == tw else f"H: {th}; W: {tw}",
                     "params": "pooling has no weights = 0", "nodes": f"{oh}*{ow}*{c} = {oh*ow*c:,}"}
         return self.add_row(node, name, path, depth, state, (oh, ow, c), rf, hyper=hyper,

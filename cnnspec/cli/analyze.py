@@ -141,6 +141,7 @@ def design_notes_of(network) -> list[str]:
     from cnnspec.analysis import analyze
     from cnnspec.analysis.design import DESIGN_CHECK_LAYERS, layer_count
     from cnnspec.errors import CnnspecError
+    from cnnspec.render.columns import note_line
 
     if layer_count(network.layers) > DESIGN_CHECK_LAYERS:
         return []
@@ -148,8 +149,7 @@ def design_notes_of(network) -> list[str]:
         report = analyze(network)
     except CnnspecError:
         return []
-    return [f"{n.layer}: {n.message}" if n.layer else n.message
-            for n in report.notes if n.kind == "design"]
+    return [note_line(n) for n in report.notes if n.kind == "design"]
 
 
 @click.command()

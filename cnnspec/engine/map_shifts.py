@@ -34,7 +34,7 @@ def keeps_size(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> 
     constant shift, ``(i*dh - top, j*dw - left)``: im2col and col2im move whole maps per
     offset instead of row by row.
     """
-    return tuple(stride) == (1, 1) and tuple(out_size) == tuple(x_shape[2:])
+    return tuple(stride) == (1, 1) and tiles_input(x_shape, out_size, stride)
 
 
 def tiles_input(x_shape: tuple[int, ...], out_size: IntPair, stride: IntPair) -> bool:

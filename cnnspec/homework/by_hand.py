@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from cnnspec.analysis.records import pair_text
 from cnnspec.analysis.shapes import SizeError, conv_output_size
 from cnnspec.conventions import Rounding
 from cnnspec.errors import AnalysisError, DataError, Location
@@ -192,13 +193,9 @@ def conv_by_hand(image: Channels, kernel: Channels, *, stride: Pair = (1, 1),
         notes.append(f"{fill} padding {padding[0]}x{padding[1]} on each side: the padded input "
                      f"is {image.height + 2 * padding[0]}x{image.width + 2 * padding[1]}")
     title = (f"{image.height}x{image.width}x{image.depth} input * {k[0]}x{k[1]}x{kernel.depth} "
-             f"kernel, stride {_pair_text(stride)}, padding {_pair_text(padding)}"
+             f"kernel, stride {pair_text(stride)}, padding {pair_text(padding)}"
              + (f", bias {num(bias)}" if bias else ""))
     return HandResult(title, size, result, ["y"], steps, notes)
-
-
-def _pair_text(pair: Pair) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
 def pool_by_hand(fmap: Channels, *, size: Pair, stride: Pair | None = None,
@@ -271,8 +268,8 @@ def pool_by_hand(fmap: Channels, *, size: Pair, stride: Pair | None = None,
     if mode == "stochastic":
         notes.append("p_i = a_i / sum_k a_k;  inference s_j = sum_i p_i a_i "
                      "= sum_i a_i^2 / sum_k a_k")
-    title = (f"{mode} pooling {size[0]}x{size[1]}, stride {_pair_text(st)}"
-             + (f", padding {_pair_text(padding)}" if any(padding) else "")
+    title = (f"{mode} pooling {size[0]}x{size[1]}, stride {pair_text(st)}"
+             + (f", padding {pair_text(padding)}" if any(padding) else "")
              + f" on a {fmap.height}x{fmap.width}x{fmap.depth} map")
     return HandResult(title, size_lines, out[0].tolist(), fmap.names if fmap.depth > 1 else
                       ["y"], steps, notes, sampled, sampled_steps)

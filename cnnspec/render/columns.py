@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from cnnspec.analysis.records import LayerRecord, Report, shape_text
+from cnnspec.analysis.records import LayerRecord, Note, Report, shape_text
 from cnnspec.units import BINARY, exact_bytes, exact_count, human_bytes
 
 
@@ -153,10 +153,14 @@ def header_lines(report: Report) -> list[str]:
     return lines
 
 
+def note_line(note: Note) -> str:
+    """``layer: message``, or the message alone for a note on the whole network."""
+    return f"{note.layer}: {note.message}" if note.layer else note.message
+
+
 def body_notes(report: Report) -> list[str]:
     """The notes under the table (the rounding said in the header is not repeated)."""
-    return [f"{n.layer}: {n.message}" if n.layer else n.message for n in report.notes
-            if not (n.kind == "rounding" and n.layer is None)]
+    return [note_line(n) for n in report.notes if not (n.kind == "rounding" and n.layer is None)]
 
 
 def total_lines(report: Report, units: str = BINARY) -> list[tuple[str, str]]:
