@@ -3,7 +3,8 @@ notebook view of a report.
 
 Room: consumers (render). Everything the page needs is inside it: the style, the
 diagram as inline SVG, no script or font fetched from anywhere. Every text that
-comes from a spec (names, hyper-parameters, notes) goes through ``html.escape``.
+comes from a spec (names, hyper-parameters, notes) has its control characters shown as
+escapes and then goes through ``html.escape``.
 
 The layer table is a tree: a block is a ``<details>`` element whose summary is the
 block's own row, so blocks open and close without a script; every row is a grid with
@@ -13,7 +14,7 @@ the record shows it on hover (``title``).
 
 from __future__ import annotations
 
-from html import escape
+import html
 
 from cnnspec.analysis.records import LayerRecord, Report, shape_text
 from cnnspec.render.columns import (
@@ -25,7 +26,13 @@ from cnnspec.render.columns import (
     total_lines,
 )
 from cnnspec.render.layout import natural_widths
+from cnnspec.render.safe_text import printable
 from cnnspec.units import BINARY
+
+
+def escape(text: object, quote: bool = True) -> str:
+    """Text from a spec for the page: control characters shown as escapes, then HTML-escaped."""
+    return html.escape(printable(text), quote)
 
 STYLE = """
 .cnnspec{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f}

@@ -100,3 +100,21 @@ def test_a_browser_loads_the_page_with_every_row_and_no_error(name: str, tmp_pat
     errors = re.search(r'<pre id="errors" hidden="">(.*?)</pre>', dom, re.S)
     assert errors is not None and errors.group(1) == ""
     assert "Uncaught" not in result.stderr and "CONSOLE" not in result.stderr
+
+
+def test_control_characters_in_names_and_notes_reach_the_page_as_escapes(
+        tmp_path: Path) -> None:
+    """A label carrying a terminal escape (a file from someone else) is text on the page."""
+    import re
+
+    from cnnspec.render.page import report_page
+
+    spec = tmp_path / "escape.yaml"
+    spec.write_text("input: 8x8x1\narchitecture:\n"
+                    "  - {kind: conv, kernel: 3, filters: 4, label: \"\\e[31mevil\"}\n"
+                    "  - BN\n  - FC(10)\n")
+    report = cnnspec.load(str(spec)).report()
+    assert any(n.kind == "design" and "\x1b" in n.layer for n in report.notes)
+    page = report_page(report)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", page)
+    assert "\\x1b[31mevil" in page
