@@ -159,7 +159,10 @@ def design_notes_of(network) -> list[str]:
 def validate(spec: str, input_shape: str | None, conventions: str | None, quiet: bool) -> None:
     """Check that SPEC is well-formed (sizes may still be missing).
 
-    Exit status 0 when valid; 1 with a located error otherwise.
+    Exit status 0 when valid; 1 with a located error otherwise. When every size is
+    given, also prints the design notes: layer pairs that are legal but almost always
+    a slip (a bias right before batch norm, the same ReLU twice, a ReLU before the
+    final softmax, ...); `analyze` shows them under its table.
 
     \b
     Examples:
