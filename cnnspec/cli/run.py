@@ -49,7 +49,9 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
     Prints the measured time beside the analysis' MACs, and the peak memory traced
     (tracemalloc) beside the analysis' estimate. --profile adds each layer's time, the
     time its conv/FC matrix products alone take at NumPy's measured speed on the same
-    shapes (the GEMM limit), and the layer's time as a percentage of that limit.
+    shapes (the GEMM limit), and the layer's time as a percentage of that limit. A row
+    that runs inside another says so ("in Conv:1": in inference a batch norm and a ReLU
+    after a conv run inside it).
 
     \b
     Examples:
