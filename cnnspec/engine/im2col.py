@@ -1,7 +1,8 @@
 """Strided window views, im2col and col2im for NCHW tensors.
 
-Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors` and
-:mod:`cnnspec.engine.map_shifts` (the whole-map kernels it picks where they apply) only.
+Room: ``cnnspec/engine``; imports NumPy, :mod:`cnnspec.errors`,
+:mod:`cnnspec.engine.map_shifts` (the whole-map kernels it picks where they apply) and
+the column layout of :mod:`cnnspec.engine.blas` only.
 
 This is the only module of the engine that uses stride tricks; every other
 kernel goes through :func:`sliding_windows`, :func:`im2col` or
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnspec.engine.blas import gemm_operand, has_unit_rows
 from cnnspec.engine.map_shifts import (
     IntPair,
     Padding4,
@@ -167,15 +169,16 @@ def im2col(
     kernel : (HH, WW).
     stride, dilation : (h, w) pairs; padding : (top, bottom, left, right).
     pad_value : constant written into the padding.
-    out : optional writeable C-contiguous buffer of the result's shape and
-        dtype (e.g. the columns of an earlier, finished pass); it is filled
-        and returned, which spares a fresh allocation and its page faults.
+    out : optional writeable buffer of the result's shape and dtype with contiguous
+        rows (e.g. the columns of an earlier, finished pass, or their first rows); it
+        is filled and returned, which spares a fresh allocation and its page faults.
         Any other array is ignored and a new one is allocated.
 
     Returns
     -------
-    cols : (C*HH*WW, N*out_h*out_w) C-contiguous array, rows ordered
-        (c, i, j) and columns (n, oh, ow):
+    cols : (C*HH*WW, N*out_h*out_w) array with contiguous rows, in a block whose rows
+        are :func:`~cnnspec.engine.blas.row_stride` apart (padded where the GEMM would
+        otherwise alias in cache), rows ordered (c, i, j) and columns (n, oh, ow):
         ``cols[(c*HH + i)*WW + j, (n*out_h + oh)*out_w + ow]
         = xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``.
         A filter bank ``w`` (F, C, HH, WW) reshaped to (F, C*HH*WW) then
@@ -192,12 +195,12 @@ def im2col(
         out is not None
         and out.shape == shape
         and out.dtype == x.dtype
-        and out.flags.c_contiguous
+        and has_unit_rows(out)
         and out.flags.writeable
         and not np.may_share_memory(out, x)
     )
     # A fresh array, never a view of the input (the backward pass reuses cols as scratch).
-    cols = out if usable else np.empty(shape, dtype=x.dtype)
+    cols = out if usable else gemm_operand(*shape, x.dtype)
     cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     if tiles_input(x.shape, (out_h, out_w), stride) and any(padding):
         # The output is the input's size divided by the stride: each kernel offset's
@@ -303,7 +306,7 @@ def col2im(
     out_h = conv_output_size(h, kh, sh, top, bottom, dh)
     out_w = conv_output_size(w, kw, sw, left, right, dw)
     cols6 = cols.reshape(c, kh, kw, n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
-    if scratch and keeps_size(x_shape, (out_h, out_w), stride) and cols.flags.c_contiguous:
+    if scratch and keeps_size(x_shape, (out_h, out_w), stride) and has_unit_rows(cols):
         return sum_shifted(cols6, x_shape, padding, dilation)
     # Accumulate in (C, N, Hp, Wp) so each add reads and writes in the same order.
     dxp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnspec.engine.blas import matmul
+from cnnspec.engine.blas import gemm_operand, matmul
 from cnnspec.engine.im2col import (
     IntPair,
     Padding4,
@@ -368,14 +368,16 @@ def _dx_by_transposed_conv(
     * w[f, c, i, j]`` is a correlation of ``dout``, padded by ``dh*(HH-1) - top``
     (top), ``dh*(HH-1) - bottom`` (bottom) and likewise in width, with the
     kernel flipped and its F and C axes swapped. ``scratch`` (the spent input
-    columns) receives dout's columns when it has their shape and dtype.
+    columns, C*HH*WW rows) receives dout's columns in its first F*HH*WW rows when
+    their lengths and dtypes match.
     """
     n, c, h, wd = x_shape
     f, _, kh, kw = w.shape
     top, bottom, left, right = padding
     ext_h, ext_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
     pad_t = (ext_h - top, ext_h - bottom, ext_w - left, ext_w - right)
-    dcols = im2col(dout, (kh, kw), (1, 1), pad_t, dilation, out=scratch)  # (F*HH*WW, N*H*W)
+    dcols = im2col(dout, (kh, kw), (1, 1), pad_t, dilation,
+                   out=scratch[: f * kh * kw])  # (F*HH*WW, N*H*W)
     w_t = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].reshape(c, f * kh * kw)  # (C, F*HH*WW)
     dx2d = matmul(w_t, dcols)  # (C, N*H*W)
     return dx2d.reshape(c, n, h, wd).transpose(1, 0, 2, 3)  # (N, C, H, W) view, (C, N) memory
@@ -401,7 +403,8 @@ def _dx_on_padded_width(
     wp = x_shape[3] + padding[2] + padding[3]
     wide = np.zeros((f, n, out_h, wp), dtype=np.result_type(dout, w))  # (F, N, out_h, Wp)
     wide[..., :out_w] = dout.transpose(1, 0, 2, 3)
-    dcols = matmul(w.reshape(f, c * kh * kw).T, wide.reshape(f, -1))  # (C*HH*WW, N*out_h*Wp)
+    dcols = gemm_operand(c * kh * kw, n * out_h * wp, wide.dtype)  # (C*HH*WW, N*out_h*Wp)
+    matmul(w.reshape(f, c * kh * kw).T, wide.reshape(f, -1), out=dcols)
     return col2im_wide(dcols, x_shape, (kh, kw), padding, dilation)
 
 
