@@ -72,7 +72,8 @@ def row_stride(length: int, itemsize: int) -> int:
     (288, 65536) in 12.6 ms with the right operand's rows 65536 apart and in 10.1 ms with
     them 65552 apart; (64, 576) @ (576, 16384) 8.0 -> 7.0 ms, LeNet-5's (6, 25) @ (25,
     50176) 0.48 -> 0.38 ms; rows of 3136 values (12,544 bytes) gained nothing. The same
-    holds for the output of ``W^T @ dout``, the column gradient.
+    holds for the output of ``W^T @ dout``, the column gradient. With OpenBLAS's AVX2
+    (Haswell) kernels the padding neither gained nor lost (0.99-1.01 on the same shapes).
     """
     if (length * itemsize) % ALIASING_BYTES == 0:
         return length + ROW_PAD_BYTES // itemsize
