@@ -12,8 +12,10 @@ beat. The engine's time as a percentage of it says how much is overhead:
 The products of a layer, for batch N (P = N * out_h * out_w, G groups,
 Kg = C/G * HH * WW):
 
-* conv forward: G x (F/G, Kg) @ (Kg, P)
-* conv backward: dw, G x (Kg, P) @ (P, F/G) (its transpose, the faster way round);
+* conv forward: G x (F/G, Kg) @ (Kg, P); with one group and a bias, (F, Kg + 1) @
+  (Kg + 1, P), the bias a last column against a row of ones
+* conv backward: dw, G x (Kg, P) @ (P, F/G) (its transpose, the faster way round; with
+  the bias row, Kg + 1 rows, the last one ``db``);
   dx, G x (Kg, F/G) @ (F/G, P)
   (stride-1 layers with F <= C take dx as a transposed convolution,
   (C, F*HH*WW) @ (F*HH*WW, N*H*W), the engine's own choice)
@@ -66,8 +68,9 @@ def _conv_gemms(layer: L.Conv, batch: int, need_dx: bool
     in_h, in_w, c = layer.record.input
     p = batch * out_h * out_w
     kg = cg * kh * kw
-    forward = [GemmShape(f // g, kg, p, g)]
-    backward = [GemmShape(kg, p, f // g, g)]
+    kb = kg + (g == 1 and "bias" in layer.params)  # the bias as one more column
+    forward = [GemmShape(f // g, kb, p, g)]
+    backward = [GemmShape(kb, p, f // g, g)]
     if need_dx:
         if g == 1 and _transposed_conv_fits((f, cg, kh, kw), layer.options["stride"],
                                             layer.options["padding"], layer.options["dilation"]):

@@ -41,6 +41,7 @@ __all__ = [
     "col2im",
     "col2im_wide",
     "conv_output_size",
+    "fits_buffer",
     "im2col",
     "pad_nchw",
     "sliding_windows",
@@ -191,16 +192,8 @@ def im2col(
     if out_h < 1 or out_w < 1:
         raise EngineError(f"input {h}x{w} is too small for kernel {kernel} with these settings")
     shape = (c * kernel[0] * kernel[1], n * out_h * out_w)  # (C*HH*WW, N*oh*ow)
-    usable = (
-        out is not None
-        and out.shape == shape
-        and out.dtype == x.dtype
-        and has_unit_rows(out)
-        and out.flags.writeable
-        and not np.may_share_memory(out, x)
-    )
     # A fresh array, never a view of the input (the backward pass reuses cols as scratch).
-    cols = out if usable else gemm_operand(*shape, x.dtype)
+    cols = out if fits_buffer(out, shape, x) else gemm_operand(*shape, x.dtype)
     cols6 = cols.reshape(c, kernel[0], kernel[1], n, out_h, out_w)  # (C, HH, WW, N, oh, ow)
     if tiles_input(x.shape, (out_h, out_w), stride) and any(padding):
         # The output is the input's size divided by the stride: each kernel offset's
@@ -216,6 +209,17 @@ def im2col(
         win = sliding_windows(x, kernel, stride, dilation, out_h, out_w)  # (N, C, HH, WW, ..)
         np.copyto(cols6, win.transpose(1, 2, 3, 0, 4, 5))  # (C, HH, WW, N, oh, ow)
     return cols
+
+
+def fits_buffer(out: np.ndarray | None, shape: tuple[int, int], x: np.ndarray) -> bool:
+    """Whether ``out`` can take the (rows, columns) ``shape`` of ``x``'s im2col columns.
+
+    It must have that shape and x's dtype, contiguous rows in order
+    (:func:`~cnnspec.engine.blas.has_unit_rows`), be writeable, and share no memory with x.
+    """
+    return (out is not None and out.shape == shape and out.dtype == x.dtype
+            and has_unit_rows(out) and out.flags.writeable
+            and not np.may_share_memory(out, x))
 
 
 def inside_range(n_out: int, size: int, stride: int, offset: int) -> tuple[int, int]:

@@ -226,6 +226,34 @@ def test_workspace_is_filled_and_becomes_the_cache(rng):
         np.testing.assert_array_equal(out3, out)
 
 
+@pytest.mark.parametrize("need_dx", [True, False])
+def test_bias_is_the_last_column_of_the_product(rng, need_dx):
+    """[w | b] @ [cols; 1]: the columns carry a row of ones, db is that row's product."""
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    out, cache = conv2d_forward(x, w, b, padding=1)
+    assert cache.cols.shape == (3 * 9 + 1, 2 * 25)
+    assert np.all(cache.cols[-1] == 1)
+    plain, plain_cache = conv2d_forward(x, w, padding=1)
+    assert plain_cache.cols.shape == (27, 50)  # no bias, no row of ones
+    np.testing.assert_allclose(out, plain + b[None, :, None, None], rtol=1e-5, atol=1e-5)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv2d_backward(dout, cache, need_dx=need_dx)
+    pdx, pdw, _ = conv2d_backward(dout, plain_cache, need_dx=need_dx)
+    np.testing.assert_allclose(db, dout.sum(axis=(0, 2, 3)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dw, pdw, rtol=1e-5, atol=1e-5)
+    if need_dx:
+        np.testing.assert_allclose(dx, pdx, rtol=1e-5, atol=1e-5)
+    # the spent buffer, row of ones included, is the next pass's workspace
+    spent = cache.cols
+    spent.flags.writeable = True
+    spent[...] = np.nan
+    again, cache2 = conv2d_forward(x, w, b, padding=1, workspace=spent)
+    assert cache2.cols is spent
+    np.testing.assert_array_equal(again, out)
+
+
 def test_transposed_conv_path_covers_the_last_settings():
     for c, f, _, kernel, stride, padding, dilation, _, _ in SETTINGS[-3:]:
         assert _transposed_conv_fits(

@@ -37,6 +37,7 @@ from cnnspec.engine.im2col import (
     col2im,
     col2im_wide,
     conv_output_size,
+    fits_buffer,
     im2col,
 )
 from cnnspec.engine.map_shifts import keeps_size
@@ -61,8 +62,9 @@ __all__ = [
 class Conv2dCache(NamedTuple):
     """What :func:`conv2d_backward` needs.
 
-    cols : (C*HH*WW, N*out_h*out_w) im2col of the padded input. Backward
-        reuses this buffer for the column gradient and then marks it
+    cols : (C*HH*WW, N*out_h*out_w) im2col of the padded input, with a last row of
+        ones when the bias was the GEMM's last column (:func:`conv2d_forward`).
+        Backward reuses this buffer for the column gradient and then marks it
         read-only: a cache serves one backward pass (like PyTorch's freed
         graph), and a second one raises EngineError.
     w : (F, C/G, HH, WW) weights.
@@ -199,11 +201,16 @@ def conv2d_forward(
     n = x.shape[0]
     f, cg, kh, kw = w.shape
     cols = _input_as_columns(x, (kh, kw), s) if inference else None
+    bias_column = cols is None and groups == 1 and b is not None
     if cols is None:
-        cols = im2col(x, (kh, kw), s.stride, s.padding, s.dilation, pad_value,
-                      out=workspace)  # (C*HH*WW, P)
+        cols = _columns(x, (kh, kw), s, pad_value, workspace, ones=bias_column)
     p = cols.shape[1]  # P = N*out_h*out_w
-    if groups == 1:
+    if bias_column:  # [w | b] @ [cols; 1]: the bias comes with the product
+        w_b = np.empty((f, cg * kh * kw + 1), dtype=w.dtype)
+        w_b[:, :-1] = w.reshape(f, -1)
+        w_b[:, -1] = b
+        out2d = matmul(w_b, cols, out=out)  # (F, P)
+    elif groups == 1:
         out2d = matmul(w.reshape(f, cg * kh * kw), cols, out=out)  # (F, P)
     else:
         w3 = w.reshape(groups, f // groups, cg * kh * kw)  # (G, F/G, C/G*HH*WW)
@@ -213,12 +220,30 @@ def conv2d_forward(
             out[...] = out2d
             out2d = out
     out4 = out2d.reshape(f, n, s.out_h, s.out_w)  # (F, N, out_h, out_w)
-    if b is not None:
+    if b is not None and not bias_column:
         out4 += b.astype(out4.dtype, copy=False)[:, None, None, None]
     # (N, F, out_h, out_w) view of the (F, N, out_h, out_w) memory: no NCHW copy (the
     # next layers read any strides, and the next im2col reads this order faster)
     cache = Conv2dCache(cols, w, x.shape, b is not None, s.stride, s.padding, s.dilation, groups)
     return out4.transpose(1, 0, 2, 3), cache
+
+
+def _columns(x: np.ndarray, kernel: IntPair, s: _Setup, pad_value: float,
+             workspace: np.ndarray | None, *, ones: bool) -> np.ndarray:
+    """im2col of ``x`` (C*HH*WW, P), in ``workspace`` when it fits; with ``ones``, one more
+    row of ones, the input of the bias in ``[w | b] @ [cols; 1] = w @ cols + b``.
+
+    The bias then costs no pass over the output, and its gradient, ``sum_p dout[f, p]``,
+    is the last row of the weight gradient's product ``[cols; 1] @ dout^T``.
+    """
+    if not ones:
+        return im2col(x, kernel, s.stride, s.padding, s.dilation, pad_value, out=workspace)
+    n, c = x.shape[:2]
+    shape = (c * kernel[0] * kernel[1] + 1, n * s.out_h * s.out_w)
+    cols = workspace if fits_buffer(workspace, shape, x) else gemm_operand(*shape, x.dtype)
+    im2col(x, kernel, s.stride, s.padding, s.dilation, pad_value, out=cols[:-1])
+    cols[-1] = 1
+    return cols
 
 
 def columns_are_input(kernel: IntPair, stride: IntPair, padding: Padding4) -> bool:
@@ -264,76 +289,72 @@ def conv2d_backward(
     dw : (F, C/G, HH, WW) = dout cols^T per group.
     db : (F,) = sum of dout over N, out_h, out_w; ``None`` without bias.
     """
-    cols, w, x_shape, has_bias, stride, padding, dilation, groups = cache
-    if not cols.flags.writeable:
+    spent, w, x_shape, has_bias, stride, padding, dilation, groups = cache
+    if not spent.flags.writeable:
         raise EngineError(
             "this conv2d cache was already used by a backward pass",
             hint="run conv2d_forward again; each cache serves one backward pass",
         )
     f, cg, kh, kw = w.shape
     kg = cg * kh * kw
-    p = cols.shape[1]
+    p = spent.shape[1]
     if dout.shape[1] != f or dout.shape[0] * dout.shape[2] * dout.shape[3] != p:
         raise EngineError(f"dout has shape {dout.shape}, which does not match the forward pass")
     dout2d = dout.transpose(1, 0, 2, 3).reshape(f, p)  # (F, N*out_h*out_w); read only
-    db = dout2d.sum(axis=1) if has_bias else None
-    # dw first: it is the last reader of cols, whose memory then receives the
+    # dw first: it is the last reader of the columns, whose memory then receives the
     # column gradient (same shape), sparing a fresh C*HH*WW x P allocation and
     # its page faults, the largest memory cost of the backward pass.
-    same_dtype = np.result_type(w, dout2d) == cols.dtype
+    if groups == 1:
+        dw, db = _weight_grad(dout2d, spent, w.shape)  # db: the row of ones' product
+    else:
+        dw, db = _weight_grad(dout2d.reshape(groups, f // groups, p),
+                              spent.reshape(groups, kg, p), w.shape)  # (G, ., P) views
+    if has_bias and db is None:
+        db = dout2d.sum(axis=1)
+    cols = spent[: groups * kg]  # without a row of ones: scratch for the column gradient
+    spent.flags.writeable = False  # one backward pass per cache, whichever path follows
     if not need_dx:
-        if groups == 1:
-            dw = _weight_grad(dout2d, cols, w.shape)
-        else:
-            cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
-            dout3 = dout2d.reshape(groups, f // groups, p)  # (G, F/G, P)
-            dw = _weight_grad(dout3, cols3, w.shape)
-        cols.flags.writeable = False  # one backward per cache, as with need_dx
         return None, dw, db
     if groups == 1 and _transposed_conv_fits(w.shape, stride, padding, dilation):
-        dw = _weight_grad(dout2d, cols, w.shape)
-        dx = _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols)
-        cols.flags.writeable = False  # consumed: cols was scratch for dout's columns
-        return dx, dw, db
+        return _dx_by_transposed_conv(dout, w, x_shape, padding, dilation, cols), dw, db
     wide_bytes = kg * p * (x_shape[3] + padding[2] + padding[3]) // dout.shape[3] * cols.itemsize
     same_size = keeps_size(x_shape, dout.shape[2:], stride)  # col2im adds whole maps then
     if groups == 1 and stride == (1, 1) and not same_size and wide_bytes <= WIDE_COLUMNS_BYTES:
-        dw = _weight_grad(dout2d, cols, w.shape)
-        cols.flags.writeable = False  # consumed, as on the other paths
         return _dx_on_padded_width(dout, w, x_shape, padding, dilation), dw, db
+    target = cols if np.result_type(w, dout2d) == cols.dtype else None
     if groups == 1:
-        w2d = w.reshape(f, kg)  # (F, C*HH*WW)
-        dw = _weight_grad(dout2d, cols, w.shape)
-        dcols = matmul(w2d.T, dout2d, out=cols if same_dtype else None)  # (C*HH*WW, P)
+        dcols = matmul(w.reshape(f, kg).T, dout2d, out=target)  # (C*HH*WW, P)
     else:
         fg = f // groups
         w3 = w.reshape(groups, fg, kg)  # (G, F/G, C/G*HH*WW)
-        cols3 = cols.reshape(groups, kg, p)  # (G, C/G*HH*WW, P), a view
         dout3 = dout2d.reshape(groups, fg, p)  # (G, F/G, P)
-        dw = _weight_grad(dout3, cols3, w.shape)
-        target = cols3 if same_dtype else None
+        target3 = None if target is None else target.reshape(groups, kg, p)
         if fg == 1:
             # Depthwise: the GEMM degenerates to an outer product, which
             # np.matmul handles slowly; a broadcast multiply is the same sum.
-            dcols = np.multiply(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
+            dcols = np.multiply(w3.transpose(0, 2, 1), dout3, out=target3)  # (G, Kg, P)
         else:
-            dcols = matmul(w3.transpose(0, 2, 1), dout3, out=target)  # (G, Kg, P)
+            dcols = matmul(w3.transpose(0, 2, 1), dout3, out=target3)  # (G, Kg, P)
         dcols = dcols.reshape(groups * kg, p)  # (C*HH*WW, P)
-    dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, scratch=True)
-    cols.flags.writeable = False  # consumed: now holds dcols, not the input columns
-    return dx, dw, db
+    return col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, scratch=True), dw, db
 
 
-def _weight_grad(dout2d: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
-    """``dw = dout cols^T`` per group, computed as ``(cols dout^T)^T``.
+def _weight_grad(dout2d: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``dw = dout cols^T`` per group, computed as ``(cols dout^T)^T``; and ``db``.
 
-    dout2d : (F, P) or (G, F/G, P); cols : (Kg, P) or (G, Kg, P), Kg = C/G*HH*WW.
+    dout2d : (F, P) or (G, F/G, P); cols : (Kg, P) or (G, Kg, P), Kg = C/G*HH*WW, or
+    (Kg + 1, P) whose last row is ones (:func:`_columns`): the product's last row is then
+    ``db = sum_p dout[f, p]``, returned as the second value (``None`` otherwise).
     Returns dw of ``w_shape`` (F, C/G, HH, WW), a new C-contiguous array. OpenBLAS runs
     the product with the long P axis as the shared one about twice as fast when the
-    C-contiguous columns are the left operand (measured on the LeNet and VGG shapes).
+    columns are the left operand (measured on the LeNet and VGG shapes).
     """
-    dw_t = matmul(cols, dout2d.swapaxes(-1, -2))  # (Kg, F) or (G, Kg, F/G)
-    return np.ascontiguousarray(dw_t.swapaxes(-1, -2)).reshape(w_shape)  # (F, C/G, HH, WW)
+    dw_t = matmul(cols, dout2d.swapaxes(-1, -2))  # (Kg[+1], F) or (G, Kg, F/G)
+    kg = int(np.prod(w_shape[1:]))
+    db = dw_t[kg].copy() if dw_t.ndim == 2 and dw_t.shape[0] == kg + 1 else None
+    dw = np.ascontiguousarray(dw_t[..., :kg, :].swapaxes(-1, -2)).reshape(w_shape)
+    return dw, db
 
 
 def _transposed_conv_fits(
