@@ -34,7 +34,17 @@ class RunContext:
 
 
 class Layer(ABC):
-    """A leaf layer: ``forward(x, ctx) -> out`` and ``backward(dout) -> dx``."""
+    """A leaf layer: ``forward(x, ctx) -> out`` and ``backward(dout) -> dx``.
+
+    ``mixes_batch``: whether a training pass mixes the examples of a batch (batch
+    statistics), so that the batch cannot be split into shards; ``draws_random``:
+    whether a training pass draws from the run's random generator. ``scratch``: the
+    attributes holding memory of one pass only, which a replica does not copy.
+    """
+
+    mixes_batch = False
+    draws_random = False
+    scratch: tuple[str, ...] = ("cache",)
 
     def __init__(self, record: LayerRecord):
         self.record = record
@@ -63,6 +73,8 @@ class Layer(ABC):
 
 class Conv(Layer):
     """Convolution: ``out[n, f] = sum_c w[f, c] * x[n, c] + b[f]`` (im2col + one GEMM)."""
+
+    scratch = ("cache", "workspace")
 
     def __init__(self, record: LayerRecord, w: np.ndarray, b: np.ndarray | None, *,
                  stride: tuple[int, int], padding: tuple[int, int, int, int],
@@ -220,6 +232,8 @@ class AvgPool(MaxPool):
 class StochasticPool(MaxPool):
     """Stochastic pooling: sample ``p_i = a_i / sum a_k`` in training, ``sum p_i a_i`` else."""
 
+    draws_random = True
+
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         out, cache = F.stochastic_pool2d_forward(x, **self.options, training=ctx.training,
                                                       rng=ctx.rng)
@@ -333,6 +347,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Inverted dropout: zero with probability p and scale by 1/(1-p) in training."""
 
+    draws_random = True
+
     def __init__(self, record: LayerRecord, p: float):
         super().__init__(record)
         self.p = p
@@ -364,6 +380,8 @@ class LRN(Layer):
 
 class BatchNorm(Layer):
     """Batch normalisation with running statistics (2-D for volumes, 1-D for vectors)."""
+
+    mixes_batch = True
 
     def __init__(self, record: LayerRecord, channels: int, dtype: np.dtype, eps: float,
                  momentum: float):

@@ -14,6 +14,7 @@ FC weights are stored (in, out) (PyTorch stores the transpose).
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,10 +30,12 @@ from cnnspec.engine import containers as C
 from cnnspec.engine import layers as L
 from cnnspec.engine.allocator import keep_freed_memory
 from cnnspec.engine.aux import AuxHead, aux_losses, find_heads
+from cnnspec.engine.blas import BLAS
 from cnnspec.engine.budget import fitting_batch, require_memory
 from cnnspec.engine.depthwise_layer import DepthwiseConv
 from cnnspec.engine.functional import loss_by_name, softmax_forward
 from cnnspec.engine.init import he_normal, xavier_uniform
+from cnnspec.engine.shards import replicate, run_shards, shard_bounds, shard_count
 from cnnspec.errors import EngineError
 from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.activation_table import knob_values
@@ -266,6 +269,7 @@ class Model:
         self.aux_heads = find_heads(root)  # trained beside the output, skipped at inference
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
+        self.replicas: list[Model] = []  # for the shards of a split batch (shards.py)
 
     # -- shapes ---------------------------------------------------------------------------
     @property
@@ -350,15 +354,45 @@ class Model:
                 rng: np.random.Generator | None = None, logits: bool = False) -> np.ndarray:
         """The network's output for the batch ``x`` (NCHW).
 
-        ``logits=True`` stops before a final softmax layer.
+        ``logits=True`` stops before a final softmax layer. An inference pass on a
+        batch large enough runs in shards, one per core (:mod:`cnnspec.engine.shards`).
         """
         x = self.check_input(x)
+        shards = 1 if training else self.shard_count(len(x), training=False)
+        if shards == 1:
+            return self._forward(x, training=training, rng=rng, logits=logits)
+        pairs = zip(self.replicas_for(shards), shard_bounds(len(x), shards), strict=True)
+        parts = run_shards([partial(model._forward, x[a:b], training=False, rng=rng,
+                                    logits=logits) for model, (a, b) in pairs])
+        return np.concatenate(parts)
+
+    def _forward(self, x: np.ndarray, *, training: bool, rng: np.random.Generator | None,
+                 logits: bool) -> np.ndarray:
+        """:meth:`forward` on a checked batch, in this model alone."""
         ctx = L.RunContext(training=training, rng=rng or self.rng)
         net = self.body if logits else self.root
         self.ready_for_backward = False
         out = self._run(net, x, ctx)
         self.ready_for_backward = training
         return np.ascontiguousarray(out)  # a convolution's output may be a transposed view
+
+    # -- shards ---------------------------------------------------------------------------
+    def shard_count(self, batch: int, *, training: bool) -> int:
+        """Shards a pass over ``batch`` examples runs in (:func:`~.shards.shard_count`).
+
+        1 while layers are being timed (a profile times one pass, not several at once)
+        and, in training, when a layer mixes the examples of a batch (batch norm).
+        """
+        if self.timings is not None or (training and any(
+                layer.mixes_batch for layer in self.layers)):
+            return 1
+        return shard_count(batch, self.report.totals.macs, BLAS.limit)
+
+    def replicas_for(self, shards: int) -> list[Model]:
+        """This model and ``shards - 1`` replicas sharing its parameters (made once)."""
+        while len(self.replicas) < shards - 1:
+            self.replicas.append(replicate(self))
+        return [self, *self.replicas[:shards - 1]]
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
         for step in C.steps(net.children, ctx):
@@ -444,14 +478,42 @@ class Model:
             raise EngineError(f"unknown loss {loss!r}", hint="use cross_entropy or squared")
         if aux_weight is None:
             from cnnspec.engine.train.config import DEFAULT_AUX_WEIGHT as aux_weight
+        x, y = self.check_input(x), np.asarray(y)
+        shards = self.shard_count(len(x), training=True)
+        if shards == 1:
+            return self._train_shard(x, y, loss, rng, input_grad, aux_weight, 1.0)
+        models = self.replicas_for(shards)
+        rngs: list[np.random.Generator | None] = [rng] * shards
+        if any(layer.draws_random for layer in self.layers):  # a generator per shard
+            seeds = (rng or self.rng).integers(0, 2**63, size=shards)
+            rngs = [np.random.default_rng(seed) for seed in seeds]
+        parts = zip(models, rngs, shard_bounds(len(x), shards), strict=True)
+        results = run_shards([
+            partial(model._train_shard, x[a:b], y[a:b], loss, shard_rng, input_grad,
+                    aux_weight, (b - a) / len(x))
+            for model, shard_rng, (a, b) in parts])
+        for replica in models[1:]:
+            for layer, part in zip(self.layers, replica.layers, strict=True):
+                for name, grad in part.grads.items():
+                    layer.grads[name] += grad
+        return (sum(r[0] for r in results), sum(r[1] for r in results),
+                np.concatenate([r[2] for r in results]))
+
+    def _train_shard(self, x: np.ndarray, y: np.ndarray, loss: str,
+                     rng: np.random.Generator | None, input_grad: bool, aux_weight: float,
+                     weight: float) -> tuple[float, float, np.ndarray]:
+        """:meth:`train_step` on ``weight = n_i / N`` of the batch: every loss and gradient
+        scaled by ``weight`` (1 for the whole batch), so that the shards' add up."""
         logits = loss == "cross_entropy"
-        out = self.forward(x, training=True, rng=rng, logits=logits)
+        out = self._forward(x, training=True, rng=rng, logits=logits)
         scores = out.reshape(len(out), -1)  # (N, K)
         value, dscores = loss_by_name(scores, y, loss)
-        extra = aux_losses(self.aux_heads, np.asarray(y), loss, aux_weight)
+        if weight != 1.0:
+            dscores = dscores * weight
+        extra = aux_losses(self.aux_heads, y, loss, aux_weight * weight)
         self.backward(dscores.reshape(out.shape).astype(out.dtype, copy=False), logits=logits,
                       input_grad=input_grad)
-        return float(value) + extra, float(value), scores
+        return weight * float(value) + extra, weight * float(value), scores
 
     def save(self, path: str, **extra: Any) -> None:
         """Write parameters, buffers and the spec to an ``.npz`` file atomically."""

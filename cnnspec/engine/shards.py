@@ -1,0 +1,122 @@
+"""Data-parallel shards: one batch split across the cores, each part on its own replica.
+
+Room: engine; imports :mod:`cnnspec.engine.blas` only.
+
+Two BLAS threads speed up a network's matrix products, but nothing else in a step:
+im2col, col2im, activations and pooling are passes over memory that NumPy runs on one
+thread, and two threads of one product meet at a barrier once per product. Splitting
+the batch instead runs *everything* on every core: shard ``i`` takes the examples
+``[N*i/k, N*(i+1)/k)``, runs forward and backward on a replica of the network (its own
+caches and workspaces; the parameter and buffer arrays are the model's own, shared),
+with one BLAS thread per shard, and the shards' gradients are summed:
+
+    L = sum_i (n_i / N) * L_i              (L_i the mean loss over shard i's n_i examples)
+    dL/dtheta = sum_i (n_i / N) * dL_i/dtheta
+
+Each shard scales its loss gradient by ``n_i / N`` before its backward pass, so the
+parameter gradients only need adding. The shard count (:func:`shard_count`) is
+
+    k = min(threads, N, floor(N * M / SHARD_MACS))   (at least 1)
+
+with ``M`` the network's multiply-adds per example (the analysis' total) and
+``threads`` the engine's thread limit (``--threads``; default: the cores this process
+may run on): every shard does at least ``SHARD_MACS`` multiply-adds of forward work,
+below which the threads' hand-over costs more than the second core gains. The count
+depends on these settings only, never on the machine's load, so the same seed and
+settings give the same run. A different shard count changes results at float rounding
+only (gradients are summed in another order), except that dropout and stochastic
+pooling draw each shard's masks from a generator of its own, seeded from the step's.
+
+A network that mixes examples in training (batch norm's batch statistics) is not
+split in training; in inference every layer treats examples apart, and it is.
+
+Measured on 2 idle cores (OpenBLAS 0.3.31, float32, medians of alternating processes):
+see the README of ``benchmarks/`` and :data:`SHARD_MACS`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from cnnspec.engine.blas import BLAS, threads_limit
+
+SHARD_MACS = 2**27
+
+__all__ = ["SHARD_MACS", "replicate", "run_shards", "shard_bounds", "shard_count"]
+
+T = TypeVar("T")
+
+_pool: dict[int, ThreadPoolExecutor] = {}  # {workers: the pool}
+_pool_lock = threading.Lock()
+
+
+def shard_count(batch: int, macs_per_example: int, threads: int) -> int:
+    """``min(threads, batch, floor(batch * macs_per_example / SHARD_MACS))``, at least 1."""
+    return max(1, min(threads, batch, batch * macs_per_example // SHARD_MACS))
+
+
+def shard_bounds(batch: int, shards: int) -> list[tuple[int, int]]:
+    """The examples of each shard: ``[(floor(N*i/k), floor(N*(i+1)/k)) for i < k]``."""
+    return [(batch * i // shards, batch * (i + 1) // shards) for i in range(shards)]
+
+
+def replicate(model: Any) -> Any:
+    """A copy of ``model`` that shares its parameters and buffers, for another shard.
+
+    Everything a pass writes (caches, workspaces, gradients) is the replica's own; the
+    ``params`` and ``buffers`` dictionaries of every layer are the model's, so an
+    optimizer step or a loaded checkpoint reaches both. The network, the analysis and
+    its rows are shared read-only. Scratch memory the model holds is not copied.
+    """
+    memo: dict[int, Any] = {id(model.network): model.network, id(model.report): model.report}
+    for row in model.report.layers:
+        memo[id(row)] = row
+    for layer in model.layers:
+        memo[id(layer.params)] = layer.params
+        memo[id(layer.buffers)] = layer.buffers
+        for name in layer.scratch:
+            value = getattr(layer, name, None)
+            if value is not None:
+                memo[id(value)] = None
+    memo[id(model.replicas)] = []
+    replica = copy.deepcopy(model, memo)
+    for layer in replica.layers:
+        layer.grads = {}
+    return replica
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's pool of shard threads (grown when more are needed)."""
+    with _pool_lock:
+        size, pool = next(iter(_pool.items()), (0, None))
+        if pool is None or size < workers:
+            if pool is not None:
+                pool.shutdown(wait=True)
+                _pool.clear()
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnnspec-shard")
+            _pool[workers] = pool
+        return pool
+
+
+def run_shards(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``tasks`` at once, one per thread, each with one BLAS thread; their results.
+
+    The first task runs in the calling thread. Every task is finished before this
+    returns or raises (the first task's error, else the first failed shard's).
+    """
+    if len(tasks) == 1:
+        return [tasks[0]()]
+    with threads_limit(1):
+        BLAS.use(1)  # set once here, not by the shards at the same moment
+        futures = [_executor(len(tasks) - 1).submit(task) for task in tasks[1:]]
+        try:
+            first = tasks[0]()
+        finally:
+            for future in futures:  # wait for every shard, whatever happened here
+                future.exception()
+        return [first] + [future.result() for future in futures]
+
