@@ -3,7 +3,8 @@
 Run: ``python benchmarks/bench_models.py [--processes 3] [--threads 1 2] [--keep-env]``.
 
 Four workloads, each at 1 and at 2 threads (cnnspec: ``cnnspec.set_threads``, the cap of
-its per-product thread rule, which also leaves out cores other processes are using;
+its per-product thread rule, which also leaves out cores other processes are using, and of
+the shards a large batch is split into (:mod:`cnnspec.engine.shards`);
 torch: ``torch.set_num_threads``). The load average is printed with each row:
 
 * LeNet-5 training step, batch 64, 32x32x1 (SGD);

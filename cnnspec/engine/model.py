@@ -496,6 +496,7 @@ class Model:
             for layer, part in zip(self.layers, replica.layers, strict=True):
                 for name, grad in part.grads.items():
                     layer.grads[name] += grad
+                part.grads = {}  # added: not held until the next step
         return (sum(r[0] for r in results), sum(r[1] for r in results),
                 np.concatenate([r[2] for r in results]))
 

@@ -28,10 +28,21 @@ only (gradients are summed in another order), except that dropout and stochastic
 pooling draw each shard's masks from a generator of its own, seeded from the step's.
 
 A network that mixes examples in training (batch norm's batch statistics) is not
-split in training; in inference every layer treats examples apart, and it is.
+split in training; in inference every layer treats examples apart, and it is. Memory:
+the shards' activations add up to the whole batch's; in training each replica's
+parameter gradients exist beside the model's until they are added, at the end of the
+step (one more set of gradients per replica at the peak).
 
-Measured on 2 idle cores (OpenBLAS 0.3.31, float32, medians of alternating processes):
-see the README of ``benchmarks/`` and :data:`SHARD_MACS`.
+Measured on 2 idle cores (OpenBLAS 0.3.31 AVX-512 kernels, float32, medians), split
+against whole on the same process's workload: the VGG-style CIFAR step of
+``benchmarks/bench_models.py`` (batch 64, 1.9 Gi multiply-adds) 70 -> 56-60 ms;
+resnet18 inference on 8 images 125-131 -> 91-97 ms; LeNet-5's step (27 Mi) 4.8 ms
+either way. Below the bound the threads' hand-over costs more than the second core
+gains: the VGG-style step on 4 images (119 Mi) took 6.6-7.5 ms split against 5.7-5.9
+ms whole, on 8 images (238 Mi) the same either way, on 16 (476 Mi) 15.2 against 18.5
+ms. ``SHARD_MACS = 2**27`` (134 Mi) splits the last and keeps the first two whole. The
+bound is cautious for networks of few multiply-adds per value moved: LeNet-5 on 256
+images (108 Mi, kept whole) took 13.0 ms split against 18.1 whole.
 """
 
 from __future__ import annotations
