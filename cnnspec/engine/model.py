@@ -270,6 +270,7 @@ class Model:
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
         self.replicas: list[Model] = []  # for the shards of a split batch (shards.py)
+        self.splits_batches = True  # off while a profile times the layers of one pass
 
     # -- shapes ---------------------------------------------------------------------------
     @property
@@ -380,10 +381,11 @@ class Model:
     def shard_count(self, batch: int, *, training: bool) -> int:
         """Shards a pass over ``batch`` examples runs in (:func:`~.shards.shard_count`).
 
-        1 while layers are being timed (a profile times one pass, not several at once)
-        and, in training, when a layer mixes the examples of a batch (batch norm).
+        1 while layers are being timed (a profile times one pass, not several at once:
+        :attr:`timings` or :attr:`splits_batches` off) and, in training, when a layer
+        mixes the examples of a batch (batch norm).
         """
-        if self.timings is not None or (training and any(
+        if not self.splits_batches or self.timings is not None or (training and any(
                 layer.mixes_batch for layer in self.layers)):
             return 1
         return shard_count(batch, self.report.totals.macs, BLAS.limit)

@@ -93,8 +93,19 @@ def profile(model: Model, batch: int, *, backward: bool = True, seed: int = 0,
     Timings are summed over ``repeats`` runs and divided by it. Peak memory is the
     largest traced allocation during the last run, parameters included. ``limit``
     also times each conv and FC layer's matrix products alone
-    (:mod:`cnnspec.engine.gemm_limit`).
+    (:mod:`cnnspec.engine.gemm_limit`). The batch is not split into shards
+    (:mod:`cnnspec.engine.shards`): each layer's time is that of one pass.
     """
+    split, model.splits_batches = model.splits_batches, False  # one pass, layer by layer
+    try:
+        return _profile(model, batch, backward=backward, seed=seed, repeats=repeats,
+                        limit=limit)
+    finally:
+        model.splits_batches = split
+
+
+def _profile(model: Model, batch: int, *, backward: bool, seed: int, repeats: int,
+             limit: bool) -> Profile:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, *model.input_shape)).astype(model.dtype)
     out = model.forward(x, training=backward, rng=rng)  # the warm-up run

@@ -219,3 +219,15 @@ def test_every_shard_finishes_before_an_error_is_raised() -> None:
 
     with pytest.raises(KeyError):
         run_shards([lambda: None, fails_later])
+
+
+def test_a_profile_times_one_pass_unsplit(split) -> None:
+    from cnnspec.engine.profile import profile
+
+    model = build(PLAIN)
+    with split(2):
+        result = profile(model, 8, backward=False, repeats=2)
+        assert model.splits_batches
+        assert model.shard_count(8, training=False) == 2  # split again after the profile
+    assert model.replicas == []
+    assert all(t.forward > 0 for t in result.layers if t.type.startswith("Conv"))
