@@ -89,7 +89,8 @@ def memory_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--threads N``: the most BLAS threads one matrix product may use.
+    """``--threads N``: the most BLAS threads one matrix product may use, and the most
+    shards a large batch is split into (:mod:`cnnspec.engine.shards`).
 
     The command body runs inside :func:`cnnspec.engine.blas.threads_limit`; the
     option's value is not passed on to the command function.
@@ -104,8 +105,9 @@ def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     return click.option("--threads", "threads", type=click.IntRange(min=1), default=None,
                         metavar="N",
-                        help="Most BLAS threads a matrix product may use [default: the cores "
-                             "available]. Small or skinny products always run on one.")(limited)
+                        help="Most cores to use [default: the cores available]: BLAS "
+                             "threads of a matrix product (small or skinny ones always run "
+                             "on one) and shards a large batch is split into.")(limited)
 
 
 def load_spec(spec: str, input_shape: str | None = None, conventions: str | None = None):

@@ -51,9 +51,12 @@ import copy
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnnspec.engine.blas import BLAS, threads_limit
+
+if TYPE_CHECKING:  # the model imports this module; only its type is needed here
+    from cnnspec.engine.model import Model
 
 SHARD_MACS = 2**27
 
@@ -61,8 +64,8 @@ __all__ = ["SHARD_MACS", "replicate", "run_shards", "shard_bounds", "shard_count
 
 T = TypeVar("T")
 
-_pool: dict[int, ThreadPoolExecutor] = {}  # {workers: the pool}
-_pool_lock = threading.Lock()
+_threads: dict[str, Any] = {"pool": None, "workers": 0}  # the process's shard threads
+_threads_lock = threading.Lock()
 
 
 def shard_count(batch: int, macs_per_example: int, threads: int) -> int:
@@ -75,7 +78,7 @@ def shard_bounds(batch: int, shards: int) -> list[tuple[int, int]]:
     return [(batch * i // shards, batch * (i + 1) // shards) for i in range(shards)]
 
 
-def replicate(model: Any) -> Any:
+def replicate(model: Model) -> Model:
     """A copy of ``model`` that shares its parameters and buffers, for another shard.
 
     Everything a pass writes (caches, workspaces, gradients) is the replica's own; the
@@ -101,16 +104,15 @@ def replicate(model: Any) -> Any:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    """The process's pool of shard threads (grown when more are needed)."""
-    with _pool_lock:
-        size, pool = next(iter(_pool.items()), (0, None))
-        if pool is None or size < workers:
-            if pool is not None:
-                pool.shutdown(wait=True)
-                _pool.clear()
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnnspec-shard")
-            _pool[workers] = pool
-        return pool
+    """The process's pool of at least ``workers`` shard threads (replaced when too small)."""
+    with _threads_lock:
+        if _threads["workers"] < workers:
+            if _threads["pool"] is not None:
+                _threads["pool"].shutdown(wait=True)
+            _threads["pool"] = ThreadPoolExecutor(max_workers=workers,
+                                                  thread_name_prefix="cnnspec-shard")
+            _threads["workers"] = workers
+        return _threads["pool"]
 
 
 def run_shards(tasks: Sequence[Callable[[], T]]) -> list[T]:
