@@ -38,13 +38,11 @@ class Layer(ABC):
 
     ``mixes_batch``: whether a training pass mixes the examples of a batch (batch
     statistics), so that the batch cannot be split into shards; ``draws_random``:
-    whether a training pass draws from the run's random generator. ``scratch``: the
-    attributes holding memory of one pass only, which a replica does not copy.
+    whether a training pass draws from the run's random generator.
     """
 
     mixes_batch = False
     draws_random = False
-    scratch: tuple[str, ...] = ("cache",)
 
     def __init__(self, record: LayerRecord):
         self.record = record
@@ -73,8 +71,6 @@ class Layer(ABC):
 
 class Conv(Layer):
     """Convolution: ``out[n, f] = sum_c w[f, c] * x[n, c] + b[f]`` (im2col + one GEMM)."""
-
-    scratch = ("cache", "workspace")
 
     def __init__(self, record: LayerRecord, w: np.ndarray, b: np.ndarray | None, *,
                  stride: tuple[int, int], padding: tuple[int, int, int, int],

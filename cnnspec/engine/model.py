@@ -14,7 +14,6 @@ FC weights are stored (in, out) (PyTorch stores the transpose).
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ from cnnspec.engine.budget import fitting_batch, require_memory
 from cnnspec.engine.depthwise_layer import DepthwiseConv
 from cnnspec.engine.functional import loss_by_name, softmax_forward
 from cnnspec.engine.init import he_normal, xavier_uniform
-from cnnspec.engine.shards import replicate, run_shards, shard_bounds, shard_count
+from cnnspec.engine.shards import ShardWorkers, can_fork, shard_bounds, shard_count, share_arrays
 from cnnspec.errors import EngineError
 from cnnspec.spec.activation_table import BY_KIND as ACTIVATION_ENTRIES
 from cnnspec.spec.activation_table import knob_values
@@ -269,7 +268,7 @@ class Model:
         self.aux_heads = find_heads(root)  # trained beside the output, skipped at inference
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
-        self.replicas: list[Model] = []  # for the shards of a split batch (shards.py)
+        self.shard_workers: ShardWorkers | None = None  # for a split batch (shards.py)
         self.splits_batches = True  # off while a profile times the layers of one pass
 
     # -- shapes ---------------------------------------------------------------------------
@@ -362,10 +361,11 @@ class Model:
         shards = 1 if training else self.shard_count(len(x), training=False)
         if shards == 1:
             return self._forward(x, training=training, rng=rng, logits=logits)
-        pairs = zip(self.replicas_for(shards), shard_bounds(len(x), shards), strict=True)
-        parts = run_shards([partial(model._forward, x[a:b], training=False, rng=rng,
-                                    logits=logits) for model, (a, b) in pairs])
-        return np.concatenate(parts)
+        (a, b), *rest = shard_bounds(len(x), shards)
+        mine, theirs = self.workers_for(shards).run(
+            [("forward", x[c:d], logits) for c, d in rest],
+            lambda: self._forward(x[a:b], training=False, rng=rng, logits=logits))
+        return np.concatenate([mine, *theirs])
 
     def _forward(self, x: np.ndarray, *, training: bool, rng: np.random.Generator | None,
                  logits: bool) -> np.ndarray:
@@ -385,16 +385,21 @@ class Model:
         :attr:`timings` or :attr:`splits_batches` off) and, in training, when a layer
         mixes the examples of a batch (batch norm).
         """
-        if not self.splits_batches or self.timings is not None or (training and any(
-                layer.mixes_batch for layer in self.layers)):
+        if not self.splits_batches or self.timings is not None or not can_fork() or (
+                training and any(layer.mixes_batch for layer in self.layers)):
             return 1
         return shard_count(batch, self.report.totals.macs, BLAS.limit)
 
-    def replicas_for(self, shards: int) -> list[Model]:
-        """This model and ``shards - 1`` replicas sharing its parameters (made once)."""
-        while len(self.replicas) < shards - 1:
-            self.replicas.append(replicate(self))
-        return [self, *self.replicas[:shards - 1]]
+    def workers_for(self, shards: int) -> ShardWorkers:
+        """Worker processes for ``shards - 1`` shards (forked at the first split pass, and
+        again when a pass needs more)."""
+        workers = self.shard_workers
+        if workers is None or not workers.alive or len(workers) < shards - 1:
+            if workers is not None:
+                workers.stop()
+            self.shard_workers = None  # not forked into the new workers
+            self.shard_workers = ShardWorkers(self, shards - 1)
+        return self.shard_workers
 
     def _run(self, net: C.Sequential, x: np.ndarray, ctx: L.RunContext) -> np.ndarray:
         for step in C.steps(net.children, ctx):
@@ -484,21 +489,20 @@ class Model:
         shards = self.shard_count(len(x), training=True)
         if shards == 1:
             return self._train_shard(x, y, loss, rng, input_grad, aux_weight, 1.0)
-        models = self.replicas_for(shards)
-        rngs: list[np.random.Generator | None] = [rng] * shards
+        workers = self.workers_for(shards)
+        seeds: list[int | None] = [None] * shards
         if any(layer.draws_random for layer in self.layers):  # a generator per shard
-            seeds = (rng or self.rng).integers(0, 2**63, size=shards)
-            rngs = [np.random.default_rng(seed) for seed in seeds]
-        parts = zip(models, rngs, shard_bounds(len(x), shards), strict=True)
-        results = run_shards([
-            partial(model._train_shard, x[a:b], y[a:b], loss, shard_rng, input_grad,
-                    aux_weight, (b - a) / len(x))
-            for model, shard_rng, (a, b) in parts])
-        for replica in models[1:]:
-            for layer, part in zip(self.layers, replica.layers, strict=True):
-                for name, grad in part.grads.items():
-                    layer.grads[name] += grad
-                part.grads = {}  # added: not held until the next step
+            seeds = [int(s) for s in (rng or self.rng).integers(0, 2**63, size=shards)]
+        bounds = shard_bounds(len(x), shards)
+        (a, b), first_seed = bounds[0], seeds[0]
+        mine, theirs = workers.run(
+            [("train", x[c:d], y[c:d], loss, seed, input_grad, aux_weight, (d - c) / len(x))
+             for (c, d), seed in zip(bounds[1:], seeds[1:], strict=True)],
+            lambda: self._train_shard(
+                x[a:b], y[a:b], loss, rng if first_seed is None else
+                np.random.default_rng(first_seed), input_grad, aux_weight, (b - a) / len(x)))
+        workers.add_grads(self, shards - 1)
+        results = [mine, *theirs]
         return (sum(r[0] for r in results), sum(r[1] for r in results),
                 np.concatenate([r[2] for r in results]))
 
@@ -555,5 +559,8 @@ def build(network: Network, *, seed: int = 0, dtype: Any = np.float32, init: str
     keep_freed_memory()  # the steps to come reuse what earlier ones freed
     builder = _Builder(network, report, np.random.default_rng(seed), dt, init)
     root = C.Sequential(None, builder.sequence(network.layers))
-    return Model(network, report, root, dt)
+    model = Model(network, report, root, dt)
+    # in memory a forked shard worker shares (shards.py): the updates reach it in place
+    share_arrays([t for layer in model.layers for t in (layer.params, layer.buffers)])
+    return model
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import mmap
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 
 import cnnspec
 from cnnspec.engine import shards
-from cnnspec.engine.blas import BLAS, threads_limit
+from cnnspec.engine.blas import threads_limit
 from cnnspec.engine.optim import make_optimizer
-from cnnspec.engine.shards import run_shards, shard_bounds, shard_count
+from cnnspec.engine.shards import can_fork, shard_bounds, shard_count
+from cnnspec.errors import EngineError
 
 HERE = Path(__file__).parent
 PLAIN = "Conv(3x3,4,p=1)-ReLU-MPool(2)-Conv(3x3,6)-ReLU-FC(16)-ReLU-FC(5)-SM"
@@ -31,6 +33,8 @@ def data(model, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture
 def split(monkeypatch: pytest.MonkeyPatch):
+    if not can_fork():
+        pytest.skip("shards run in forked processes (Linux)")
     """Every pass splits into ``threads`` shards (SHARD_MACS = 1); ``split(1)``: none."""
     monkeypatch.setattr(shards, "SHARD_MACS", 1)
 
@@ -42,10 +46,11 @@ def split(monkeypatch: pytest.MonkeyPatch):
 # -- the rule ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("batch", "macs", "threads", "want"), [
     (64, 29_723_136, 2, 2),   # the VGG-style CIFAR step: 1.9 Gi multiply-adds
-    (16, 29_723_136, 2, 2),   # 476 Mi: 3 shards' worth, 2 cores
-    (8, 29_723_136, 2, 1),    # 238 Mi: under two shards' worth
+    (2, 29_723_136, 2, 2),    # 57 Mi
     (64, 29_723_136, 1, 1),   # --threads 1
-    (64, 421_642, 2, 1),      # LeNet-5, batch 64: 27 Mi
+    (64, 416_520, 2, 2),      # LeNet-5, batch 64: 25 Mi
+    (16, 416_520, 2, 2),      # 6.4 Mi: 3 shards' worth, 2 cores
+    (8, 416_520, 2, 1),       # 3.2 Mi: under two shards' worth of 2 Mi
     (3, 2**40, 8, 3),         # never more shards than examples
     (1, 2**40, 2, 1),
     (0, 2**40, 2, 1),
@@ -82,11 +87,11 @@ def test_a_split_training_step_equals_the_whole_batch(split, threads: int, n: in
         y = np.eye(5)[y]
     with split(1):
         total, main, scores = whole.train_step(x, y, loss=loss, input_grad=True)
-    assert whole.replicas == []
+    assert whole.shard_workers is None
     with split(threads):
         assert parts.shard_count(n, training=True) == threads
         total_s, main_s, scores_s = parts.train_step(x, y, loss=loss, input_grad=True)
-    assert len(parts.replicas) == threads - 1
+    assert len(parts.shard_workers) == threads - 1
     assert total_s == pytest.approx(total, rel=1e-13)
     assert main_s == pytest.approx(main, rel=1e-13)
     np.testing.assert_allclose(scores_s, scores, rtol=1e-13)
@@ -118,7 +123,7 @@ def test_training_with_batch_norm_is_not_split(split) -> None:
         assert model.shard_count(8, training=True) == 1
         assert model.shard_count(8, training=False) == 2  # running statistics: per example
         model.train_step(*data(model, 8))
-    assert model.replicas == []
+    assert model.shard_workers is None
 
 
 def test_dropout_draws_one_generator_per_shard_reproducibly(split) -> None:
@@ -148,77 +153,95 @@ def test_a_split_inference_pass_equals_the_whole_batch(split, spec: str) -> None
     x, _ = data(model, 9)
     with split(1):
         want = model.forward(x)
-    assert model.replicas == []
+    assert model.shard_workers is None
     with split(3):
         got = model.forward(x)
         probs = model.predict(x)
-    assert len(model.replicas) == 2
+    assert len(model.shard_workers) == 2
     np.testing.assert_allclose(got, want, rtol=1e-13)
     assert probs.shape == (9, 5)
 
 
-# -- replicas share the parameters ---------------------------------------------------------
-def test_replicas_share_parameters_and_follow_updates(split) -> None:
+# -- the workers share the parameters -------------------------------------------------------
+def test_parameters_and_buffers_live_in_shared_memory() -> None:
+    model = build(WITH_BN)
+    for table in (model.params, model.buffers):
+        for name, value in table.items():
+            base = value
+            while isinstance(base, np.ndarray):
+                base = base.base
+            assert isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap), name
+            assert value.flags.c_contiguous and value.flags.writeable
+    assert model.params["Conv:1.weight"].ctypes.data % shards.ALIGN == 0
+
+
+def test_workers_see_updates_and_loaded_checkpoints(split) -> None:
     model = build(PLAIN)
     x, y = data(model, 6)
     with split(2):
         model.train_step(x, y)
-    replica = model.replicas[0]
-    for name, value in model.params.items():
-        assert replica.params[name] is value
-    before = model.forward(x[:3])
-    make_optimizer("sgd", 0.1).step(model.params, model.grads)
-    np.testing.assert_array_equal(replica.forward(x[:3]), model.forward(x[:3]))
-    assert not np.array_equal(model.forward(x[:3]), before)
-    state = {k: np.zeros_like(v) for k, v in model.state_dict().items()}
-    model.load_state_dict(state)
-    assert all(not v.any() for v in replica.params.values())
+        workers = model.shard_workers
+        before = model.forward(x)  # the second half comes from the worker
+        make_optimizer("sgd", 0.1).step(model.params, model.grads)
+        after = model.forward(x)
+    with split(1):
+        np.testing.assert_allclose(after, model.forward(x), rtol=1e-12)
+    assert not np.array_equal(after, before)
+    model.load_state_dict({k: np.zeros_like(v) for k, v in model.state_dict().items()})
+    with split(2):
+        zeros = model.forward(x)
+    assert model.shard_workers is workers  # the same processes throughout
+    np.testing.assert_array_equal(zeros[3:], zeros[:3])  # all-zero weights: equal outputs
 
 
-def test_a_replica_copies_no_scratch_memory(split) -> None:
+def test_workers_are_processes_that_end_with_the_model(split) -> None:
+    model = build(PLAIN)
+    x, _ = data(model, 6)
+    with split(3):
+        model.forward(x)
+    processes = list(model.shard_workers.processes)
+    assert len(processes) == 2
+    assert all(p.is_alive() and p.pid != os.getpid() for p in processes)
+    model.shard_workers.stop()
+    assert not any(p.is_alive() for p in processes)
+    with split(3):  # stopped workers are forked again when needed
+        np.testing.assert_array_equal(model.forward(x)[:2], model.forward(x)[:2])
+    assert model.shard_workers.alive
+
+
+def test_a_worker_error_reaches_the_caller_and_the_workers_go_on(split) -> None:
     model = build(PLAIN)
     x, y = data(model, 6)
-    model.train_step(x, y)  # the whole batch: each conv keeps a workspace
-    assert any(getattr(layer, "workspace", None) is not None for layer in model.layers)
-    replica = shards.replicate(model)
-    assert all(getattr(layer, "workspace", None) is None for layer in replica.layers)
-    assert all(layer.cache is None and layer.grads == {} for layer in replica.layers)
+    with split(2):
+        model.train_step(x, y)
+        workers = model.shard_workers
+        wrong = np.zeros((3, 2, 10, 10))  # 10x10 images: Conv:1 gives 10x10, not 8x8
+        with pytest.raises(EngineError, match=r"Conv:1: produced \(4, 10, 10\)"):
+            workers.run([("forward", wrong, False)], lambda: None)
+        with pytest.raises(KeyboardInterrupt):  # Ctrl-C here: the replies are still read
+            workers.run([("forward", x[3:], False)], _interrupt)
+        assert workers.alive
+        total, _, _ = model.train_step(x, y)
+    assert np.isfinite(total)
 
 
-# -- the threads -------------------------------------------------------------------------
-def test_shards_run_at_once_with_one_blas_thread_each() -> None:
-    barrier = threading.Barrier(2, timeout=10)  # passes only if both tasks run together
+def test_a_lost_worker_is_one_clear_error_and_is_replaced(split) -> None:
+    model = build(PLAIN)
+    x, y = data(model, 6)
+    with split(2):
+        model.train_step(x, y)
+        workers = model.shard_workers
+        workers.processes[0].kill()
+        workers.processes[0].join()
+        with pytest.raises(EngineError, match="shard worker process ended"):
+            model.train_step(x, y)
+        assert not workers.alive
+        model.train_step(x, y)  # new workers
+    assert model.shard_workers is not workers
 
-    def task() -> tuple[int, str]:
-        barrier.wait()
-        return BLAS.limit, threading.current_thread().name
 
-    with threads_limit(2):
-        results = run_shards([task, task])
-        assert BLAS.limit == 2
-    assert [limit for limit, _ in results] == [1, 1]
-    assert results[0][1] != results[1][1]
-
-
-def test_every_shard_finishes_before_an_error_is_raised() -> None:
-    finished = []
-
-    def slow() -> None:
-        threading.Event().wait(0.05)
-        finished.append("slow")
-
-    def fails() -> None:
-        raise ValueError("shard 0 failed")
-
-    with pytest.raises(ValueError, match="shard 0 failed"):
-        run_shards([fails, slow])
-    assert finished == ["slow"]
-
-    def fails_later() -> None:
-        raise KeyError("shard 1")
-
-    with pytest.raises(KeyError):
-        run_shards([lambda: None, fails_later])
+def _interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 def test_a_profile_times_one_pass_unsplit(split) -> None:
@@ -229,5 +252,17 @@ def test_a_profile_times_one_pass_unsplit(split) -> None:
         result = profile(model, 8, backward=False, repeats=2)
         assert model.splits_batches
         assert model.shard_count(8, training=False) == 2  # split again after the profile
-    assert model.replicas == []
+    assert model.shard_workers is None
     assert all(t.forward > 0 for t in result.layers if t.type.startswith("Conv"))
+
+
+def test_the_non_finite_replay_watches_every_example_in_one_pass(split) -> None:
+    from cnnspec.engine.train.guard import find_non_finite
+
+    model = build(PLAIN)
+    x, y = data(model, 6)
+    x[5, 0, 0, 0] = np.inf
+    with split(2):
+        where = find_non_finite(model, x, y, "cross_entropy", np.random.default_rng(0))
+    assert "Conv:1" in where
+    assert model.shard_workers is None

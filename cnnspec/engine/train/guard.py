@@ -57,10 +57,12 @@ def find_non_finite(model: Any, x: np.ndarray, y: np.ndarray, loss: str,
     for layer in model.layers:
         _watch(layer, found, "forward")
         _watch(layer, found, "backward")
+    split, model.splits_batches = model.splits_batches, False  # every example watched here
     try:
         with np.errstate(all="ignore"):
             value, _ = model.loss_and_grads(x, y, loss=loss, rng=rng)
     finally:
+        model.splits_batches = split
         for layer in model.layers:
             del layer.forward, layer.backward
     if "forward" in found:
