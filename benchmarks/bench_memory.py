@@ -7,7 +7,9 @@ last use (inference keeps no caches). The peak is measured with tracemalloc (Num
 reports its allocations to it) over one ``predict`` call, parameters added; the process'
 maximum resident size (``resource.getrusage``) is printed too, interpreter and libraries
 included. The gap between peak and estimate is mostly the im2col columns of the largest
-convolution, scratch space the estimate leaves out.
+convolution, scratch space the estimate leaves out. The batch runs in one process, not
+split into shards: tracemalloc sees one process, and the shards of a split pass together
+hold what the whole batch does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ CASES = [("lenet5", 256), ("resnet18", 8), ("resnet50", 1)]
 def predict_peak(name: str, batch: int) -> tuple[int, dict[str, int]]:
     """(traced peak bytes of one predict call + parameter bytes, the estimate's parts)."""
     model = cnnspec.load(name).build(seed=0)
+    # one process holds the whole batch: tracemalloc sees this process only, and a split
+    # pass's shards (cnnspec.engine.shards) together hold what the whole batch does
+    model.splits_batches = False
     x = np.random.default_rng(0).standard_normal((batch, *model.input_shape)).astype(np.float32)
     model.predict(x[:1])  # warm-up
     tracemalloc.start()
