@@ -269,7 +269,7 @@ class Model:
         self.timings: dict[str, list[float]] | None = None
         self.ready_for_backward = False
         self.shard_workers: ShardWorkers | None = None  # for a split batch (shards.py)
-        self.splits_batches = True  # off while a profile times the layers of one pass
+        self.splits_batches = True  # False: every pass whole, here (profile, replay)
 
     # -- shapes ---------------------------------------------------------------------------
     @property

@@ -62,6 +62,7 @@ import multiprocessing
 import pickle
 import signal
 import sys
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -150,7 +151,10 @@ class ShardWorkers:
             ours, theirs = context.Pipe()
             process = context.Process(target=_serve, daemon=True, name="cnnspec-shard",
                                       args=(model, theirs, self.names, grads, [*self.pipes, ours]))
-            process.start()
+            with warnings.catch_warnings():  # Python 3.12+ warns of forking with threads
+                # alive; the child runs NumPy on one BLAS thread and takes no lock of theirs
+                warnings.simplefilter("ignore", DeprecationWarning)
+                process.start()
             theirs.close()
             self.pipes.append(ours)
             self.processes.append(process)
