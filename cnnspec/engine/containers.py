@@ -15,7 +15,7 @@ import numpy as np
 
 from cnnspec.analysis.records import LayerRecord
 from cnnspec.engine import functional as F
-from cnnspec.engine.layers import Activation, BatchNorm, Conv, Layer, RunContext
+from cnnspec.engine.layers import Activation, BatchNorm, Conv, Layer, MaxPool, RunContext
 
 
 def following_batchnorm(layer: Layer, following: Layer, ctx: RunContext) -> BatchNorm | None:
@@ -51,7 +51,7 @@ def fused_relu(layer: Layer, following: Layer | None, ctx: RunContext) -> bool:
     chunk by chunk is that ReLU's output.
     """
     return (not ctx.training and type(layer) is Conv and isinstance(following, Activation)
-            and following.kind == "relu" and following.in_place)
+            and following.kind == "relu" and following.in_place and not following.into_pool)
 
 
 def steps(children: list[Layer], ctx: RunContext) -> Iterator[Step]:
@@ -71,7 +71,8 @@ def steps(children: list[Layer], ctx: RunContext) -> Iterator[Step]:
 def fused_into(root: Layer, ctx: RunContext) -> dict[str, str]:
     """``{row: the layer or block it runs inside}`` for a forward pass of ``root``.
 
-    A batch norm or ReLU that an inference conv runs (:class:`Step`), and the merge row
+    A batch norm or ReLU that an inference conv runs (:class:`Step`), a ReLU that the max
+    pool after it applies (:func:`mark_relu_into_pool`), and the merge row
     (:class:`Marker`) of a block, whose add or concatenation the block does itself.
     """
     found: dict[str, str] = {}
@@ -82,11 +83,15 @@ def fused_into(root: Layer, ctx: RunContext) -> dict[str, str]:
         for child in children:
             if isinstance(child, Marker):
                 found[child.name] = root.name
-    elif not ctx.training:
-        for step in steps(children, ctx):
-            for part in (step.bn, step.relu):
-                if part is not None:
-                    found[part.name] = step.layer.name
+    else:
+        for before, layer in pairwise(children):
+            if isinstance(before, Activation) and before.into_pool:
+                found[before.name] = layer.name  # the max pool applies it
+        if not ctx.training:
+            for step in steps(children, ctx):
+                for part in (step.bn, step.relu):
+                    if part is not None:
+                        found[part.name] = step.layer.name
     for child in children:
         found.update(fused_into(child, ctx))
     return found
@@ -112,6 +117,19 @@ def mark_in_place(children: list[Layer]) -> None:
             layer.in_place = True
 
 
+def mark_relu_into_pool(children: list[Layer]) -> None:
+    """Let a max pool apply the ReLU right before it in ``children``, to its pooled output.
+
+    ``maxpool(relu(x)) = relu(maxpool(x))`` (see :class:`MaxPool`): the ReLU's passes over
+    the full map, forward and backward, become passes over the pooled one. Only a plain
+    max pool: average and stochastic pooling do not commute with a ReLU.
+    """
+    for before, layer in pairwise(children):
+        if isinstance(before, Activation) and before.kind == "relu" and type(layer) is MaxPool:
+            before.into_pool = True
+            layer.relu_first = True
+
+
 class Sequential(Layer):
     """Children in order; the backward pass runs them in reverse."""
 
@@ -121,6 +139,7 @@ class Sequential(Layer):
         self.children = children
         self.params, self.grads, self.buffers, self.cache = {}, {}, {}, None
         mark_in_place(children)
+        mark_relu_into_pool(children)
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         for step in steps(self.children, ctx):

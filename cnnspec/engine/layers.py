@@ -198,19 +198,35 @@ def _finish(out: np.ndarray, scale: np.ndarray | None, shift: np.ndarray | None,
 
 
 class MaxPool(Layer):
-    """Max pooling; the gradient goes to each window's maximum."""
+    """Max pooling; the gradient goes to each window's maximum.
+
+    With ``relu_first`` (set by the container for a max pool right after a ReLU, see
+    :func:`~cnnspec.engine.containers.mark_relu_into_pool`) it computes
+    ``relu(maxpool(x))``, which equals ``maxpool(relu(x))`` because the maximum commutes
+    with a non-decreasing map, on the pooled output, a quarter of the input for a 2x2
+    pool. Backward: ``dx = maxpool_backward(dout * [out > 0])``, the same gradient: where
+    the window's maximum is positive, it is the maximum of ``relu(x)`` too, at the same
+    (first) place; where it is not, the ReLU's gradient is 0 throughout the window.
+    """
 
     def __init__(self, record: LayerRecord, **options: Any):
         super().__init__(record)
         self.options = options
+        self.relu_first = False
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
         out, cache = F.max_pool2d_forward(x, **self.options, need_index=ctx.training)
-        self.keep(cache, ctx)
+        relu_cache = None
+        if self.relu_first:  # out is a fresh array: the ReLU runs in place
+            out, relu_cache = F.relu_forward(out, out=out)
+        self.keep((cache, relu_cache), ctx)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.max_pool2d_backward(dout, self.cache)
+        cache, relu_cache = self.cache
+        if relu_cache is not None:
+            dout = F.relu_backward(dout, relu_cache)
+        return F.max_pool2d_backward(dout, cache)
 
 
 class AvgPool(MaxPool):
@@ -320,8 +336,14 @@ class Activation(Layer):
         # True when the input is a fresh array that nothing else reads (set by the
         # container for a ReLU right after a conv or batch norm): ReLU then runs in place.
         self.in_place = False
+        # True when the max pool right after it applies it (MaxPool.relu_first): this
+        # layer then passes its input and its gradient on unchanged.
+        self.into_pool = False
 
     def forward(self, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+        if self.into_pool:
+            self.cache = None
+            return x
         if self.kind == "softmax":
             out, cache = F.softmax_forward(x, axis=1)
             self.keep(cache, ctx)
@@ -335,6 +357,8 @@ class Activation(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self.into_pool:
+            return dout
         if self.kind == "softmax":
             return F.softmax_backward(dout, self.cache)
         return self.PAIRS[self.kind][1](dout, self.cache)

@@ -94,7 +94,7 @@ def test_inference_conv_in_chunks_matches_one_pass(monkeypatch) -> None:
 
 
 def test_relu_after_conv_runs_in_place_with_the_same_results() -> None:
-    spec = "Conv(3x3,4,p=1)-ReLU-MPool(2)-ReLU-Conv(3x3,4,p=1)-BN-ReLU-FC(3)"
+    spec = "Conv(3x3,4,p=1)-ReLU-APool(2)-ReLU-Conv(3x3,4,p=1)-BN-ReLU-FC(3)"
     model = cnnspec.load(spec, input_shape="6x6x2").build(seed=0, dtype=np.float64)
     relus = [layer for layer in model.layers if isinstance(layer, L.Activation)]
     # after a conv and after a batch norm: in place; after the pooling: not
