@@ -124,8 +124,9 @@ def run(spec: str, input_shape: str | None, conventions: str | None, batch: int,
             console.print("in NAME: the row runs inside that layer or block and is timed "
                           "with it: in inference a batch norm right after a conv is folded "
                           "into its weights and a ReLU after it is applied chunk by chunk; a "
-                          "block adds or concatenates its paths itself (blocks are not rows "
-                          "here; their merge is in the forward total).", markup=False)
+                          "ReLU right before a max pool is applied by the pool, to the pooled "
+                          "output; a block adds or concatenates its paths itself (blocks are "
+                          "not rows here; their merge is in the forward total).", markup=False)
         if hidden:
             console.print(f"Hidden to fit {width} columns: "
                           f"{', '.join(c.title for c in hidden)}; `-f json` has every figure.",
