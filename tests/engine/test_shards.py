@@ -175,12 +175,18 @@ def test_parameters_and_buffers_live_in_shared_memory() -> None:
     assert model.params["Conv:1.weight"].ctypes.data % shards.ALIGN == 0
 
 
-def test_workers_see_updates_and_loaded_checkpoints(split) -> None:
+def started(split):
+    """A model, its batch (x, y) and the workers of one split training step on it."""
     model = build(PLAIN)
     x, y = data(model, 6)
     with split(2):
         model.train_step(x, y)
-        workers = model.shard_workers
+    return model, x, y, model.shard_workers
+
+
+def test_workers_see_updates_and_loaded_checkpoints(split) -> None:
+    model, x, _, workers = started(split)
+    with split(2):
         before = model.forward(x)  # the second half comes from the worker
         make_optimizer("sgd", 0.1).step(model.params, model.grads)
         after = model.forward(x)
@@ -210,11 +216,8 @@ def test_workers_are_processes_that_end_with_the_model(split) -> None:
 
 
 def test_a_worker_error_reaches_the_caller_and_the_workers_go_on(split) -> None:
-    model = build(PLAIN)
-    x, y = data(model, 6)
+    model, x, y, workers = started(split)
     with split(2):
-        model.train_step(x, y)
-        workers = model.shard_workers
         wrong = np.zeros((3, 2, 10, 10))  # 10x10 images: Conv:1 gives 10x10, not 8x8
         with pytest.raises(EngineError, match=r"Conv:1: produced \(4, 10, 10\)"):
             workers.run([("forward", wrong, False)], lambda: None)
@@ -226,11 +229,8 @@ def test_a_worker_error_reaches_the_caller_and_the_workers_go_on(split) -> None:
 
 
 def test_a_lost_worker_is_one_clear_error_and_is_replaced(split) -> None:
-    model = build(PLAIN)
-    x, y = data(model, 6)
+    model, x, y, workers = started(split)
     with split(2):
-        model.train_step(x, y)
-        workers = model.shard_workers
         workers.processes[0].kill()
         workers.processes[0].join()
         with pytest.raises(EngineError, match="shard worker process ended"):
